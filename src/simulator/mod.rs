@@ -1,0 +1,1 @@
+//! A UPS OAuth Authorization Code simulator (placeholder; being written).
