@@ -1,2 +1,42 @@
 //! idm-auth: opt a UPS.com user in to UPS Intelligent Data Management from a terminal.
+//!
+//! The command line is parsed once (cli), validated into settings, and handed to one command
+//! (commands/*), which works with the collaborators: the OAuth flow (flow, http, ups), the
+//! loopback listener (callback), the browser, and the store (keyring + index). Errors travel
+//! up to main, where error.rs turns them into a message and an exit code.
+
+pub mod browser;
+pub mod callback;
+pub mod cli;
+pub mod commands;
+pub mod consent_robot;
+pub mod error;
+pub mod flow;
+pub mod http;
+pub mod output;
+pub mod render;
+pub mod settings;
 pub mod simulator;
+pub mod store;
+pub mod ups;
+
+use clap::CommandFactory;
+use cli::{Cli, Command};
+use error::Result;
+use store::Index;
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Authorize(args) => commands::authorize::run(&args, &Index::default_location()?),
+        Command::List(args) => commands::list::run(&args, &Index::default_location()?),
+        Command::Token(args) => commands::token::run(&args, &Index::default_location()?),
+        Command::Clear(args) => commands::clear::run(&args, &Index::default_location()?),
+        Command::Demo(args) => commands::demo::run(&args),
+        Command::Simulator(args) => commands::simulator::run(&args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "idm-auth", &mut out);
+            output::print(&String::from_utf8_lossy(&out))
+        }
+    }
+}

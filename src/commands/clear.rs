@@ -1,0 +1,74 @@
+//! `idm-auth clear ID... | --all [--yes]`: dissolve opt-ins. UPS has no revocation endpoint,
+//! so this deletes the tokens from this machine; the last access token lapses at UPS on its
+//! own expiry, and with the refresh token gone nothing here can act for the user again.
+
+use crate::cli::ClearArgs;
+use crate::commands::find;
+use crate::error::{Error, Result};
+use crate::store::{self, Index, OptIn};
+use std::io::{BufRead, IsTerminal, Write};
+
+pub fn run(args: &ClearArgs, index: &Index) -> Result<()> {
+    let rows = index.load()?;
+    let mut chosen: Vec<OptIn> = Vec::new();
+    if args.all {
+        chosen = rows.clone();
+    } else {
+        for wanted in &args.ids {
+            match find(&rows, wanted) {
+                Ok(row) if !chosen.iter().any(|c| c.id == row.id) => chosen.push(row.clone()),
+                Ok(_) => {}
+                // Clearing is idempotent: what is already gone is not an error.
+                Err(Error::NotFound(_)) => {
+                    eprintln!("No opt-in `{wanted}` here (already cleared?).")
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    if chosen.is_empty() {
+        eprintln!("Nothing to clear.");
+        return Ok(());
+    }
+    if !args.yes && std::io::stdin().is_terminal() && !confirm(&chosen)? {
+        return Err(Error::Cancelled);
+    }
+    for row in &chosen {
+        store::remove(index, row)?;
+        eprintln!(
+            "Cleared {}{}: its tokens are deleted from the {}.",
+            row.id,
+            if row.label.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", row.label)
+            },
+            row.keyring.name()
+        );
+    }
+    eprintln!(
+        "UPS offers no revocation endpoint: the tokens are gone from this machine, and an access token already handed out stays valid at UPS until it expires (at most about 4 hours)."
+    );
+    Ok(())
+}
+
+fn confirm(rows: &[OptIn]) -> Result<bool> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    eprint!(
+        "Clear {} opt-in{} ({})? Nothing on this machine will be able to act for {} afterwards. [y/N] ",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+        ids.join(", "),
+        if rows.len() == 1 { "that user" } else { "those users" },
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::Other(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}

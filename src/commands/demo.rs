@@ -1,0 +1,109 @@
+//! `idm-auth demo`: the whole opt-in against the built-in UPS simulator, in a private data
+//! directory, then the grid. It opens the real browser where one can open; where none can
+//! (a headless machine), it approves the simulated consent itself and says so. Its tokens
+//! are cleared from the keyring at the end, so the demo leaves nothing behind.
+
+use crate::browser::{self, Launch};
+use crate::cli::DemoArgs;
+use crate::commands::authorize::{authorize, Opener};
+use crate::commands::token;
+use crate::consent_robot;
+use crate::error::{Error, Result};
+use crate::output::print;
+use crate::render;
+use crate::settings::{default_redirect_uri, AuthorizeSettings, DEFAULT_CALLBACK_PATH};
+use crate::simulator::{Config, Simulator};
+use crate::store::{self, Index};
+use chrono::Utc;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const DEMO_CLIENT_ID: &str = "idm-auth-demo";
+
+pub fn run(args: &DemoArgs) -> Result<()> {
+    let sim = Simulator::start(Config {
+        client_id: DEMO_CLIENT_ID.into(),
+        ..Config::default()
+    })
+    .map_err(|e| Error::Other(format!("cannot start the UPS simulator: {e}")))?;
+    eprintln!(
+        "Demo: a UPS OAuth simulator runs at {} (no UPS account needed).",
+        sim.base_url()
+    );
+    let dir = private_dir()?;
+    let index = Index::at(dir.clone());
+    let result = run_in(args, &sim, &index);
+    let _ = std::fs::remove_dir_all(&dir);
+    sim.shutdown();
+    result
+}
+
+fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index) -> Result<()> {
+    let port = free_port()?;
+    let settings = AuthorizeSettings {
+        label: "demo user".into(),
+        environment: "simulator".into(),
+        base_url: sim.base_url(),
+        client_id: DEMO_CLIENT_ID.into(),
+        client_secret: None,
+        redirect_uri: default_redirect_uri(port),
+        port,
+        callback_path: DEFAULT_CALLBACK_PATH.into(),
+        timeout: Duration::from_secs(300),
+        open_browser: !args.no_browser,
+    };
+    let try_browser = !args.no_browser;
+    let opener = Opener::Custom(Box::new(move |url: String| {
+        if try_browser {
+            match browser::open(&url) {
+                Launch::Started(what) => {
+                    eprintln!("Opened {what}: press Approve on the simulated UPS page.");
+                    return;
+                }
+                Launch::Failed(why) => eprintln!("No browser can open here ({why})."),
+            }
+        }
+        eprintln!(
+            "Approving the simulated consent automatically, as a person would in the browser."
+        );
+        if let Err(e) = consent_robot::approve(&url) {
+            eprintln!("The automatic approval failed: {e}");
+        }
+    }));
+    let row = authorize(&settings, index, opener)?;
+    let outcome = (|| {
+        print(&render::grid(&index.load()?, Utc::now()))?;
+        let access = token::fetch(index, Some(&row.id))?;
+        eprintln!(
+            "`idm-auth token` would now print a {}-character access token for scripts.",
+            access.len()
+        );
+        Ok(())
+    })();
+    store::remove(index, &row)?;
+    eprintln!("Demo finished: its opt-in was cleared from the keyring again.");
+    outcome
+}
+
+/// A loopback port that is free right now, for the demo's callback.
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| Error::Other(format!("cannot find a free loopback port: {e}")))
+}
+
+/// A fresh 0700 directory for the demo's index, so the admin's real opt-ins are untouched.
+fn private_dir() -> Result<PathBuf> {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes).map_err(|e| Error::Other(e.to_string()))?;
+    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = std::env::temp_dir().join(format!("idm-auth-demo-{name}"));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&dir)
+        .map_err(|e| Error::index(&dir, format!("cannot create the demo directory: {e}")))?;
+    Ok(dir)
+}

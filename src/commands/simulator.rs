@@ -1,0 +1,32 @@
+//! `idm-auth simulator`: serve the UPS OAuth simulator until killed. The base URL goes to
+//! stdout as the first line so scripts and tests can read it.
+
+use crate::cli::SimulatorArgs;
+use crate::error::{Error, Result};
+use crate::output::print;
+use crate::simulator::{Config, Simulator};
+
+pub fn run(args: &SimulatorArgs) -> Result<()> {
+    let config = Config {
+        port: args.port,
+        client_id: args.client_id.clone(),
+        client_secret: std::env::var("IDM_AUTH_CLIENT_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty()),
+        redirect_uri: args.redirect_uri.clone(),
+        access_ttl: args.access_ttl,
+        refresh_ttl: args.refresh_ttl,
+    };
+    let sim = Simulator::start(config).map_err(|e| Error::Port {
+        port: args.port,
+        reason: e.to_string(),
+    })?;
+    print(&format!("{}\n", sim.base_url()))?;
+    eprintln!(
+        "UPS OAuth simulator listening. Try:\n  IDM_AUTH_CLIENT_ID={} idm-auth authorize --base-url {}",
+        args.client_id,
+        sim.base_url()
+    );
+    sim.wait();
+    Ok(())
+}

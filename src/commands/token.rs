@@ -1,0 +1,163 @@
+//! `idm-auth token [ID]`: a valid access token on stdout and nothing else. The hot path reads
+//! the index and one keyring entry. When the token has less than a minute left it is
+//! refreshed under a per-opt-in cross-process lock: lock, re-read, refresh only if still
+//! needed, store the rotated pair, unlock. So parallel scripts cause one refresh, not a
+//! burnt refresh-token family.
+
+use crate::cli::TokenArgs;
+use crate::commands::{find, ups_error};
+use crate::error::{Error, Result};
+use crate::flow::{self, ClientConfig};
+use crate::output::print;
+use crate::store::{self, Index, Keyring, OptIn, SecretKind, Status};
+use chrono::{Duration, Utc};
+use oauth2::{ClientSecret, RefreshToken};
+
+/// A token with less than this left is refreshed first.
+const MIN_VALIDITY: Duration = Duration::seconds(60);
+
+pub fn run(args: &TokenArgs, index: &Index) -> Result<()> {
+    let token = fetch(index, args.id.as_deref())?;
+    print(&format!("{token}\n"))
+}
+
+/// The opt-in a bare `idm-auth token` means: the newest usable one.
+fn pick(rows: &[OptIn], id: Option<&str>) -> Result<OptIn> {
+    let now = Utc::now();
+    match id {
+        Some(id) => find(rows, id).cloned(),
+        None => rows
+            .iter()
+            .find(|r| r.status(now).is_usable())
+            .cloned()
+            .ok_or_else(|| match rows.first() {
+                None => Error::NotFound(
+                    "no opt-ins on this machine: run `idm-auth authorize` first".into(),
+                ),
+                Some(newest) => reauthorize(newest, now),
+            }),
+    }
+}
+
+fn reauthorize(row: &OptIn, now: chrono::DateTime<Utc>) -> Error {
+    let reason = match row.status(now) {
+        Status::Invalid => row
+            .invalid_reason
+            .clone()
+            .unwrap_or_else(|| "UPS refused it".into()),
+        _ => match row.refresh_expires_at {
+            Some(t) => format!("its refresh token expired at {}", t.to_rfc3339()),
+            None => "its access token expired and UPS gave no refresh token".into(),
+        },
+    };
+    Error::Reauthorize {
+        id: row.id.clone(),
+        reason,
+    }
+}
+
+/// A valid access token for the opt-in `id` (or the newest usable one).
+pub fn fetch(index: &Index, id: Option<&str>) -> Result<String> {
+    let row = pick(&index.load()?, id)?;
+    let now = Utc::now();
+    if row.access_valid_for(now, MIN_VALIDITY) {
+        return read_access(&Keyring::open(row.keyring)?, &row);
+    }
+    if !row.status(now).is_usable() {
+        return Err(reauthorize(&row, now));
+    }
+    let _guard = index.lock(&store::lock_name(&row.id))?;
+    // Another process may have refreshed while we waited for the lock.
+    let row = find(&index.load()?, &row.id)?.clone();
+    let keyring = Keyring::open(row.keyring)?;
+    let now = Utc::now();
+    if row.access_valid_for(now, MIN_VALIDITY) {
+        return read_access(&keyring, &row);
+    }
+    if !row.status(now).is_usable() {
+        return Err(reauthorize(&row, now));
+    }
+    refresh(index, &keyring, &row)
+}
+
+fn read_access(keyring: &Keyring, row: &OptIn) -> Result<String> {
+    keyring
+        .get(&row.id, SecretKind::AccessToken)?
+        .ok_or_else(|| missing(row))
+}
+
+fn missing(row: &OptIn) -> Error {
+    Error::Reauthorize {
+        id: row.id.clone(),
+        reason: format!(
+            "its tokens are missing from the {}; `idm-auth clear {}` removes the row",
+            row.keyring.name(),
+            row.id
+        ),
+    }
+}
+
+/// Rotate the pair at UPS and store it: refresh token first (the old one is spent), then the
+/// access token, then the row.
+fn refresh(index: &Index, keyring: &Keyring, row: &OptIn) -> Result<String> {
+    let refresh_token = keyring
+        .get(&row.id, SecretKind::RefreshToken)?
+        .ok_or_else(|| missing(row))?;
+    let client_secret = if row.has_client_secret {
+        Some(ClientSecret::new(
+            keyring
+                .get(&row.id, SecretKind::ClientSecret)?
+                .ok_or_else(|| missing(row))?,
+        ))
+    } else {
+        None
+    };
+    let config = ClientConfig {
+        base_url: row.base_url.clone(),
+        client_id: row.client_id.clone(),
+        client_secret,
+        redirect_uri: row.redirect_uri.clone(),
+    };
+    let grant = match flow::refresh(&config, &RefreshToken::new(refresh_token)) {
+        Ok(grant) => grant,
+        Err(failure) if failure.is_rejection() => {
+            let reason = format!("UPS refused to refresh it: {}", failure.message);
+            mark_invalid(index, &row.id, &reason)?;
+            return Err(Error::Reauthorize {
+                id: row.id.clone(),
+                reason,
+            });
+        }
+        Err(failure) => return Err(ups_error(failure, &row.base_url)),
+    };
+    if let Some(new_refresh) = &grant.refresh_token {
+        keyring.set(&row.id, SecretKind::RefreshToken, new_refresh.secret())?;
+    }
+    keyring.set(
+        &row.id,
+        SecretKind::AccessToken,
+        grant.access_token.secret(),
+    )?;
+    index.update(|rows| {
+        let stored = rows.iter_mut().find(|r| r.id == row.id).ok_or_else(|| {
+            Error::NotFound(format!("opt-in {} was cleared during the refresh", row.id))
+        })?;
+        stored.expires_at = grant.expires_at;
+        if grant.refresh_expires_at.is_some() {
+            stored.refresh_expires_at = grant.refresh_expires_at;
+        }
+        stored.refresh_count = grant.refresh_count.max(stored.refresh_count + 1);
+        stored.refreshed_at = Some(grant.issued_at);
+        Ok(())
+    })?;
+    Ok(grant.access_token.secret().clone())
+}
+
+fn mark_invalid(index: &Index, id: &str, reason: &str) -> Result<()> {
+    index.update(|rows| {
+        if let Some(row) = rows.iter_mut().find(|r| r.id == id) {
+            row.invalid_reason = Some(reason.to_string());
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,122 @@
+//! One error type for the whole tool. The exit code and the hint a user sees are decided here
+//! and only here, so that scripts can rely on them (the table is in the README).
+
+use std::path::PathBuf;
+
+/// Process exit codes. Stable: scripts branch on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    Success = 0,
+    /// An unexpected failure (a bug, or an OS error with no better class).
+    Failure = 1,
+    /// Bad command line (clap's own code).
+    Usage = 2,
+    /// Settings that cannot work: bad URL, plain http to a remote host, no client id.
+    Config = 3,
+    /// The user pressed Deny on the UPS consent page (or UPS reported another OAuth error).
+    Denied = 4,
+    /// Nobody completed the consent in time.
+    Timeout = 5,
+    /// UPS answered with an error (its envelope, a gateway page, or a response we cannot read).
+    Ups = 6,
+    /// UPS could not be reached (connection refused, DNS, TLS, time-out).
+    Network = 7,
+    /// The opt-in is no longer valid (refresh refused, refresh token expired): authorize again.
+    Reauthorize = 8,
+    /// The OS keyring is missing, locked or failing.
+    Keyring = 9,
+    /// The metadata index could not be read or written.
+    Index = 10,
+    /// The loopback port for the redirect is taken or cannot be bound.
+    Port = 11,
+    /// No opt-in with that id, or none usable.
+    NotFound = 12,
+    /// The admin declined a confirmation prompt.
+    Cancelled = 13,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(String),
+    #[error("the consent was denied on the UPS page{}", detail(.0))]
+    Denied(Option<String>),
+    #[error("UPS returned an OAuth error `{error}`{}", detail(.description))]
+    OAuthCallback {
+        error: String,
+        description: Option<String>,
+    },
+    #[error("timed out after {0} s waiting for the UPS consent to complete")]
+    Timeout(u64),
+    #[error("{0}")]
+    Ups(String),
+    #[error("could not reach UPS at {url}: {reason}")]
+    Network { url: String, reason: String },
+    #[error("the opt-in {id} is no longer valid: {reason}")]
+    Reauthorize { id: String, reason: String },
+    #[error("{0}")]
+    Keyring(String),
+    #[error("{message} ({})", path.display())]
+    Index { path: PathBuf, message: String },
+    #[error("cannot listen on 127.0.0.1:{port}: {reason}")]
+    Port { port: u16, reason: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("cancelled")]
+    Cancelled,
+    #[error("{0}")]
+    Other(String),
+}
+
+fn detail(text: &Option<String>) -> String {
+    match text {
+        Some(t) if !t.is_empty() => format!(": {t}"),
+        _ => String::new(),
+    }
+}
+
+impl Error {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Config(_) => ExitCode::Config,
+            Error::Denied(_) | Error::OAuthCallback { .. } => ExitCode::Denied,
+            Error::Timeout(_) => ExitCode::Timeout,
+            Error::Ups(_) => ExitCode::Ups,
+            Error::Network { .. } => ExitCode::Network,
+            Error::Reauthorize { .. } => ExitCode::Reauthorize,
+            Error::Keyring(_) => ExitCode::Keyring,
+            Error::Index { .. } => ExitCode::Index,
+            Error::Port { .. } => ExitCode::Port,
+            Error::NotFound(_) => ExitCode::NotFound,
+            Error::Cancelled => ExitCode::Cancelled,
+            Error::Other(_) => ExitCode::Failure,
+        }
+    }
+
+    /// What the admin should do next, when there is something useful to say.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Reauthorize { .. } => Some(
+                "run `idm-auth authorize` again to opt the user in anew (a UPS.com password change ends every earlier opt-in)".into(),
+            ),
+            Error::Port { port, .. } => Some(format!(
+                "another program holds port {port}; stop it, or pass --port/--redirect-uri matching another callback URL registered with UPS"
+            )),
+            Error::Timeout(_) => Some(
+                "run it again and finish the sign-in sooner, or raise --timeout".into(),
+            ),
+            Error::NotFound(_) => Some("`idm-auth list` shows the opt-ins on this machine".into()),
+            _ => None,
+        }
+    }
+
+    pub fn index(path: impl Into<PathBuf>, message: impl Into<String>) -> Error {
+        Error::Index {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,272 @@
+//! The OAuth exchanges with UPS, through the `oauth2` crate: the authorize URL (state and
+//! PKCE S256 on every attempt), the code-for-tokens exchange at /token and the rotation at
+//! /refresh. Client authentication follows UPS's document: HTTP Basic when a client secret is
+//! configured, otherwise the PKCE public-client form (client_id in the body, no Basic header).
+
+use crate::http::UpsHttp;
+use crate::ups::{self, UpsErrorResponse, UpsTokenResponse};
+use chrono::{DateTime, Utc};
+use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse};
+use oauth2::{
+    AccessToken, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointNotSet, EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, StandardRevocableToken, TokenResponse, TokenUrl,
+};
+use std::time::Duration;
+
+/// An oauth2 client for UPS with its authorize and token endpoints set.
+type UpsClient<Auth = EndpointSet, Token = EndpointSet> = oauth2::Client<
+    UpsErrorResponse,
+    UpsTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    Auth,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    Token,
+>;
+
+/// When UPS leaves out `expires_in`, assume a short life rather than a long one.
+const ASSUMED_ACCESS_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The time-out for one request to UPS.
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Who the app is at UPS, and where UPS is.
+pub struct ClientConfig {
+    pub base_url: String,
+    pub client_id: String,
+    pub client_secret: Option<ClientSecret>,
+    pub redirect_uri: String,
+}
+
+/// What one authorize attempt must remember until the redirect comes back.
+pub struct Attempt {
+    pub url: String,
+    pub state: CsrfToken,
+    pub verifier: PkceCodeVerifier,
+}
+
+/// Tokens as UPS issued them, with their lifetimes turned into instants.
+pub struct Grant {
+    pub access_token: AccessToken,
+    pub refresh_token: Option<RefreshToken>,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub refresh_expires_at: Option<DateTime<Utc>>,
+    pub refresh_count: u64,
+}
+
+/// Why an exchange failed, with the HTTP status when there was one.
+#[derive(Debug)]
+pub struct UpsFailure {
+    pub status: Option<u16>,
+    pub message: String,
+    /// True when UPS was never heard from (connection, DNS, TLS, time-out).
+    pub unreachable: bool,
+}
+
+impl UpsFailure {
+    /// A refusal that says this grant is dead (as opposed to "try later": 408, 429, 5xx).
+    pub fn is_rejection(&self) -> bool {
+        matches!(self.status, Some(s) if (400..500).contains(&s) && s != 408 && s != 429)
+    }
+}
+
+fn config_error(what: &str, e: impl std::fmt::Display) -> UpsFailure {
+    UpsFailure {
+        status: None,
+        message: format!("{what}: {e}"),
+        unreachable: false,
+    }
+}
+
+fn client(config: &ClientConfig, token_path: &str) -> Result<UpsClient, UpsFailure> {
+    let mut client =
+        UpsClient::<EndpointNotSet, EndpointNotSet>::new(ClientId::new(config.client_id.clone()))
+            .set_auth_type(AuthType::BasicAuth)
+            .set_auth_uri(
+                AuthUrl::new(format!("{}{}", config.base_url, ups::AUTHORIZE_PATH))
+                    .map_err(|e| config_error("bad authorize URL", e))?,
+            )
+            .set_token_uri(
+                TokenUrl::new(format!("{}{token_path}", config.base_url))
+                    .map_err(|e| config_error("bad token URL", e))?,
+            )
+            .set_redirect_uri(
+                RedirectUrl::new(config.redirect_uri.clone())
+                    .map_err(|e| config_error("bad redirect URI", e))?,
+            );
+    if let Some(secret) = &config.client_secret {
+        client = client.set_client_secret(secret.clone());
+    }
+    Ok(client)
+}
+
+/// A fresh state (256 random bits) and PKCE pair, and the URL to open in the browser.
+pub fn start(config: &ClientConfig) -> Result<Attempt, UpsFailure> {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state) = client(config, ups::TOKEN_PATH)?
+        .authorize_url(|| CsrfToken::new_random_len(32))
+        .set_pkce_challenge(challenge)
+        .url();
+    Ok(Attempt {
+        url: url.to_string(),
+        state,
+        verifier,
+    })
+}
+
+/// Trade the one-time code for tokens at /security/v1/oauth/token. Never retried: a code
+/// works once.
+pub fn exchange_code(
+    config: &ClientConfig,
+    code: AuthorizationCode,
+    verifier: PkceCodeVerifier,
+) -> Result<Grant, UpsFailure> {
+    let http = UpsHttp::new(HTTP_TIMEOUT).map_err(|e| config_error("HTTP client", e))?;
+    let result = client(config, ups::TOKEN_PATH)?
+        .exchange_code(code)
+        .set_pkce_verifier(verifier)
+        .request(&http);
+    finish(result, &http, "token exchange")
+}
+
+/// Rotate the pair at /security/v1/oauth/refresh. The old refresh token is spent once UPS
+/// has seen this request, whatever happens to the answer.
+pub fn refresh(config: &ClientConfig, refresh_token: &RefreshToken) -> Result<Grant, UpsFailure> {
+    let http = UpsHttp::new(HTTP_TIMEOUT).map_err(|e| config_error("HTTP client", e))?;
+    let result = client(config, ups::REFRESH_PATH)?
+        .exchange_refresh_token(refresh_token)
+        .request(&http);
+    finish(result, &http, "refresh")
+}
+
+type Outcome =
+    Result<UpsTokenResponse, RequestTokenError<crate::http::TransportError, UpsErrorResponse>>;
+
+fn finish(result: Outcome, http: &UpsHttp, what: &str) -> Result<Grant, UpsFailure> {
+    let last = http.last_answer();
+    let status = last.status;
+    let fail = |message: String| UpsFailure {
+        status,
+        message,
+        unreachable: false,
+    };
+    let status_text = status.map(|s| format!("HTTP {s}")).unwrap_or_default();
+    match result {
+        Ok(response) => grant_from(response).map_err(fail),
+        Err(RequestTokenError::ServerResponse(e)) if e.is_recognised() => {
+            let mut message = format!("UPS refused the {what} ({status_text}): {e}");
+            if status == Some(429) {
+                match last.retry_after {
+                    Some(after) => message.push_str(&format!(
+                        "; UPS asks to wait {} before trying again",
+                        ups::printable(&after)
+                    )),
+                    None => message.push_str("; UPS is rate-limiting, wait a while before trying again"),
+                }
+            }
+            Err(fail(message))
+        }
+        Err(RequestTokenError::Request(e)) => Err(UpsFailure {
+            status: None,
+            message: e.to_string(),
+            unreachable: true,
+        }),
+        Err(RequestTokenError::Parse(e, _body)) if status == Some(200) => Err(fail(format!(
+            "UPS answered the {what} with HTTP 200 but the token response could not be read (at `{}`)",
+            e.path()
+        ))),
+        // A non-JSON, empty or unrecognised error body: name the status, never echo the body.
+        Err(_) => {
+            let kind = last
+                .content_type
+                .as_deref()
+                .map(|c| format!(" ({})", ups::printable(c.split(';').next().unwrap_or(c))))
+                .unwrap_or_default();
+            let advice = match status {
+                Some(s) if s >= 500 => "; UPS or a gateway in front of it is failing, try again later",
+                _ => "",
+            };
+            Err(fail(format!(
+                "UPS answered the {what} with {status_text}{kind} and no UPS error message{advice}"
+            )))
+        }
+    }
+}
+
+fn grant_from(response: UpsTokenResponse) -> Result<Grant, String> {
+    if response.access_token().secret().is_empty() {
+        return Err("UPS's token response held an empty access token".into());
+    }
+    let now = Utc::now();
+    let lifetime = response.expires_in().unwrap_or(ASSUMED_ACCESS_LIFETIME);
+    let after = |d: Duration| {
+        chrono::Duration::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_add_signed(d))
+            .ok_or_else(|| "UPS's token response held an impossible lifetime".to_string())
+    };
+    Ok(Grant {
+        access_token: response.access_token().clone(),
+        refresh_token: response.refresh_token().cloned(),
+        issued_at: now,
+        expires_at: after(lifetime)?,
+        refresh_expires_at: match response.refresh_token_expires_in {
+            Some(secs) => Some(after(Duration::from_secs(secs))?),
+            None => None,
+        },
+        refresh_count: response.refresh_count.unwrap_or(0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(secret: Option<&str>) -> ClientConfig {
+        ClientConfig {
+            base_url: "https://wwwcie.ups.com".into(),
+            client_id: "my-client".into(),
+            client_secret: secret.map(|s| ClientSecret::new(s.into())),
+            redirect_uri: "http://127.0.0.1:8765/callback".into(),
+        }
+    }
+
+    #[test]
+    fn authorize_url_carries_state_and_s256_challenge() {
+        let attempt = start(&config(None)).unwrap();
+        let url = url::Url::parse(&attempt.url).unwrap();
+        assert_eq!(url.path(), "/security/v1/oauth/authorize");
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["client_id"], "my-client");
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["redirect_uri"], "http://127.0.0.1:8765/callback");
+        assert_eq!(q["state"], *attempt.state.secret());
+        assert!(
+            attempt.state.secret().len() >= 22,
+            "state must hold >= 128 bits"
+        );
+        assert_eq!(q["code_challenge_method"], "S256");
+        let expected = PkceCodeChallenge::from_code_verifier_sha256(&attempt.verifier);
+        assert_eq!(q["code_challenge"], *expected.as_str());
+        let again = start(&config(None)).unwrap();
+        assert_ne!(again.state.secret(), attempt.state.secret());
+    }
+
+    #[test]
+    fn rejection_means_4xx_other_than_rate_limits() {
+        let f = |s| UpsFailure {
+            status: Some(s),
+            message: String::new(),
+            unreachable: false,
+        };
+        assert!(f(400).is_rejection());
+        assert!(f(401).is_rejection());
+        assert!(!f(429).is_rejection());
+        assert!(!f(502).is_rejection());
+    }
+}

@@ -1,0 +1,145 @@
+//! Simulator-only control endpoints under `/_simulator/` (not part of UPS): they let tests
+//! and the demo change the password, token lifetimes and inject gateway faults, and read
+//! counters. Errors here are plain text; these are tools, not an API under test.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::Incoming;
+use super::http::Reply;
+use super::state::{now_ms, Endpoint, Fault};
+use super::wire::{self, Params};
+use super::Shared;
+
+/// `POST /_simulator/password-change`: ends every earlier opt-in.
+pub(crate) fn password_change(shared: &Shared) -> Reply {
+    shared.lock().password_changed();
+    Reply::no_content()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    access_ttl: Option<u64>,
+    refresh_ttl: Option<u64>,
+}
+
+/// `POST /_simulator/settings` `{"access_ttl": N, "refresh_ttl": N}`.
+pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
+    match serde_json::from_slice::<Settings>(&req.body) {
+        Ok(s) => {
+            shared.lock().apply_settings(s.access_ttl, s.refresh_ttl);
+            Reply::no_content()
+        }
+        Err(e) => Reply::text(400, &format!("invalid settings: {e}")),
+    }
+}
+
+/// `GET /_simulator/stats`
+pub(crate) fn stats(shared: &Shared) -> Reply {
+    let counters = shared.lock().counters.clone();
+    match serde_json::to_value(counters) {
+        Ok(v) => Reply::json(200, &v),
+        Err(_) => Reply::text(500, "internal error"),
+    }
+}
+
+fn default_content_type() -> String {
+    "application/json".to_string()
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultSpec {
+    endpoint: String,
+    status: u16,
+    #[serde(default = "default_content_type")]
+    content_type: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default = "one")]
+    times: u32,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+}
+
+/// Header names: an RFC 9110 token. Values: visible ASCII and spaces (no CR/LF smuggling).
+fn valid_header(name: &str, value: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && value.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+}
+
+/// `POST /_simulator/fault` `{"endpoint": "token", "status": 502, "content_type": "text/html",
+/// "body": "...", "times": 1, "headers": {"Retry-After": "1"}}`; `times: 0` clears the
+/// endpoint's queued faults. Faults queue up and are served in order.
+pub(crate) fn fault(shared: &Shared, req: &Incoming) -> Reply {
+    let spec = match serde_json::from_slice::<FaultSpec>(&req.body) {
+        Ok(spec) => spec,
+        Err(e) => return Reply::text(400, &format!("invalid fault: {e}")),
+    };
+    let Some(endpoint) = Endpoint::parse(&spec.endpoint) else {
+        return Reply::text(
+            400,
+            "invalid fault: endpoint must be authorize, token or refresh",
+        );
+    };
+    if !(200..=599).contains(&spec.status) {
+        return Reply::text(400, "invalid fault: status must be 200..=599");
+    }
+    if !spec.content_type.is_empty() && !valid_header("Content-Type", &spec.content_type) {
+        return Reply::text(400, "invalid fault: content_type");
+    }
+    for (name, value) in &spec.headers {
+        let reserved = [
+            "content-type",
+            "content-length",
+            "transfer-encoding",
+            "connection",
+        ]
+        .iter()
+        .any(|r| name.eq_ignore_ascii_case(r));
+        if reserved || !valid_header(name, value) {
+            return Reply::text(400, "invalid fault: header not allowed");
+        }
+    }
+    shared.lock().add_fault(
+        endpoint,
+        Fault {
+            status: spec.status,
+            content_type: spec.content_type,
+            body: spec.body,
+            headers: spec.headers.into_iter().collect(),
+            times: spec.times,
+        },
+    );
+    Reply::no_content()
+}
+
+/// `POST /_simulator/introspect` (form `token=...`): whether UPS would still honour an access
+/// or refresh token. Unknown tokens are `{"active": false}`.
+pub(crate) fn introspect(shared: &Shared, req: &Incoming) -> Reply {
+    if !wire::is_form(req.header("content-type")) {
+        return Reply::text(415, "use application/x-www-form-urlencoded");
+    }
+    let token = match Params::parse(&req.body) {
+        Ok(p) => p.get("token").map(str::to_string),
+        Err(_) => None,
+    };
+    let Some(token) = token else {
+        return Reply::text(400, "missing token");
+    };
+    let found = shared.lock().introspect(&token, now_ms());
+    match found.map(serde_json::to_value) {
+        Some(Ok(v)) => Reply::json(200, &v),
+        _ => Reply::json(200, &json!({"active": false})),
+    }
+}

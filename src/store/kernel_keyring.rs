@@ -1,0 +1,56 @@
+//! The Linux kernel keyring as a last-resort secret store, for machines without a Secret
+//! Service (servers, containers). Keys live in the user keyring (`@u`): in kernel memory,
+//! per user, gone on reboot or when the user's last process ends. Each key is made readable
+//! by its owner's other processes (the later `idm-auth token` calls), not by other users.
+//!
+//! Written against `linux-keyutils` directly because the keyring-rs kernel store keeps keys in
+//! the session keyring, which processes started outside a login session (cron, containers)
+//! cannot read back.
+
+use keyring_core::Error;
+use linux_keyutils::{KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
+
+fn ring() -> keyring_core::Result<KeyRing> {
+    KeyRing::from_special_id(KeyRingIdentifier::User, true).map_err(denied)
+}
+
+fn denied(e: KeyError) -> Error {
+    match e {
+        KeyError::KeyDoesNotExist => Error::NoEntry,
+        other => Error::NoStorageAccess(format!("{other:?}").into()),
+    }
+}
+
+fn description(service: &str, user: &str) -> String {
+    format!("{service}:{user}")
+}
+
+pub fn set(service: &str, user: &str, secret: &[u8]) -> keyring_core::Result<()> {
+    let key = ring()?
+        .add_key(&description(service, user), secret)
+        .map_err(denied)?;
+    let perms = KeyPermissionsBuilder::builder()
+        .posessor(Permission::ALL)
+        .user(
+            Permission::VIEW
+                | Permission::READ
+                | Permission::WRITE
+                | Permission::SEARCH
+                | Permission::SETATTR,
+        )
+        .build();
+    key.set_perms(perms).map_err(denied)
+}
+
+pub fn get(service: &str, user: &str) -> keyring_core::Result<Vec<u8>> {
+    let key = ring()?
+        .search(&description(service, user))
+        .map_err(denied)?;
+    key.read_to_vec().map_err(denied)
+}
+
+pub fn delete(service: &str, user: &str) -> keyring_core::Result<()> {
+    let ring = ring()?;
+    let key = ring.search(&description(service, user)).map_err(denied)?;
+    key.invalidate().map_err(denied)
+}

@@ -1,0 +1,39 @@
+//! One opt-in with a real headless Chromium as the browser: it loads the simulated UPS
+//! consent page, a click on Approve sends it through the redirect to the loopback listener.
+
+mod support;
+use support::*;
+
+#[test]
+fn a_real_headless_chromium_completes_the_opt_in() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    let port = free_port();
+    let mut args = authorize_args(&sim, port);
+    let at = args.iter().position(|a| a == "--timeout").unwrap();
+    args[at + 1] = "90".into();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let browser = format!(
+        "python3 {} --log {}",
+        repo_path("tests/support/chromium_browser.py").display(),
+        sandbox.path("chromium.json").display()
+    );
+    let run = Run::from(sandbox.cmd(&args).env("BROWSER", browser).output().unwrap());
+    assert_eq!(run.code, 0, "{run:?}");
+    let id = run.stdout.trim();
+    assert!(secret_tool_lookup(id, "access-token").is_some());
+    // Chromium may still be writing its log as authorize returns.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !sandbox.path("chromium.json").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let log = sandbox.read_json("chromium.json");
+    assert!(
+        log["final_text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("You can close this tab"),
+        "{log}"
+    );
+}

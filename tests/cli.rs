@@ -1,0 +1,45 @@
+//! The command-line surface: clap's own consistency checks, the committed completions, and
+//! exit codes for usage errors.
+
+mod support;
+use clap::CommandFactory;
+use support::*;
+
+#[test]
+fn the_clap_definition_is_consistent() {
+    idm_auth::cli::Cli::command().debug_assert();
+}
+
+#[test]
+fn committed_completions_match_the_binary() {
+    for (shell, file) in [
+        ("bash", "idm-auth.bash"),
+        ("zsh", "_idm-auth"),
+        ("fish", "idm-auth.fish"),
+    ] {
+        let run = Sandbox::new().run(&["completions", shell]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let committed = std::fs::read_to_string(repo_path(&format!("completions/{file}")))
+            .unwrap_or_else(|e| panic!("completions/{file}: {e}"));
+        assert!(
+            committed == run.stdout,
+            "completions/{file} is stale: regenerate with `idm-auth completions {shell} > completions/{file}`"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_suggestion() {
+    let run = Sandbox::new().run(&["lsit"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("list"), "{run:?}");
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let sandbox = Sandbox::new();
+    assert_eq!(sandbox.run(&["--help"]).code, 0);
+    let run = sandbox.run(&["--version"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.starts_with("idm-auth "));
+}

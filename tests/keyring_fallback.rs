@@ -1,0 +1,82 @@
+//! Where no Secret Service answers, the kernel keyring holds the secrets and the admin is
+//! told; no plain-text file is ever written.
+
+mod support;
+use support::*;
+
+#[test]
+fn without_a_secret_service_the_kernel_keyring_is_used_and_named() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    let port = free_port();
+    let args = authorize_args(&sim, port);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let no_bus = "unix:path=/nonexistent/bus";
+    let run = Run::from(
+        sandbox
+            .cmd(&args)
+            .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+            .env("BROWSER", sandbox.browser("approve", "b.json"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("kernel keyring"), "{run:?}");
+    let id = run.stdout.trim().to_string();
+    assert_eq!(sandbox.list_json()[0]["keyring"], "kernel-keyring");
+    assert!(
+        secret_tool_lookup(&id, "access-token").is_none(),
+        "not in the Secret Service"
+    );
+
+    let token = Run::from(
+        sandbox
+            .cmd(&["token", &id])
+            .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(token.code, 0, "{token:?}");
+    assert!(token.stdout.trim().len() > 1000);
+
+    // Nothing under the sandbox holds the token.
+    for entry in walk(sandbox.dir.path()) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(token.stdout.trim()),
+            "token found in {}",
+            entry.display()
+        );
+    }
+
+    let clear = Run::from(
+        sandbox
+            .cmd(&["clear", &id])
+            .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(clear.code, 0, "{clear:?}");
+    let token = Run::from(
+        sandbox
+            .cmd(&["token", &id])
+            .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(token.code, 12, "{token:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -1,0 +1,297 @@
+//! Shared pieces of the integration tests: a private sandbox of XDG dirs per test, the real
+//! `idm-auth` binary, the built-in UPS simulator run as a real process on 127.0.0.1, and the
+//! scripted browser. The Secret Service is the real one the test command started (a private
+//! D-Bus session with gnome-keyring); nothing here is mocked.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_idm-auth");
+pub const CLIENT_ID: &str = "idm-auth-test-client";
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// A private HOME and XDG dirs, so each test has its own index.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in ["home", "data", "config", "state"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        Sandbox { dir }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn index_path(&self) -> PathBuf {
+        self.path("data/idm-auth/index.json")
+    }
+
+    /// `idm-auth ARGS` with this sandbox's environment and nothing inherited that could
+    /// change its behaviour (no BROWSER, no IDM_AUTH_* from the developer's shell).
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env("HOME", self.path("home"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_STATE_HOME", self.path("state"))
+            .env_remove("BROWSER")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdin(Stdio::null());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("IDM_AUTH_") && !key.starts_with("IDM_AUTH_TEST_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().expect("run idm-auth"))
+    }
+
+    /// `list --json`, parsed.
+    pub fn list_json(&self) -> Vec<serde_json::Value> {
+        let run = self.run(&["list", "--json"]);
+        assert_eq!(run.code, 0, "list --json failed: {}", run.stderr);
+        serde_json::from_str::<Vec<serde_json::Value>>(&run.stdout)
+            .expect("list --json is a JSON array")
+    }
+
+    /// The scripted browser, logging to a file in this sandbox.
+    pub fn browser(&self, decision: &str, log: &str) -> String {
+        format!(
+            "python3 {} --decision {decision} --log {}",
+            repo_path("tests/support/browser.py").display(),
+            self.path(log).display()
+        )
+    }
+
+    pub fn read_json(&self, rel: &str) -> serde_json::Value {
+        let text =
+            std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {rel}: {e}: {text}"))
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// The built-in UPS simulator as a separate process; killed on drop.
+pub struct Sim {
+    child: Child,
+    pub base_url: String,
+}
+
+impl Sim {
+    pub fn start(extra: &[&str]) -> Sim {
+        Sim::start_with_secret(extra, None)
+    }
+
+    pub fn start_with_secret(extra: &[&str], secret: Option<&str>) -> Sim {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["simulator", "--port", "0", "--client-id", CLIENT_ID])
+            .args(extra)
+            .env_remove("IDM_AUTH_CLIENT_SECRET")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(secret) = secret {
+            cmd.env("IDM_AUTH_CLIENT_SECRET", secret);
+        }
+        let mut child = cmd.spawn().expect("start the simulator");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("simulator prints its base URL");
+        let base_url = line.trim().to_string();
+        assert!(
+            base_url.starts_with("http://127.0.0.1:"),
+            "simulator said {base_url:?}"
+        );
+        Sim { child, base_url }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.base_url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// A raw HTTP/1.1 request to the simulator; returns (status, body).
+    pub fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        http(
+            self.port(),
+            method,
+            path,
+            &[("Content-Type", "application/json")],
+            body,
+        )
+    }
+
+    pub fn settings(&self, json: &str) {
+        let (status, _) = self.request("POST", "/_simulator/settings", json);
+        assert_eq!(status, 204, "simulator settings");
+    }
+
+    pub fn fault(&self, json: &str) {
+        let (status, _) = self.request("POST", "/_simulator/fault", json);
+        assert_eq!(status, 204, "simulator fault");
+    }
+
+    pub fn stats(&self) -> serde_json::Value {
+        let (status, body) = self.request("GET", "/_simulator/stats", "");
+        assert_eq!(status, 200);
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 client over a raw socket, for requests a browser would never send.
+pub fn http(
+    port: u16,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Wait until something listens on the port (the authorize listener came up).
+pub fn wait_for_listener(port: u16, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nothing listened on port {port} within {timeout:?}");
+}
+
+/// Read a secret straight from the Secret Service, as another program on the desktop would.
+pub fn secret_tool_lookup(id: &str, kind: &str) -> Option<String> {
+    let out = Command::new("secret-tool")
+        .args([
+            "lookup",
+            "service",
+            "idm-auth",
+            "username",
+            &format!("{id}/{kind}"),
+        ])
+        .output()
+        .expect("secret-tool is installed by the test command");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The common setup of a flow test: a sandbox, a simulator, and `authorize` args aimed at it.
+pub fn authorize_args(sim: &Sim, port: u16) -> Vec<String> {
+    vec![
+        "authorize".into(),
+        "--base-url".into(),
+        sim.base_url.clone(),
+        "--client-id".into(),
+        CLIENT_ID.into(),
+        "--port".into(),
+        port.to_string(),
+        "--timeout".into(),
+        "30".into(),
+    ]
+}
+
+/// Opt in once through the scripted browser; returns the new id.
+pub fn opt_in(sandbox: &Sandbox, sim: &Sim, label: &str) -> String {
+    let port = free_port();
+    let mut args = authorize_args(sim, port);
+    args.extend(["--label".into(), label.into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = Run::from(
+        sandbox
+            .cmd(&args)
+            .env(
+                "BROWSER",
+                sandbox.browser("approve", &format!("browser-{port}.json")),
+            )
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "authorize failed: {run:?}");
+    let id = run.stdout.trim().to_string();
+    assert_eq!(id.len(), 8, "authorize prints the new id: {run:?}");
+    id
+}
