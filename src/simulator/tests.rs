@@ -1043,3 +1043,56 @@ fn config_debug_redacts_the_secret() {
     assert!(!shown.contains("topsecret"));
     assert!(shown.contains("redacted"));
 }
+
+#[test]
+fn a_real_http_client_completes_the_flow_over_keep_alive() {
+    use oauth2::reqwest::blocking::Client;
+    use oauth2::reqwest::redirect::Policy;
+
+    let sim = confidential_sim();
+    let base = sim.base_url();
+    let http = Client::builder().redirect(Policy::none()).build().unwrap();
+    let r = http
+        .get(format!(
+            "{base}{}",
+            authorize_target("idm-auth-demo", CB, Some(CHALLENGE), Some("k"))
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    let login = r.headers()["location"].to_str().unwrap().to_string();
+    let html = http.get(&login).send().unwrap().text().unwrap();
+    let txn = extract(&html, "name=\"txn\" value=\"");
+    let r = http
+        .post(format!("{base}/lasso/consent"))
+        .form(&[("txn", txn.as_str()), ("decision", "approve")])
+        .send()
+        .unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    let code = query_of(&back)["code"].clone();
+    let r = http
+        .post(format!("{base}/security/v1/oauth/token"))
+        .basic_auth("idm-auth-demo", Some(SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = serde_json::from_str(&r.text().unwrap()).unwrap();
+    let rt = v["refresh_token"].as_str().unwrap();
+    let r = http
+        .post(format!("{base}/security/v1/oauth/refresh"))
+        .basic_auth("idm-auth-demo", Some(SECRET))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = serde_json::from_str(&r.text().unwrap()).unwrap();
+    assert_eq!(v["refresh_count"], "1");
+    drop(http);
+    sim.shutdown();
+}

@@ -327,16 +327,23 @@ def main(argv: list[str]) -> int:
         args = parse_args(argv)
     except SystemExit as e:  # argparse error: still leave a log if we can find it
         log = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--log"), None)
+        if e.code in (0, None):  # --help
+            return 0
         write_log(log, {"error": "bad arguments to browser.py"})
-        return int(e.code or 1) if isinstance(e.code, int) else 1
+        return 1
     browser = Browser(args.timeout, args.insecure)
     status = 0
+    problems = check_argv(args.urls)
     try:
         result = run(args, browser)
     except BrowserError as e:
-        result, status = {"error": str(e), "hops": browser.hops}, 1
+        result, status = {"error": str(e)}, 1
     except Exception as e:  # anything unexpected still ends up in the log
-        result, status = {"error": f"{type(e).__name__}: {e}", "hops": browser.hops}, 1
+        result, status = {"error": f"{type(e).__name__}: {e}"}, 1
+    if status:
+        result.update({"hops": browser.hops, "argv_ok": not problems})
+        if problems:
+            result["argv_problems"] = problems
     try:
         write_log(args.log, result)
     except OSError as e:

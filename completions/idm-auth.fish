@@ -1,0 +1,77 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_idm_auth_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_idm_auth_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_idm_auth_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_idm_auth_using_subcommand
+    set -l cmd (__fish_idm_auth_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -s V -l version -d 'Print version'
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "authorize" -d 'Opt a UPS.com user in: open the UPS consent page, catch the redirect, keep the tokens'
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "list" -d 'Show the opt-ins on this machine, newest first'
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "token" -d 'Print a valid access token (and nothing else) on stdout, refreshing it when needed'
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "clear" -d 'Dissolve opt-ins: delete their tokens from the keyring and their rows from the index'
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "demo" -d 'Run the whole opt-in against the built-in UPS simulator and show the grid'
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "simulator" -d 'Serve a UPS OAuth simulator on 127.0.0.1 (true to UPS\'s published API) for trials and tests'
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "completions" -d 'Print shell completions for SHELL on stdout'
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l label -d 'A name for this opt-in, shown by `list` (e.g. the UPS.com user\'s name)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l env -d 'The UPS environment to opt in to' -r -f -a "cie\t'UPS\'s Customer Integration Environment (https://wwwcie.ups.com)'
+production\t'UPS production (https://onlinetools.ups.com)'"
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l base-url -d 'The UPS origin, e.g. https://wwwcie.ups.com; overrides --env\'s host. Plain http is accepted only for loopback hosts (the simulator)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l client-id -d 'The app\'s client id at UPS' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l port -d 'The loopback port of the redirect URI (must match the callback URL registered at UPS)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l redirect-uri -d 'The full redirect URI registered at UPS, e.g. http://127.0.0.1:8765/callback' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l timeout -d 'Seconds to wait for the consent to complete' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l client-secret-stdin -d 'Read the client secret from the first line of stdin (otherwise IDM_AUTH_CLIENT_SECRET; without either, the PKCE public-client form is used)'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l no-browser -d 'Do not open a browser; print the address to open instead'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -s V -l version -d 'Print version'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand list" -l json -d 'A JSON array for scripts (schema in the README). Never contains a secret'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand list" -s h -l help -d 'Print help'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand list" -s V -l version -d 'Print version'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand token" -s h -l help -d 'Print help'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand token" -s V -l version -d 'Print version'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -l all -d 'Clear every opt-in on this machine'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -s y -l yes -d 'Do not ask for confirmation'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -s h -l help -d 'Print help'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -s V -l version -d 'Print version'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand demo" -l no-browser -d 'Never open a browser: approve the simulated consent automatically'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -l port -d 'Port on 127.0.0.1 (0 picks a free one). The base URL is printed on stdout' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -l client-id -d 'The client id the simulator accepts. A client secret, if any, is read from IDM_AUTH_CLIENT_SECRET (never from the command line)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -l redirect-uri -d 'The one callback URL to accept (UPS checks it exactly); default: any loopback URL' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -l access-ttl -d 'Lifetime of access tokens, in seconds' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -l refresh-ttl -d 'Lifetime of refresh tokens, in seconds' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -s h -l help -d 'Print help'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -s V -l version -d 'Print version'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token clear demo simulator completions help" -f -a "authorize" -d 'Opt a UPS.com user in: open the UPS consent page, catch the redirect, keep the tokens'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token clear demo simulator completions help" -f -a "list" -d 'Show the opt-ins on this machine, newest first'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token clear demo simulator completions help" -f -a "token" -d 'Print a valid access token (and nothing else) on stdout, refreshing it when needed'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token clear demo simulator completions help" -f -a "clear" -d 'Dissolve opt-ins: delete their tokens from the keyring and their rows from the index'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token clear demo simulator completions help" -f -a "demo" -d 'Run the whole opt-in against the built-in UPS simulator and show the grid'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token clear demo simulator completions help" -f -a "simulator" -d 'Serve a UPS OAuth simulator on 127.0.0.1 (true to UPS\'s published API) for trials and tests'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token clear demo simulator completions help" -f -a "completions" -d 'Print shell completions for SHELL on stdout'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token clear demo simulator completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
