@@ -108,7 +108,7 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
         "Opted in: {} ({}), tokens kept in the {}.",
         row.id,
         row.environment,
-        keyring.backend().name()
+        keyring.backend().describe()
     );
     Ok(row)
 }

@@ -43,7 +43,7 @@ pub fn run(args: &ClearArgs, index: &Index) -> Result<()> {
             } else {
                 format!(" ({})", row.label)
             },
-            row.keyring.name()
+            row.keyring.describe()
         );
     }
     eprintln!(

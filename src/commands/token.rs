@@ -91,7 +91,7 @@ fn missing(row: &OptIn) -> Error {
         id: row.id.clone(),
         reason: format!(
             "its tokens are missing from the {}; `idm-auth clear {}` removes the row",
-            row.keyring.name(),
+            row.keyring.describe(),
             row.id
         ),
     }

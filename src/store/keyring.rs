@@ -29,6 +29,17 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// For people: "the Secret Service", ...
+    pub fn describe(self) -> &'static str {
+        match self {
+            Backend::SecretService => "Secret Service",
+            Backend::KernelKeyring => "Linux kernel keyring",
+            Backend::Keychain => "macOS Keychain",
+            Backend::CredentialManager => "Windows Credential Manager",
+        }
+    }
+
+    /// For the index and `list --json`.
     pub fn name(self) -> &'static str {
         match self {
             Backend::SecretService => "secret-service",
@@ -111,7 +122,7 @@ fn unusable(backend: Backend, e: &keyring_core::Error) -> Error {
         }
         _ => "",
     };
-    Error::Keyring(format!("the {} failed: {e}{fix}", backend.name()))
+    Error::Keyring(format!("the {} failed: {e}{fix}", backend.describe()))
 }
 
 impl Keyring {
