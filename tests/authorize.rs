@@ -74,6 +74,14 @@ fn the_url_goes_to_stderr_and_only_the_id_to_stdout() {
     );
     assert!(run.stderr.contains("code_challenge="), "{run:?}");
     assert_eq!(run.stdout.lines().count(), 1, "{run:?}");
+    let id = run.stdout.trim();
+    for kind in ["access-token", "refresh-token"] {
+        let secret = secret_tool_lookup(id, kind).unwrap();
+        assert!(
+            !run.stderr.contains(&secret) && !run.stdout.contains(&secret),
+            "{kind} leaked"
+        );
+    }
 }
 
 #[test]
@@ -347,4 +355,83 @@ fn bad_settings_are_refused_before_anything_starts() {
 
     let run = sandbox.run(&["authorize", "--env", "staging"]);
     assert_eq!(run.code, 2, "{run:?}");
+}
+
+/// Peak resident memory of a running process, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+#[test]
+fn slow_partial_and_huge_requests_neither_hold_the_flow_nor_eat_memory() {
+    use std::io::Write;
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    let port = free_port();
+    let args = authorize_args(&sim, port);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let browser = format!("{} --delay 3", sandbox.browser("approve", "b.json"));
+    let child = sandbox
+        .cmd(&args)
+        .env("BROWSER", browser)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    wait_for_listener(port, Duration::from_secs(10));
+
+    // Twenty connections that trickle a request line a byte at a time and never finish it.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tricklers: Vec<_> = (0..20)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+                    return;
+                };
+                for b in b"GET /callback?code=x&state=y HTTP/1.1".iter().cycle() {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed)
+                        || s.write_all(&[*b]).is_err()
+                    {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+        })
+        .collect();
+    // One connection streaming 20 MB without a newline.
+    let mut flood = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let chunk = vec![b'A'; 1 << 20];
+    for _ in 0..20 {
+        if flood.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let peak = peak_rss_kib(pid);
+    assert!(peak < 100 * 1024, "authorize peaked at {peak} KiB");
+
+    let started = std::time::Instant::now();
+    let run = Run::from(
+        child
+            .wait_with_output()
+            .unwrap_or_else(|_| panic!("authorize {pid}")),
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in tricklers {
+        let _ = t.join();
+    }
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the real redirect completed promptly"
+    );
+    assert_eq!(sandbox.list_json().len(), 1);
 }
