@@ -8,6 +8,8 @@
 //! deadline always holds.
 
 use crate::error::{Error, Result};
+use crate::html::escape;
+use crate::ups::printable;
 use std::time::{Duration, Instant};
 use tiny_http::{Header, Request, Response, Server};
 use url::form_urlencoded;
@@ -165,28 +167,13 @@ fn respond(request: Request, status: u16, html: &str) {
     let _ = request.respond(response);
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars().filter(|c| !c.is_control()).take(500) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} - idm-auth</title>\
 <style>body{{font-family:sans-serif;max-width:36em;margin:4em auto;line-height:1.5}}</style></head>\
 <body><h1>{t}</h1><p>{b}</p></body></html>",
-        t = escape(title),
-        b = escape(body)
+        t = escape(&printable(title)),
+        b = escape(&printable(body))
     )
 }
 

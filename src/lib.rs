@@ -12,6 +12,7 @@ pub mod commands;
 pub mod consent_robot;
 pub mod error;
 pub mod flow;
+pub mod html;
 pub mod http;
 pub mod output;
 pub mod render;

@@ -57,15 +57,10 @@ fn the_url_goes_to_stderr_and_only_the_id_to_stdout() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let port = free_port();
-    let args = authorize_args(&sim, port);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = Run::from(
-        sandbox
-            .cmd(&args)
-            .env("BROWSER", sandbox.browser("approve", "b.json"))
-            .output()
-            .unwrap(),
-    );
+    let run = sandbox
+        .authorize(&sim, port, 30)
+        .env("BROWSER", sandbox.browser("approve", "b.json"))
+        .exec();
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stderr
@@ -89,15 +84,10 @@ fn denying_ends_with_a_denied_message_and_stores_nothing() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let port = free_port();
-    let args = authorize_args(&sim, port);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = Run::from(
-        sandbox
-            .cmd(&args)
-            .env("BROWSER", sandbox.browser("deny", "b.json"))
-            .output()
-            .unwrap(),
-    );
+    let run = sandbox
+        .authorize(&sim, port, 30)
+        .env("BROWSER", sandbox.browser("deny", "b.json"))
+        .exec();
     assert_eq!(run.code, 4, "{run:?}");
     assert!(run.stderr.contains("denied"), "{run:?}");
     let log = sandbox.read_json("b.json");
@@ -114,12 +104,10 @@ fn forged_and_stray_requests_get_4xx_and_the_real_redirect_still_wins() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let port = free_port();
-    let args = authorize_args(&sim, port);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // The browser starts late, so the forgeries arrive first.
     let browser = format!("{} --delay 2", sandbox.browser("approve", "b.json"));
     let child = sandbox
-        .cmd(&args)
+        .authorize(&sim, port, 30)
         .env("BROWSER", browser)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -162,15 +150,10 @@ fn a_busy_port_fails_at_once_naming_the_port_and_opens_no_browser() {
     let sim = Sim::start(&[]);
     let holder = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let port = holder.local_addr().unwrap().port();
-    let args = authorize_args(&sim, port);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = Run::from(
-        sandbox
-            .cmd(&args)
-            .env("BROWSER", sandbox.browser("approve", "b.json"))
-            .output()
-            .unwrap(),
-    );
+    let run = sandbox
+        .authorize(&sim, port, 30)
+        .env("BROWSER", sandbox.browser("approve", "b.json"))
+        .exec();
     assert_eq!(run.code, 11, "{run:?}");
     assert!(run.stderr.contains(&port.to_string()), "{run:?}");
     assert!(!sandbox.path("b.json").exists(), "no browser was launched");
@@ -182,17 +165,10 @@ fn a_timeout_ends_the_wait_and_releases_the_port() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let port = free_port();
-    let mut args = authorize_args(&sim, port);
-    let at = args.iter().position(|a| a == "--timeout").unwrap();
-    args[at + 1] = "2".into();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = Run::from(
-        sandbox
-            .cmd(&args)
-            .env("BROWSER", sandbox.browser("none", "b.json"))
-            .output()
-            .unwrap(),
-    );
+    let run = sandbox
+        .authorize(&sim, port, 2)
+        .env("BROWSER", sandbox.browser("none", "b.json"))
+        .exec();
     assert_eq!(run.code, 5, "{run:?}");
     assert!(run.stderr.contains("timed out"), "{run:?}");
     std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free again");
@@ -204,15 +180,16 @@ fn a_browser_that_stays_open_does_not_stall_and_a_failed_launch_is_not_fatal() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let port = free_port();
-    let args = authorize_args(&sim, port);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // The first BROWSER entry cannot start; the second finishes the flow, then lingers 60 s.
     let browser = format!(
         "/nonexistent/browser:{} --stay-open",
         sandbox.browser("approve", "b.json")
     );
     let started = std::time::Instant::now();
-    let run = Run::from(sandbox.cmd(&args).env("BROWSER", browser).output().unwrap());
+    let run = sandbox
+        .authorize(&sim, port, 30)
+        .env("BROWSER", browser)
+        .exec();
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         started.elapsed() < Duration::from_secs(50),
@@ -221,17 +198,10 @@ fn a_browser_that_stays_open_does_not_stall_and_a_failed_launch_is_not_fatal() {
 
     // With no browser at all the URL is still printed and the flow keeps waiting.
     let port = free_port();
-    let mut args = authorize_args(&sim, port);
-    let at = args.iter().position(|a| a == "--timeout").unwrap();
-    args[at + 1] = "1".into();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = Run::from(
-        sandbox
-            .cmd(&args)
-            .env("BROWSER", "/nonexistent/browser")
-            .output()
-            .unwrap(),
-    );
+    let run = sandbox
+        .authorize(&sim, port, 1)
+        .env("BROWSER", "/nonexistent/browser")
+        .exec();
     assert_eq!(run.code, 5, "{run:?}");
     assert!(run.stderr.contains("Could not open a browser"), "{run:?}");
     assert!(
@@ -245,16 +215,11 @@ fn a_confidential_client_authenticates_with_its_secret_which_is_kept_in_the_keyr
     let sandbox = Sandbox::new();
     let sim = Sim::start_with_secret(&[], Some("s3cret-value"));
     let port = free_port();
-    let args = authorize_args(&sim, port);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = Run::from(
-        sandbox
-            .cmd(&args)
-            .env("IDM_AUTH_CLIENT_SECRET", "s3cret-value")
-            .env("BROWSER", sandbox.browser("approve", "b.json"))
-            .output()
-            .unwrap(),
-    );
+    let run = sandbox
+        .authorize(&sim, port, 30)
+        .env("IDM_AUTH_CLIENT_SECRET", "s3cret-value")
+        .env("BROWSER", sandbox.browser("approve", "b.json"))
+        .exec();
     assert_eq!(run.code, 0, "{run:?}");
     let id = run.stdout.trim();
     assert_eq!(
@@ -264,16 +229,11 @@ fn a_confidential_client_authenticates_with_its_secret_which_is_kept_in_the_keyr
 
     // A wrong secret is refused by UPS, with UPS's message, and nothing is stored.
     let port = free_port();
-    let args = authorize_args(&sim, port);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = Run::from(
-        sandbox
-            .cmd(&args)
-            .env("IDM_AUTH_CLIENT_SECRET", "wrong")
-            .env("BROWSER", sandbox.browser("approve", "b2.json"))
-            .output()
-            .unwrap(),
-    );
+    let run = sandbox
+        .authorize(&sim, port, 30)
+        .env("IDM_AUTH_CLIENT_SECRET", "wrong")
+        .env("BROWSER", sandbox.browser("approve", "b2.json"))
+        .exec();
     assert_eq!(run.code, 6, "{run:?}");
     assert!(
         run.stderr
@@ -308,15 +268,10 @@ fn ups_errors_and_gateway_pages_become_clear_messages_and_store_nothing() {
     for (fault, expected) in cases {
         sim.fault(fault);
         let port = free_port();
-        let args = authorize_args(&sim, port);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let run = Run::from(
-            sandbox
-                .cmd(&args)
-                .env("BROWSER", sandbox.browser("approve", "b.json"))
-                .output()
-                .unwrap(),
-        );
+        let run = sandbox
+            .authorize(&sim, port, 30)
+            .env("BROWSER", sandbox.browser("approve", "b.json"))
+            .exec();
         assert_eq!(run.code, 6, "{run:?}");
         assert!(run.stderr.contains(expected), "{expected}: {run:?}");
         assert!(
@@ -373,11 +328,9 @@ fn slow_partial_and_huge_requests_neither_hold_the_flow_nor_eat_memory() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let port = free_port();
-    let args = authorize_args(&sim, port);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let browser = format!("{} --delay 3", sandbox.browser("approve", "b.json"));
     let child = sandbox
-        .cmd(&args)
+        .authorize(&sim, port, 30)
         .env("BROWSER", browser)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -9,16 +9,15 @@ fn a_real_headless_chromium_completes_the_opt_in() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let port = free_port();
-    let mut args = authorize_args(&sim, port);
-    let at = args.iter().position(|a| a == "--timeout").unwrap();
-    args[at + 1] = "90".into();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let browser = format!(
         "python3 {} --log {}",
         repo_path("tests/support/chromium_browser.py").display(),
         sandbox.path("chromium.json").display()
     );
-    let run = Run::from(sandbox.cmd(&args).env("BROWSER", browser).output().unwrap());
+    let run = sandbox
+        .authorize(&sim, port, 90)
+        .env("BROWSER", browser)
+        .exec();
     assert_eq!(run.code, 0, "{run:?}");
     let id = run.stdout.trim();
     assert!(secret_tool_lookup(id, "access-token").is_some());

@@ -9,17 +9,12 @@ fn without_a_secret_service_the_kernel_keyring_is_used_and_named() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let port = free_port();
-    let args = authorize_args(&sim, port);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let no_bus = "unix:path=/nonexistent/bus";
-    let run = Run::from(
-        sandbox
-            .cmd(&args)
-            .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
-            .env("BROWSER", sandbox.browser("approve", "b.json"))
-            .output()
-            .unwrap(),
-    );
+    let run = sandbox
+        .authorize(&sim, port, 30)
+        .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+        .env("BROWSER", sandbox.browser("approve", "b.json"))
+        .exec();
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stderr.contains("kernel keyring"), "{run:?}");
     let id = run.stdout.trim().to_string();
@@ -29,13 +24,10 @@ fn without_a_secret_service_the_kernel_keyring_is_used_and_named() {
         "not in the Secret Service"
     );
 
-    let token = Run::from(
-        sandbox
-            .cmd(&["token", &id])
-            .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
-            .output()
-            .unwrap(),
-    );
+    let token = sandbox
+        .cmd(&["token", &id])
+        .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+        .exec();
     assert_eq!(token.code, 0, "{token:?}");
     assert!(token.stdout.trim().len() > 1000);
 
@@ -50,21 +42,15 @@ fn without_a_secret_service_the_kernel_keyring_is_used_and_named() {
         );
     }
 
-    let clear = Run::from(
-        sandbox
-            .cmd(&["clear", &id])
-            .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
-            .output()
-            .unwrap(),
-    );
+    let clear = sandbox
+        .cmd(&["clear", &id])
+        .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+        .exec();
     assert_eq!(clear.code, 0, "{clear:?}");
-    let token = Run::from(
-        sandbox
-            .cmd(&["token", &id])
-            .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
-            .output()
-            .unwrap(),
-    );
+    let token = sandbox
+        .cmd(&["token", &id])
+        .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
+        .exec();
     assert_eq!(token.code, 12, "{token:?}");
 }
 

@@ -78,13 +78,10 @@ fn list_needs_no_keyring() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     opt_in(&sandbox, &sim, "a");
-    let run = Run::from(
-        sandbox
-            .cmd(&["list", "--json"])
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-            .output()
-            .unwrap(),
-    );
+    let run = sandbox
+        .cmd(&["list", "--json"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .exec();
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("secret-service"));
 }

@@ -2,6 +2,8 @@
 //! walkthrough) and an error page. Self-contained HTML with regular markup, because both a
 //! regex-driven test browser and a real headless Chromium drive it.
 
+use crate::html::escape;
+
 /// The user name the sign-in form is prefilled with.
 pub(crate) const DEFAULT_USERNAME: &str = "demo-user";
 
@@ -12,22 +14,6 @@ h1{color:#351c15}label{display:block;font-weight:bold;margin-top:1rem}\
 input[type=text]{width:100%;padding:.5rem;box-sizing:border-box}\
 .agreement{font-size:.9rem}button{padding:.6rem 1.4rem;margin-right:.5rem}\
 #approve{background:#ffc400;border:0;font-weight:bold}";
-
-/// Escapes text for HTML element content and double-quoted attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 fn document(title: &str, main: &str) -> String {
     format!(

@@ -61,7 +61,7 @@ impl Sandbox {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.cmd(args).output().expect("run idm-auth"))
+        self.cmd(args).exec()
     }
 
     /// `list --json`, parsed.
@@ -111,6 +111,17 @@ impl std::fmt::Debug for Run {
             "exit {}\n--- stdout\n{}--- stderr\n{}",
             self.code, self.stdout, self.stderr
         )
+    }
+}
+
+/// Run a prepared command to completion.
+pub trait Exec {
+    fn exec(&mut self) -> Run;
+}
+
+impl Exec for Command {
+    fn exec(&mut self) -> Run {
+        Run::from(self.output().expect("run the command"))
     }
 }
 
@@ -259,30 +270,32 @@ pub fn secret_tool_lookup(id: &str, kind: &str) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The common setup of a flow test: a sandbox, a simulator, and `authorize` args aimed at it.
-pub fn authorize_args(sim: &Sim, port: u16) -> Vec<String> {
-    vec![
-        "authorize".into(),
-        "--base-url".into(),
-        sim.base_url.clone(),
-        "--client-id".into(),
-        CLIENT_ID.into(),
-        "--port".into(),
-        port.to_string(),
-        "--timeout".into(),
-        "30".into(),
-    ]
+impl Sandbox {
+    /// `idm-auth authorize` aimed at the simulator, with its callback on `port`.
+    pub fn authorize(&self, sim: &Sim, port: u16, timeout_secs: u64) -> Command {
+        let port = port.to_string();
+        let timeout = timeout_secs.to_string();
+        self.cmd(&[
+            "authorize",
+            "--base-url",
+            &sim.base_url,
+            "--client-id",
+            CLIENT_ID,
+            "--port",
+            &port,
+            "--timeout",
+            &timeout,
+        ])
+    }
 }
 
 /// Opt in once through the scripted browser; returns the new id.
 pub fn opt_in(sandbox: &Sandbox, sim: &Sim, label: &str) -> String {
     let port = free_port();
-    let mut args = authorize_args(sim, port);
-    args.extend(["--label".into(), label.into()]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = Run::from(
         sandbox
-            .cmd(&args)
+            .authorize(sim, port, 30)
+            .args(["--label", label])
             .env(
                 "BROWSER",
                 sandbox.browser("approve", &format!("browser-{port}.json")),
