@@ -19,14 +19,23 @@ _idm__auth() {
             idm__auth,authorize)
                 cmd="idm__auth__subcmd__authorize"
                 ;;
+            idm__auth,check)
+                cmd="idm__auth__subcmd__check"
+                ;;
             idm__auth,clear)
                 cmd="idm__auth__subcmd__clear"
                 ;;
             idm__auth,completions)
                 cmd="idm__auth__subcmd__completions"
                 ;;
+            idm__auth,config)
+                cmd="idm__auth__subcmd__config"
+                ;;
             idm__auth,demo)
                 cmd="idm__auth__subcmd__demo"
+                ;;
+            idm__auth,exec)
+                cmd="idm__auth__subcmd__exec"
                 ;;
             idm__auth,help)
                 cmd="idm__auth__subcmd__help"
@@ -40,8 +49,35 @@ _idm__auth() {
             idm__auth,token)
                 cmd="idm__auth__subcmd__token"
                 ;;
+            idm__auth__subcmd__config,help)
+                cmd="idm__auth__subcmd__config__subcmd__help"
+                ;;
+            idm__auth__subcmd__config,path)
+                cmd="idm__auth__subcmd__config__subcmd__path"
+                ;;
+            idm__auth__subcmd__config,set-secret)
+                cmd="idm__auth__subcmd__config__subcmd__set__subcmd__secret"
+                ;;
+            idm__auth__subcmd__config,show)
+                cmd="idm__auth__subcmd__config__subcmd__show"
+                ;;
+            idm__auth__subcmd__config__subcmd__help,help)
+                cmd="idm__auth__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            idm__auth__subcmd__config__subcmd__help,path)
+                cmd="idm__auth__subcmd__config__subcmd__help__subcmd__path"
+                ;;
+            idm__auth__subcmd__config__subcmd__help,set-secret)
+                cmd="idm__auth__subcmd__config__subcmd__help__subcmd__set__subcmd__secret"
+                ;;
+            idm__auth__subcmd__config__subcmd__help,show)
+                cmd="idm__auth__subcmd__config__subcmd__help__subcmd__show"
+                ;;
             idm__auth__subcmd__help,authorize)
                 cmd="idm__auth__subcmd__help__subcmd__authorize"
+                ;;
+            idm__auth__subcmd__help,check)
+                cmd="idm__auth__subcmd__help__subcmd__check"
                 ;;
             idm__auth__subcmd__help,clear)
                 cmd="idm__auth__subcmd__help__subcmd__clear"
@@ -49,8 +85,14 @@ _idm__auth() {
             idm__auth__subcmd__help,completions)
                 cmd="idm__auth__subcmd__help__subcmd__completions"
                 ;;
+            idm__auth__subcmd__help,config)
+                cmd="idm__auth__subcmd__help__subcmd__config"
+                ;;
             idm__auth__subcmd__help,demo)
                 cmd="idm__auth__subcmd__help__subcmd__demo"
+                ;;
+            idm__auth__subcmd__help,exec)
+                cmd="idm__auth__subcmd__help__subcmd__exec"
                 ;;
             idm__auth__subcmd__help,help)
                 cmd="idm__auth__subcmd__help__subcmd__help"
@@ -64,6 +106,15 @@ _idm__auth() {
             idm__auth__subcmd__help,token)
                 cmd="idm__auth__subcmd__help__subcmd__token"
                 ;;
+            idm__auth__subcmd__help__subcmd__config,path)
+                cmd="idm__auth__subcmd__help__subcmd__config__subcmd__path"
+                ;;
+            idm__auth__subcmd__help__subcmd__config,set-secret)
+                cmd="idm__auth__subcmd__help__subcmd__config__subcmd__set__subcmd__secret"
+                ;;
+            idm__auth__subcmd__help__subcmd__config,show)
+                cmd="idm__auth__subcmd__help__subcmd__config__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -71,12 +122,16 @@ _idm__auth() {
 
     case "${cmd}" in
         idm__auth)
-            opts="-h -V --help --version authorize list token clear demo simulator completions help"
+            opts="-q -h -V --profile --quiet --help --version authorize list token exec check clear config demo simulator completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -85,7 +140,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__authorize)
-            opts="-h -V --label --env --base-url --client-id --client-secret-stdin --port --redirect-uri --timeout --no-browser --help --version"
+            opts="-q -h -V --label --env --base-url --client-id --client-secret-stdin --port --redirect-uri --timeout --no-browser --json --profile --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -119,6 +174,32 @@ _idm__auth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__check)
+            opts="-q -h -V --within --json --profile --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --within)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -127,12 +208,16 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__clear)
-            opts="-y -h -V --all --yes --help --version"
+            opts="-y -q -h -V --all --yes --json --profile --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -141,12 +226,158 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__completions)
-            opts="-h -V --help --version bash elvish fish powershell zsh"
+            opts="-q -h -V --profile --quiet --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config)
+            opts="-q -h -V --profile --quiet --help --version show set-secret path help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__help)
+            opts="show set-secret path help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__help__subcmd__set__subcmd__secret)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__path)
+            opts="-q -h -V --profile --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__set__subcmd__secret)
+            opts="-q -h -V --profile --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__show)
+            opts="-q -h -V --json --profile --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -155,12 +386,34 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__demo)
-            opts="-h -V --no-browser --help --version"
+            opts="-q -h -V --no-browser --profile --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__exec)
+            opts="-q -h -V --profile --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -169,7 +422,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__help)
-            opts="authorize list token clear demo simulator completions help"
+            opts="authorize list token exec check clear config demo simulator completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,6 +436,20 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__help__subcmd__authorize)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -224,7 +491,77 @@ _idm__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        idm__subcmd__auth__subcmd__help__subcmd__config)
+            opts="show set-secret path"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__help__subcmd__config__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__help__subcmd__config__subcmd__set__subcmd__secret)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         idm__subcmd__auth__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__help__subcmd__exec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -295,12 +632,16 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__list)
-            opts="-h -V --json --help --version"
+            opts="-q -h -V --json --profile --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -309,7 +650,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__simulator)
-            opts="-h -V --port --client-id --redirect-uri --access-ttl --refresh-ttl --help --version"
+            opts="-q -h -V --port --client-id --redirect-uri --access-ttl --refresh-ttl --profile --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -335,6 +676,10 @@ _idm__auth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -343,12 +688,16 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__token)
-            opts="-h -V --help --version"
+            opts="-q -h -V --profile --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -10,6 +10,8 @@
 use crate::error::{Error, Result};
 use crate::html::escape;
 use crate::ups::printable;
+use std::io::BufRead;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tiny_http::{Header, Request, Response, Server};
 use url::form_urlencoded;
@@ -101,15 +103,28 @@ impl CallbackListener {
         self.port
     }
 
-    /// Wait until the real redirect arrives or `timeout` passes. Returns the code.
-    pub fn wait(&self, expected_state: &str, timeout: Duration) -> Result<String> {
+    /// Wait until the real redirect arrives or `timeout` passes, and return the code. With
+    /// `paste`, an address pasted on stdin (the one the browser ended on, for SSH sessions)
+    /// counts as well; whichever arrives first wins, and both face the same state check.
+    pub fn wait(&self, expected_state: &str, timeout: Duration, paste: bool) -> Result<String> {
         let deadline = Instant::now() + timeout;
+        let pasted = paste.then(read_pasted_lines);
+        let spinner = Spinner::start(!paste, deadline);
         loop {
             let now = Instant::now();
             if now >= deadline {
                 return Err(Error::Timeout(timeout.as_secs()));
             }
-            let request = match self.server.recv_timeout(deadline - now) {
+            spinner.tick(deadline - now);
+            if let Some(lines) = &pasted {
+                while let Ok(line) = lines.try_recv() {
+                    if let Some(result) = self.judge_pasted(&line, expected_state) {
+                        return result;
+                    }
+                }
+            }
+            let slice = (deadline - now).min(Duration::from_millis(200));
+            let request = match self.server.recv_timeout(slice) {
                 Ok(Some(r)) => r,
                 Ok(None) => continue,
                 Err(e) => return Err(Error::Other(format!("the callback listener failed: {e}"))),
@@ -127,11 +142,7 @@ impl CallbackListener {
                 }
                 Verdict::Refused { error, description } => {
                     respond(request, 200, &refused_page(&error, description.as_deref()));
-                    return Err(if error == "access_denied" {
-                        Error::Denied(description)
-                    } else {
-                        Error::OAuthCallback { error, description }
-                    });
+                    return Err(refusal(error, description));
                 }
                 Verdict::Ignore(status, reason) => {
                     respond(
@@ -141,6 +152,95 @@ impl CallbackListener {
                     );
                 }
             }
+        }
+    }
+
+    /// A pasted address: the end of the flow, or None (with a word to the admin) to wait on.
+    fn judge_pasted(&self, line: &str, expected_state: &str) -> Option<Result<String>> {
+        let line = line.trim();
+        if line.is_empty() {
+            return None;
+        }
+        let target = match url::Url::parse(line) {
+            Ok(url) => match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_string(),
+            },
+            Err(_) => {
+                crate::say!(
+                    "That is not an address. Paste the whole address the browser ended on."
+                );
+                return None;
+            }
+        };
+        match parse_callback("GET", &target, &self.path, expected_state) {
+            Verdict::Code(code) => Some(Ok(code)),
+            Verdict::Refused { error, description } => Some(Err(refusal(error, description))),
+            Verdict::Ignore(_, reason) => {
+                crate::say!("That address was not accepted: {reason} Paste the address the browser ended on.");
+                None
+            }
+        }
+    }
+}
+
+fn refusal(error: String, description: Option<String>) -> Error {
+    if error == "access_denied" {
+        Error::Denied(description)
+    } else {
+        Error::OAuthCallback { error, description }
+    }
+}
+
+/// Lines from stdin, read on their own thread so the listener never waits on the keyboard.
+fn read_pasted_lines() -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// The time left, spinning on stderr; only for a person at a terminal, never with `--quiet`,
+/// and not while they are asked to paste (it would overwrite what they type).
+struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Spinner {
+    fn start(wanted: bool, deadline: Instant) -> Spinner {
+        if !wanted || crate::output::quiet() || !crate::output::stderr_is_terminal() {
+            return Spinner(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        let spinner = Spinner(Some(bar));
+        spinner.tick(deadline.saturating_duration_since(Instant::now()));
+        spinner
+    }
+
+    fn tick(&self, left: Duration) {
+        if let Some(bar) = &self.0 {
+            let secs = left.as_secs();
+            bar.set_message(format!(
+                "Waiting for the consent in the browser ({}:{:02} left)",
+                secs / 60,
+                secs % 60
+            ));
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
         }
     }
 }

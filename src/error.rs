@@ -34,6 +34,12 @@ pub enum ExitCode {
     NotFound = 12,
     /// The admin declined a confirmation prompt.
     Cancelled = 13,
+    /// `check`: an opt-in needs renewing within the given days.
+    RenewSoon = 14,
+    /// `exec`: the command exists but cannot be run (as a shell would say).
+    CommandNotExecutable = 126,
+    /// `exec`: no such command (as a shell would say).
+    CommandNotFound = 127,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +72,16 @@ pub enum Error {
     #[error("cancelled")]
     Cancelled,
     #[error("{0}")]
+    RenewSoon(String),
+    #[error("cannot run `{program}`: {reason}")]
+    Exec {
+        program: String,
+        reason: String,
+        not_found: bool,
+    },
+    #[error("{0}")]
+    Unusable(String),
+    #[error("{0}")]
     Other(String),
 }
 
@@ -90,6 +106,12 @@ impl Error {
             Error::Port { .. } => ExitCode::Port,
             Error::NotFound(_) => ExitCode::NotFound,
             Error::Cancelled => ExitCode::Cancelled,
+            Error::RenewSoon(_) => ExitCode::RenewSoon,
+            Error::Exec {
+                not_found: true, ..
+            } => ExitCode::CommandNotFound,
+            Error::Exec { .. } => ExitCode::CommandNotExecutable,
+            Error::Unusable(_) => ExitCode::Reauthorize,
             Error::Other(_) => ExitCode::Failure,
         }
     }
@@ -107,6 +129,9 @@ impl Error {
                 "run it again and finish the sign-in sooner, or raise --timeout".into(),
             ),
             Error::NotFound(_) => Some("`idm-auth list` shows the opt-ins on this machine".into()),
+            Error::RenewSoon(_) | Error::Unusable(_) => Some(
+                "run `idm-auth authorize` for those users (`idm-auth clear` the old opt-ins afterwards)".into(),
+            ),
             _ => None,
         }
     }

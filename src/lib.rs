@@ -9,6 +9,7 @@ pub mod browser;
 pub mod callback;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod consent_robot;
 pub mod error;
 pub mod flow;
@@ -27,11 +28,20 @@ use error::Result;
 use store::Index;
 
 pub fn run(cli: Cli) -> Result<()> {
+    output::set_quiet(cli.quiet);
+    let profile = cli.profile.as_deref();
+    let filter = commands::profile_filter(profile);
+    let filter = filter.as_deref();
     match cli.command {
-        Command::Authorize(args) => commands::authorize::run(&args, &Index::default_location()?),
-        Command::List(args) => commands::list::run(&args, &Index::default_location()?),
-        Command::Token(args) => commands::token::run(&args, &Index::default_location()?),
-        Command::Clear(args) => commands::clear::run(&args, &Index::default_location()?),
+        Command::Authorize(args) => {
+            commands::authorize::run(&args, profile, &Index::default_location()?)
+        }
+        Command::List(args) => commands::list::run(&args, filter, &Index::default_location()?),
+        Command::Token(args) => commands::token::run(&args, filter, &Index::default_location()?),
+        Command::Exec(args) => commands::exec::run(&args, filter, &Index::default_location()?),
+        Command::Check(args) => commands::check::run(&args, filter, &Index::default_location()?),
+        Command::Clear(args) => commands::clear::run(&args, filter, &Index::default_location()?),
+        Command::Config(command) => commands::config::run(&command, profile),
         Command::Demo(args) => commands::demo::run(&args),
         Command::Simulator(args) => commands::simulator::run(&args),
         Command::Completions { shell } => {

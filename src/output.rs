@@ -1,7 +1,29 @@
-//! Writing results to stdout. A closed pipe (`idm-auth list | head -1`) is a normal end, not
-//! an error, so it exits 0 quietly.
+//! Writing to the terminal. Results go to stdout; talk goes to stderr through `say!`, which
+//! `--quiet` silences. A closed pipe (`idm-auth list | head -1`) is a normal end, not an
+//! error, so it exits 0 quietly.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Talk to the person at the terminal (stderr), unless `--quiet`.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !$crate::output::quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
 
 pub fn print(text: &str) -> crate::error::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -12,4 +34,21 @@ pub fn print(text: &str) -> crate::error::Result<()> {
             "cannot write to stdout: {e}"
         ))),
     }
+}
+
+/// Pretty JSON plus a newline on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> crate::error::Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| crate::error::Error::Other(format!("cannot encode JSON: {e}")))?;
+    print(&format!("{text}\n"))
+}
+
+/// Colour on stdout only for a terminal, and never with NO_COLOR set (https://no-color.org).
+pub fn stdout_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+/// Whether stderr is a terminal a person watches (for the spinner).
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 pub struct JsonRow<'a> {
     pub id: &'a str,
     pub label: &'a str,
+    pub profile: Option<&'a str>,
     pub environment: &'a str,
     pub base_url: &'a str,
     pub client_id: &'a str,
@@ -31,6 +32,7 @@ pub fn json_row(row: &OptIn, now: DateTime<Utc>) -> JsonRow<'_> {
     JsonRow {
         id: &row.id,
         label: &row.label,
+        profile: row.profile.as_deref(),
         environment: &row.environment,
         base_url: &row.base_url,
         client_id: &row.client_id,
@@ -64,8 +66,18 @@ fn refresh_cell(row: &OptIn, now: DateTime<Utc>) -> String {
     }
 }
 
-/// The grid, newest first, columns padded to their widest cell.
-pub fn grid(rows: &[OptIn], now: DateTime<Utc>) -> String {
+/// The ANSI colour of a status cell: green usable, yellow refreshable, red dead.
+fn status_color(status: Status) -> &'static str {
+    match status {
+        Status::Active => "\x1b[32m",
+        Status::AccessExpired => "\x1b[33m",
+        Status::RefreshExpired | Status::Invalid => "\x1b[31m",
+    }
+}
+
+/// The grid, newest first, columns padded to their widest cell; the status coloured when
+/// `color` (a terminal without NO_COLOR).
+pub fn grid(rows: &[OptIn], now: DateTime<Utc>, color: bool) -> String {
     let header = [
         "ID",
         "LABEL",
@@ -102,13 +114,26 @@ pub fn grid(rows: &[OptIn], now: DateTime<Utc>) -> String {
         })
         .collect();
     let mut out = String::new();
-    for line in table {
-        let cells: Vec<String> = line
+    let statuses = std::iter::once(None).chain(rows.iter().map(|r| Some(r.status(now))));
+    for (line, status) in table.iter().zip(statuses) {
+        let mut cells: Vec<String> = line
             .iter()
             .zip(&widths)
             .map(|(cell, w)| format!("{cell:<w$}"))
             .collect();
-        out.push_str(cells.join("  ").trim_end());
+        let text = match (color, status, cells.pop()) {
+            (true, Some(status), Some(last)) => {
+                format!(
+                    "{}  {}{}\x1b[0m",
+                    cells.join("  "),
+                    status_color(status),
+                    last.trim_end()
+                )
+            }
+            (_, _, Some(last)) => format!("{}  {}", cells.join("  "), last),
+            (_, _, None) => String::new(),
+        };
+        out.push_str(text.trim_end());
         out.push('\n');
     }
     out

@@ -1,6 +1,7 @@
 //! `idm-auth authorize`: the opt-in. Bind the loopback port first (a busy port fails before
 //! any browser opens), make sure a keyring answers, print the URL, open the browser, wait for
-//! the redirect with the right state, trade the code, then store: secrets, then the row.
+//! the redirect with the right state (or the address pasted from the browser, over SSH),
+//! trade the code, then store: secrets, then the row.
 
 use crate::browser::{self, Launch};
 use crate::callback::CallbackListener;
@@ -8,7 +9,9 @@ use crate::cli::AuthorizeArgs;
 use crate::commands::ups_error;
 use crate::error::Result;
 use crate::flow::{self, ClientConfig};
-use crate::output::print;
+use crate::output::{print, print_json};
+use crate::render;
+use crate::say;
 use crate::settings::{self, AuthorizeSettings};
 use crate::store::{self, Index, Keyring, OptIn, SecretKind};
 use chrono::Utc;
@@ -16,30 +19,34 @@ use oauth2::AuthorizationCode;
 
 /// How the consent page gets opened.
 pub enum Opener {
-    /// `$BROWSER` or the platform's browser.
+    /// `$BROWSER` or the platform's browser; when none can open, the pasted address.
     System,
-    /// Print the URL only.
-    None,
+    /// Print the URL and take the pasted address (`--no-browser`, SSH sessions).
+    Paste,
     /// Something of the caller's (the demo's consent robot), run without waiting for it.
     Custom(Box<dyn FnOnce(String) + Send>),
 }
 
-pub fn run(args: &AuthorizeArgs, index: &Index) -> Result<()> {
-    let settings = settings::resolve_authorize(args)?;
+pub fn run(args: &AuthorizeArgs, profile: Option<&str>, index: &Index) -> Result<()> {
+    let settings = settings::resolve_authorize(args, profile)?;
     let opener = if settings.open_browser {
         Opener::System
     } else {
-        Opener::None
+        Opener::Paste
     };
     let row = authorize(&settings, index, opener)?;
-    print(&format!("{}\n", row.id))
+    if args.json {
+        print_json(&render::json_row(&row, Utc::now()))
+    } else {
+        print(&format!("{}\n", row.id))
+    }
 }
 
 pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) -> Result<OptIn> {
     let listener = CallbackListener::bind(settings.port, &settings.callback_path)?;
     let (keyring, note) = Keyring::open_default()?;
     if let Some(note) = note {
-        eprintln!("note: {note}");
+        say!("note: {note}");
     }
     let config = ClientConfig {
         base_url: settings.base_url.clone(),
@@ -49,29 +56,52 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
     };
     let attempt = flow::start(&config).map_err(|f| ups_error(f, &settings.base_url))?;
 
-    eprintln!(
-        "To opt the UPS.com user in, open this address, sign in and agree:\n\n  {}\n",
-        attempt.url
-    );
-    match opener {
+    // The address is the one thing the admin cannot do without, so it is printed even with
+    // --quiet whenever no browser takes it.
+    let show_url = |always: bool| {
+        if always || !crate::output::quiet() {
+            eprintln!(
+                "To opt the UPS.com user in, open this address, sign in and agree:\n\n  {}\n",
+                attempt.url
+            );
+        }
+    };
+    let paste = match opener {
         Opener::System => match browser::open(&attempt.url) {
-            Launch::Started(what) => eprintln!("Opened {what}."),
+            Launch::Started(what) => {
+                show_url(false);
+                say!("Opened {what}.");
+                false
+            }
             Launch::Failed(why) => {
-                eprintln!("Could not open a browser ({why}); open the address above by hand.")
+                show_url(true);
+                say!("Could not open a browser ({why}); open the address above by hand.");
+                true
             }
         },
-        Opener::None => {}
+        Opener::Paste => {
+            show_url(true);
+            true
+        }
         Opener::Custom(open) => {
+            show_url(false);
             let url = attempt.url.clone();
             std::thread::spawn(move || open(url));
+            false
         }
+    };
+    if paste {
+        say!(
+            "When the browser ends on an address that fails to load (it starts with {}), paste that address here and press Enter.",
+            settings.redirect_uri
+        );
     }
-    eprintln!(
+    say!(
         "Waiting up to {} s for UPS to redirect to {} ...",
         settings.timeout.as_secs(),
         settings.redirect_uri
     );
-    let code = listener.wait(attempt.state.secret(), settings.timeout)?;
+    let code = listener.wait(attempt.state.secret(), settings.timeout, paste)?;
     drop(listener);
 
     let grant = flow::exchange_code(&config, AuthorizationCode::new(code), attempt.verifier)
@@ -90,6 +120,7 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
     let row = OptIn {
         id: store::fresh_id(&index.load()?)?,
         label: settings.label.clone(),
+        profile: settings.profile.clone(),
         environment: settings.environment.clone(),
         base_url: settings.base_url.clone(),
         client_id: settings.client_id.clone(),
@@ -104,7 +135,7 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
         has_client_secret: settings.client_secret.is_some(),
     };
     store::save_new(index, &keyring, row.clone(), &secrets)?;
-    eprintln!(
+    say!(
         "Opted in: {} ({}), tokens kept in the {}.",
         row.id,
         row.environment,

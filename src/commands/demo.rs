@@ -9,8 +9,9 @@ use crate::commands::authorize::{authorize, Opener};
 use crate::commands::token;
 use crate::consent_robot;
 use crate::error::{Error, Result};
-use crate::output::print;
+use crate::output::{print, stdout_color};
 use crate::render;
+use crate::say;
 use crate::settings::{default_redirect_uri, AuthorizeSettings, DEFAULT_CALLBACK_PATH};
 use crate::simulator::{Config, Simulator};
 use crate::store::{self, Index};
@@ -26,7 +27,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         ..Config::default()
     })
     .map_err(|e| Error::Other(format!("cannot start the UPS simulator: {e}")))?;
-    eprintln!(
+    say!(
         "Demo: a UPS OAuth simulator runs at {} (no UPS account needed).",
         sim.base_url()
     );
@@ -41,6 +42,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
 fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index) -> Result<()> {
     let port = free_port()?;
     let settings = AuthorizeSettings {
+        profile: None,
         label: "demo user".into(),
         environment: "simulator".into(),
         base_url: sim.base_url(),
@@ -57,31 +59,29 @@ fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index) -> Result<()> {
         if try_browser {
             match browser::open(&url) {
                 Launch::Started(what) => {
-                    eprintln!("Opened {what}: press Approve on the simulated UPS page.");
+                    say!("Opened {what}: press Approve on the simulated UPS page.");
                     return;
                 }
-                Launch::Failed(why) => eprintln!("No browser can open here ({why})."),
+                Launch::Failed(why) => say!("No browser can open here ({why})."),
             }
         }
-        eprintln!(
-            "Approving the simulated consent automatically, as a person would in the browser."
-        );
+        say!("Approving the simulated consent automatically, as a person would in the browser.");
         if let Err(e) = consent_robot::approve(&url) {
-            eprintln!("The automatic approval failed: {e}");
+            say!("The automatic approval failed: {e}");
         }
     }));
     let row = authorize(&settings, index, opener)?;
     let outcome = (|| {
-        print(&render::grid(&index.load()?, Utc::now()))?;
-        let access = token::fetch(index, Some(&row.id))?;
-        eprintln!(
+        print(&render::grid(&index.load()?, Utc::now(), stdout_color()))?;
+        let (_, access) = token::fetch(index, Some(&row.id), None)?;
+        say!(
             "`idm-auth token` would now print a {}-character access token for scripts.",
             access.len()
         );
         Ok(())
     })();
     store::remove(index, &row)?;
-    eprintln!("Demo finished: its opt-in was cleared from the keyring again.");
+    say!("Demo finished: its opt-in was cleared from the keyring again.");
     outcome
 }
 

@@ -1,14 +1,15 @@
 //! `idm-auth list [--json]`: reads the index only; never the keyring, never the network.
 
 use crate::cli::ListArgs;
+use crate::commands::of_profile;
 use crate::error::Result;
-use crate::output::print;
+use crate::output::{print, stdout_color};
 use crate::render;
 use crate::store::Index;
 use chrono::Utc;
 
-pub fn run(args: &ListArgs, index: &Index) -> Result<()> {
-    let rows = index.load()?;
+pub fn run(args: &ListArgs, profile: Option<&str>, index: &Index) -> Result<()> {
+    let rows = of_profile(index.load()?, profile);
     let now = Utc::now();
     if args.json {
         return print(&render::json(&rows, now));
@@ -16,5 +17,5 @@ pub fn run(args: &ListArgs, index: &Index) -> Result<()> {
     if rows.is_empty() {
         return print("No opt-ins on this machine yet. Run `idm-auth authorize` to make one.\n");
     }
-    print(&render::grid(&rows, now))
+    print(&render::grid(&rows, now, stdout_color()))
 }

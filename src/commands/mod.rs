@@ -2,8 +2,11 @@
 //! callback listener, browser, store, render).
 
 pub mod authorize;
+pub mod check;
 pub mod clear;
+pub mod config;
 pub mod demo;
+pub mod exec;
 pub mod list;
 pub mod simulator;
 pub mod token;
@@ -11,6 +14,27 @@ pub mod token;
 use crate::error::{Error, Result};
 use crate::flow::UpsFailure;
 use crate::store::OptIn;
+
+/// The profile that narrows `list`, `token`, `exec`, `check` and `clear --all`: the flag, else
+/// IDM_AUTH_PROFILE. (The config file's default profile does not hide other opt-ins.)
+pub fn profile_filter(flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_owned).or_else(|| {
+        std::env::var("IDM_AUTH_PROFILE")
+            .ok()
+            .filter(|s| !s.is_empty())
+    })
+}
+
+/// The rows of that profile (all rows without one).
+pub fn of_profile(rows: Vec<OptIn>, profile: Option<&str>) -> Vec<OptIn> {
+    match profile {
+        Some(p) => rows
+            .into_iter()
+            .filter(|r| r.profile.as_deref() == Some(p))
+            .collect(),
+        None => rows,
+    }
+}
 
 /// Find one opt-in by its id or an unambiguous prefix of it.
 pub fn find<'a>(rows: &'a [OptIn], wanted: &str) -> Result<&'a OptIn> {

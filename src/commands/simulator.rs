@@ -22,7 +22,7 @@ pub fn run(args: &SimulatorArgs) -> Result<()> {
         reason: e.to_string(),
     })?;
     print(&format!("{}\n", sim.base_url()))?;
-    eprintln!(
+    crate::say!(
         "UPS OAuth simulator listening. Try:\n  IDM_AUTH_CLIENT_ID={} idm-auth authorize --base-url {}",
         args.client_id,
         sim.base_url()

@@ -5,7 +5,7 @@
 //! burnt refresh-token family.
 
 use crate::cli::TokenArgs;
-use crate::commands::{find, ups_error};
+use crate::commands::{find, of_profile, ups_error};
 use crate::error::{Error, Result};
 use crate::flow::{self, ClientConfig};
 use crate::output::print;
@@ -16,8 +16,8 @@ use oauth2::{ClientSecret, RefreshToken};
 /// A token with less than this left is refreshed first.
 const MIN_VALIDITY: Duration = Duration::seconds(60);
 
-pub fn run(args: &TokenArgs, index: &Index) -> Result<()> {
-    let token = fetch(index, args.id.as_deref())?;
+pub fn run(args: &TokenArgs, profile: Option<&str>, index: &Index) -> Result<()> {
+    let (_, token) = fetch(index, args.id.as_deref(), profile)?;
     print(&format!("{token}\n"))
 }
 
@@ -56,9 +56,15 @@ fn reauthorize(row: &OptIn, now: chrono::DateTime<Utc>) -> Error {
     }
 }
 
-/// A valid access token for the opt-in `id` (or the newest usable one).
-pub fn fetch(index: &Index, id: Option<&str>) -> Result<String> {
-    let row = pick(&index.load()?, id)?;
+/// A valid access token for the opt-in `id` (or the newest usable one of the profile), with
+/// the opt-in it belongs to.
+pub fn fetch(index: &Index, id: Option<&str>, profile: Option<&str>) -> Result<(OptIn, String)> {
+    let row = pick(&of_profile(index.load()?, profile), id)?;
+    let token = fetch_for(index, row.clone())?;
+    Ok((row, token))
+}
+
+fn fetch_for(index: &Index, row: OptIn) -> Result<String> {
     let now = Utc::now();
     if row.access_valid_for(now, MIN_VALIDITY) {
         return read_access(&Keyring::open(row.keyring)?, &row);

@@ -18,6 +18,9 @@ const FORMAT_VERSION: u32 = 1;
 pub struct OptIn {
     pub id: String,
     pub label: String,
+    /// The config profile it was made with, if any.
+    #[serde(default)]
+    pub profile: Option<String>,
     pub environment: String,
     pub base_url: String,
     pub client_id: String,
@@ -190,6 +193,7 @@ mod tests {
         OptIn {
             id: id.into(),
             label: format!("label {id}"),
+            profile: None,
             environment: "cie".into(),
             base_url: "https://wwwcie.ups.com".into(),
             client_id: "client".into(),

@@ -126,6 +126,7 @@ mod tests {
         OptIn {
             id: "a".into(),
             label: String::new(),
+            profile: None,
             environment: "cie".into(),
             base_url: String::new(),
             client_id: String::new(),

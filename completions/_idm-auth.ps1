@@ -1,0 +1,284 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'idm-auth'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'idm-auth' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('authorize', 'authorize', [CompletionResultType]::ParameterValue, 'Opt a UPS.com user in: open the UPS consent page, catch the redirect, keep the tokens')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the opt-ins on this machine, newest first')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid access token (and nothing else) on stdout, refreshing it when needed')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every opt-in is usable and none needs renewing soon (for cron and monitoring)')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Dissolve opt-ins: delete their tokens from the keyring and their rows from the index')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings, or keep a profile''s client secret in the keyring')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole opt-in against the built-in UPS simulator and show the grid')
+            [CompletionResult]::new('simulator', 'simulator', [CompletionResultType]::ParameterValue, 'Serve a UPS OAuth simulator on 127.0.0.1 (true to UPS''s published API) for trials and tests')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL on stdout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'idm-auth;authorize' {
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'A name for this opt-in, shown by `list` (e.g. the UPS.com user''s name)')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The UPS environment to opt in to (also IDM_AUTH_ENV)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The UPS origin, e.g. https://wwwcie.ups.com; overrides --env''s host. Plain http is accepted only for loopback hosts (the simulator). Also IDM_AUTH_BASE_URL')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The app''s client id at UPS (also IDM_AUTH_CLIENT_ID)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The loopback port of the redirect URI (must match the callback URL registered at UPS)')
+            [CompletionResult]::new('--redirect-uri', '--redirect-uri', [CompletionResultType]::ParameterName, 'The full redirect URI registered at UPS, e.g. http://127.0.0.1:8765/callback')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the consent to complete')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--client-secret-stdin', '--client-secret-stdin', [CompletionResultType]::ParameterName, 'Read the client secret from the first line of stdin (otherwise IDM_AUTH_CLIENT_SECRET, then the profile''s secret in the keyring; without any, the PKCE public-client form)')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Do not open a browser: print the address, and accept the address the browser ended on pasted on stdin (for SSH sessions)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the new opt-in as JSON (the `list --json` object) instead of its id')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;list' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'A JSON array for scripts (schema in the README). Never contains a secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;token' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;exec' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;check' {
+            [CompletionResult]::new('--within', '--within', [CompletionResultType]::ParameterName, 'Warn when a refresh token (the opt-in itself) expires within this many days')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The details as JSON on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;clear' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Clear every opt-in on this machine (of the --profile, when one is given)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print what was removed as JSON')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;config' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved settings and where each value came from (secrets as set/unset)')
+            [CompletionResult]::new('set-secret', 'set-secret', [CompletionResultType]::ParameterValue, 'Keep the profile''s client secret in the OS keyring (read from stdin or a hidden prompt)')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'idm-auth;config;show' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'As JSON')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;config;set-secret' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;config;path' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;config;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved settings and where each value came from (secrets as set/unset)')
+            [CompletionResult]::new('set-secret', 'set-secret', [CompletionResultType]::ParameterValue, 'Keep the profile''s client secret in the OS keyring (read from stdin or a hidden prompt)')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'idm-auth;config;help;show' {
+            break
+        }
+        'idm-auth;config;help;set-secret' {
+            break
+        }
+        'idm-auth;config;help;path' {
+            break
+        }
+        'idm-auth;config;help;help' {
+            break
+        }
+        'idm-auth;demo' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Never open a browser: approve the simulated consent automatically')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;simulator' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port on 127.0.0.1 (0 picks a free one). The base URL is printed on stdout')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The client id the simulator accepts. A client secret, if any, is read from IDM_AUTH_CLIENT_SECRET (never from the command line)')
+            [CompletionResult]::new('--redirect-uri', '--redirect-uri', [CompletionResultType]::ParameterName, 'The one callback URL to accept (UPS checks it exactly); default: any loopback URL')
+            [CompletionResult]::new('--access-ttl', '--access-ttl', [CompletionResultType]::ParameterName, 'Lifetime of access tokens, in seconds')
+            [CompletionResult]::new('--refresh-ttl', '--refresh-ttl', [CompletionResultType]::ParameterName, 'Lifetime of refresh tokens, in seconds')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;completions' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;help' {
+            [CompletionResult]::new('authorize', 'authorize', [CompletionResultType]::ParameterValue, 'Opt a UPS.com user in: open the UPS consent page, catch the redirect, keep the tokens')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the opt-ins on this machine, newest first')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid access token (and nothing else) on stdout, refreshing it when needed')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every opt-in is usable and none needs renewing soon (for cron and monitoring)')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Dissolve opt-ins: delete their tokens from the keyring and their rows from the index')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings, or keep a profile''s client secret in the keyring')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole opt-in against the built-in UPS simulator and show the grid')
+            [CompletionResult]::new('simulator', 'simulator', [CompletionResultType]::ParameterValue, 'Serve a UPS OAuth simulator on 127.0.0.1 (true to UPS''s published API) for trials and tests')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL on stdout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'idm-auth;help;authorize' {
+            break
+        }
+        'idm-auth;help;list' {
+            break
+        }
+        'idm-auth;help;token' {
+            break
+        }
+        'idm-auth;help;exec' {
+            break
+        }
+        'idm-auth;help;check' {
+            break
+        }
+        'idm-auth;help;clear' {
+            break
+        }
+        'idm-auth;help;config' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved settings and where each value came from (secrets as set/unset)')
+            [CompletionResult]::new('set-secret', 'set-secret', [CompletionResultType]::ParameterValue, 'Keep the profile''s client secret in the OS keyring (read from stdin or a hidden prompt)')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file')
+            break
+        }
+        'idm-auth;help;config;show' {
+            break
+        }
+        'idm-auth;help;config;set-secret' {
+            break
+        }
+        'idm-auth;help;config;path' {
+            break
+        }
+        'idm-auth;help;demo' {
+            break
+        }
+        'idm-auth;help;simulator' {
+            break
+        }
+        'idm-auth;help;completions' {
+            break
+        }
+        'idm-auth;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,142 @@
+//! `idm-auth check [--within DAYS] [--json]`: for cron and monitoring. Exit 0 when every
+//! opt-in is usable and none ends within DAYS; 14 when one ends soon; 8 when one has ended
+//! (refresh token expired) or was refused by UPS; 12 when there are none. One line per
+//! problem on stderr. Reads the index only: no keyring, no network.
+
+use crate::cli::CheckArgs;
+use crate::commands::of_profile;
+use crate::error::{Error, Result};
+use crate::output::print_json;
+use crate::say;
+use crate::store::{Index, OptIn, Status};
+use chrono::{DateTime, Duration, Local, SecondsFormat, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    ExpiresSoon,
+    Expired,
+    Invalid,
+}
+
+#[derive(Serialize)]
+struct Finding<'a> {
+    id: &'a str,
+    label: &'a str,
+    profile: Option<&'a str>,
+    environment: &'a str,
+    status: Status,
+    problem: Problem,
+    refresh_expires_at: Option<String>,
+    days_left: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    ok: bool,
+    within_days: u32,
+    checked: usize,
+    problems: Vec<Finding<'a>>,
+}
+
+/// What is wrong with one opt-in, if anything.
+pub fn problem_of(row: &OptIn, now: DateTime<Utc>, within: Duration) -> Option<Problem> {
+    match row.status(now) {
+        Status::Invalid => Some(Problem::Invalid),
+        Status::RefreshExpired => Some(Problem::Expired),
+        Status::Active | Status::AccessExpired => match row.refresh_expires_at {
+            Some(end) if end - within <= now => Some(Problem::ExpiresSoon),
+            _ => None,
+        },
+    }
+}
+
+fn describe(row: &OptIn, problem: Problem, now: DateTime<Utc>) -> String {
+    let who = if row.label.is_empty() {
+        row.id.clone()
+    } else {
+        format!("{} ({})", row.id, row.label)
+    };
+    let when = |t: DateTime<Utc>| t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string();
+    match (problem, row.refresh_expires_at) {
+        (Problem::Invalid, _) => format!(
+            "{who}: invalid: {}",
+            row.invalid_reason.as_deref().unwrap_or("UPS refused it")
+        ),
+        (Problem::Expired, Some(end)) => format!("{who}: the opt-in ended on {}", when(end)),
+        (Problem::Expired, None) => {
+            format!("{who}: the access token expired and there is no refresh token")
+        }
+        (Problem::ExpiresSoon, Some(end)) => format!(
+            "{who}: the opt-in ends in {} d, on {}",
+            (end - now).num_days(),
+            when(end)
+        ),
+        (Problem::ExpiresSoon, None) => format!("{who}: the opt-in ends soon"),
+    }
+}
+
+pub fn run(args: &CheckArgs, profile: Option<&str>, index: &Index) -> Result<()> {
+    let rows = of_profile(index.load()?, profile);
+    let now = Utc::now();
+    let within = Duration::days(i64::from(args.within));
+    let found: Vec<(&OptIn, Problem)> = rows
+        .iter()
+        .filter_map(|r| problem_of(r, now, within).map(|p| (r, p)))
+        .collect();
+    for (row, problem) in &found {
+        say!("{}", describe(row, *problem, now));
+    }
+    if args.json {
+        print_json(&Report {
+            ok: !rows.is_empty() && found.is_empty(),
+            within_days: args.within,
+            checked: rows.len(),
+            problems: found
+                .iter()
+                .map(|(row, problem)| Finding {
+                    id: &row.id,
+                    label: &row.label,
+                    profile: row.profile.as_deref(),
+                    environment: &row.environment,
+                    status: row.status(now),
+                    problem: *problem,
+                    refresh_expires_at: row
+                        .refresh_expires_at
+                        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                    days_left: row.refresh_expires_at.map(|t| (t - now).num_days()),
+                })
+                .collect(),
+        })?;
+    }
+    if rows.is_empty() {
+        return Err(Error::NotFound(
+            "no opt-ins to check: run `idm-auth authorize` first".into(),
+        ));
+    }
+    let dead = found
+        .iter()
+        .filter(|(_, p)| *p != Problem::ExpiresSoon)
+        .count();
+    let soon = found.len() - dead;
+    if dead > 0 {
+        return Err(Error::Unusable(format!(
+            "{dead} of {} opt-ins can no longer be used",
+            rows.len()
+        )));
+    }
+    if soon > 0 {
+        return Err(Error::RenewSoon(format!(
+            "{soon} of {} opt-ins end within {} days",
+            rows.len(),
+            args.within
+        )));
+    }
+    say!(
+        "All {} opt-ins are usable for more than {} days.",
+        rows.len(),
+        args.within
+    );
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! `idm-auth exec [ID] -- COMMAND ...`: run COMMAND with a valid access token in its
+//! environment (UPS_ACCESS_TOKEN) and the UPS origin it belongs to (UPS_API_BASE). The token
+//! never appears in any argv. On Unix the command replaces this process, so its exit status
+//! and signals are the caller's to see, unchanged.
+
+use crate::cli::ExecArgs;
+use crate::commands::token;
+use crate::error::{Error, Result};
+use crate::store::Index;
+use std::process::Command;
+
+pub fn run(args: &ExecArgs, profile: Option<&str>, index: &Index) -> Result<()> {
+    let (row, access) = token::fetch(index, args.id.as_deref(), profile)?;
+    let (program, rest) = args
+        .command
+        .split_first()
+        .ok_or_else(|| Error::Config("exec needs a command after `--`".into()))?;
+    let mut command = Command::new(program);
+    command
+        .args(rest)
+        .env("UPS_ACCESS_TOKEN", access)
+        .env("UPS_API_BASE", &row.base_url);
+    let failed = |e: std::io::Error| Error::Exec {
+        program: program.clone(),
+        reason: e.to_string(),
+        not_found: e.kind() == std::io::ErrorKind::NotFound,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Only returns on failure.
+        Err(failed(command.exec()))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = command.status().map_err(failed)?;
+        std::process::exit(status.code().unwrap_or(1));
+    }
+}
