@@ -58,7 +58,10 @@ pub enum Command {
     #[command(after_help = "Examples:\n  idm-auth clear 3f9c2a1b\n  idm-auth clear --all --yes")]
     Clear(ClearArgs),
     /// Show the resolved settings, or keep a profile's client secret in the keyring.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  idm-auth config show\n  idm-auth --profile prod config set-secret\n  $EDITOR \"$(idm-auth config path)\""
+    )]
     Config(ConfigCommand),
     /// Run the whole opt-in against the built-in UPS simulator and show the grid.
     #[command(after_help = "Examples:\n  idm-auth demo\n  idm-auth demo --no-browser")]
@@ -217,6 +220,7 @@ pub enum ConfigCommand {
     )]
     SetSecret,
     /// Print the path of the config file.
+    #[command(after_help = "Examples:\n  $EDITOR \"$(idm-auth config path)\"")]
     Path,
 }
 

@@ -16,6 +16,8 @@ fn committed_completions_match_the_binary() {
         ("bash", "idm-auth.bash"),
         ("zsh", "_idm-auth"),
         ("fish", "idm-auth.fish"),
+        ("powershell", "_idm-auth.ps1"),
+        ("elvish", "idm-auth.elv"),
     ] {
         let run = Sandbox::new().run(&["completions", shell]);
         assert_eq!(run.code, 0, "{run:?}");

@@ -127,7 +127,12 @@ fn clear_on_a_terminal_asks_and_a_no_keeps_everything() {
     let sim = Sim::start(&[]);
     let id = opt_in(&sandbox, &sim, "keep me");
     let ask = |answer: &str| {
-        let mut child = on_a_terminal(&sandbox.cmd(&[]), &format!("{BIN} clear {id}"));
+        let mut child = on_a_terminal(&sandbox.cmd(&[]), &format!("{BIN} clear {id}"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("script(1) from util-linux");
         child
             .stdin
             .take()
@@ -148,22 +153,4 @@ fn clear_on_a_terminal_asks_and_a_no_keeps_everything() {
     let run = ask("y\n");
     assert_eq!(run.code, 0, "{run:?}");
     assert!(sandbox.list_json().is_empty());
-}
-
-/// Run `command_line` on a fresh pseudo-terminal with `env_from`'s environment.
-fn on_a_terminal(env_from: &std::process::Command, command_line: &str) -> std::process::Child {
-    let mut script = std::process::Command::new("script");
-    script.args(["-qec", command_line, "/dev/null"]);
-    for (k, v) in env_from.get_envs() {
-        match v {
-            Some(v) => script.env(k, v),
-            None => script.env_remove(k),
-        };
-    }
-    script
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("script(1) from util-linux")
 }

@@ -72,6 +72,13 @@ impl Sandbox {
             .expect("list --json is a JSON array")
     }
 
+    /// Write the config file (`$XDG_CONFIG_HOME/idm-auth/config.toml`).
+    pub fn write_config(&self, text: &str) {
+        let dir = self.path("config/idm-auth");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.toml"), text).unwrap();
+    }
+
     /// The scripted browser, logging to a file in this sandbox.
     pub fn browser(&self, decision: &str, log: &str) -> String {
         format!(
@@ -199,6 +206,42 @@ impl Drop for Sim {
     }
 }
 
+/// What a person does in a browser that cannot reach the loopback listener (an SSH session):
+/// follow the redirects to the consent page, press the button, and read the address the
+/// browser then ends on. Returns that callback address without loading it.
+pub fn consent_by_hand(authorize_url: &str, decision: &str) -> String {
+    let url = url::Url::parse(authorize_url).unwrap();
+    let port = url.port().unwrap();
+    let target = format!("{}?{}", url.path(), url.query().unwrap_or(""));
+    let (status, headers, _) = http_raw(port, "GET", &target, &[], "");
+    assert_eq!(status, 302, "authorize redirects to the consent page");
+    let consent = url.join(&header(&headers, "location")).unwrap();
+    let target = format!("{}?{}", consent.path(), consent.query().unwrap_or(""));
+    let (status, _, page) = http_raw(port, "GET", &target, &[], "");
+    assert_eq!(status, 200);
+    let txn = page
+        .split("name=\"txn\"")
+        .nth(1)
+        .and_then(|rest| rest.split("value=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .expect("the consent form carries a txn");
+    let body = format!("txn={txn}&decision={decision}");
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let (status, headers, _) = http_raw(port, "POST", "/lasso/consent", &form, &body);
+    assert_eq!(status, 302, "the consent redirects to the callback");
+    header(&headers, "location")
+}
+
+fn header(headers: &str, name: &str) -> String {
+    headers
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no {name} header in {headers}"))
+}
+
 /// A minimal HTTP/1.1 client over a raw socket, for requests a browser would never send.
 pub fn http(
     port: u16,
@@ -207,6 +250,18 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
+    let (status, _, body) = http_raw(port, method, target, headers, body);
+    (status, body)
+}
+
+/// Like `http`, with the response's header block too.
+pub fn http_raw(
+    port: u16,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -226,11 +281,22 @@ pub fn http(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, head.to_string(), body.to_string())
+}
+
+/// `command_line` under script(1), on a fresh pseudo-terminal, with `env_from`'s environment.
+/// What the terminal shows arrives on the returned command's stdout.
+pub fn on_a_terminal(env_from: &Command, command_line: &str) -> Command {
+    let mut script = Command::new("script");
+    script.args(["-qec", command_line, "/dev/null"]);
+    for (k, v) in env_from.get_envs() {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    script
 }
 
 pub fn free_port() -> u16 {

@@ -1,0 +1,100 @@
+//! `idm-auth check` for cron and monitoring, and `idm-auth exec` for scripts.
+
+mod support;
+use support::*;
+
+#[test]
+fn check_exit_codes_follow_the_worst_opt_in() {
+    let sandbox = Sandbox::new();
+    let run = sandbox.run(&["check"]);
+    assert_eq!(run.code, 12, "nothing to check: {run:?}");
+
+    let healthy = Sim::start(&[]);
+    let good = opt_in(&sandbox, &healthy, "good");
+    let run = sandbox.run(&["check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // An opt-in whose refresh token ends in 3 days: fine at --within 2, due at the default 7.
+    let short = Sim::start(&["--refresh-ttl", &(3 * 86400 + 3600).to_string()]);
+    let soon = opt_in(&sandbox, &short, "soon");
+    assert_eq!(sandbox.run(&["check", "--within", "2"]).code, 0);
+    let run = sandbox.run(&["check"]);
+    assert_eq!(run.code, 14, "{run:?}");
+    assert_eq!(
+        run.stderr.lines().filter(|l| l.contains(&soon)).count(),
+        1,
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains(&good), "{run:?}");
+
+    // One refused by UPS (password change): that outranks "soon".
+    let dying = Sim::start(&["--access-ttl", "0"]);
+    let dead = opt_in(&sandbox, &dying, "dead");
+    dying.request("POST", "/_simulator/password-change", "");
+    assert_eq!(sandbox.run(&["token", &dead]).code, 8);
+    let run = sandbox.run(&["check", "--json"]);
+    assert_eq!(run.code, 8, "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["checked"], 3);
+    let problems = report["problems"].as_array().unwrap();
+    let kind = |id: &str| {
+        problems
+            .iter()
+            .find(|p| p["id"] == id)
+            .map(|p| p["problem"].clone())
+    };
+    assert_eq!(kind(&dead), Some("invalid".into()));
+    assert_eq!(kind(&soon), Some("expires_soon".into()));
+    assert_eq!(kind(&good), None);
+    assert!(
+        run.stderr.lines().filter(|l| l.contains(": ")).count() >= 2,
+        "{run:?}"
+    );
+}
+
+#[test]
+fn exec_hands_the_token_through_the_environment_and_passes_the_exit_status() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    let id = opt_in(&sandbox, &sim, "a");
+    let token = secret_tool_lookup(&id, "access-token").unwrap();
+    let run = sandbox.run(&[
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "printf '%s\\n%s\\n' \"$UPS_ACCESS_TOKEN\" \"$UPS_API_BASE\"; tr '\\0' ' ' < /proc/$$/cmdline; exit 7",
+    ]);
+    assert_eq!(run.code, 7, "the command's exit status: {run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines[0], token);
+    assert_eq!(lines[1], sim.base_url);
+    assert!(!lines[2].contains(&token), "never in argv: {}", lines[2]);
+}
+
+#[cfg(unix)]
+#[test]
+fn exec_passes_signals_through() {
+    use std::os::unix::process::ExitStatusExt;
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    opt_in(&sandbox, &sim, "a");
+    let status = sandbox
+        .cmd(&["exec", "--", "sh", "-c", "kill -TERM $$"])
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+}
+
+#[test]
+fn exec_reports_a_missing_command_like_a_shell() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    opt_in(&sandbox, &sim, "a");
+    let run = sandbox.run(&["exec", "--", "/nonexistent/tool"]);
+    assert_eq!(run.code, 127, "{run:?}");
+    assert!(run.stderr.contains("/nonexistent/tool"), "{run:?}");
+    let run = sandbox.run(&["exec"]);
+    assert_eq!(run.code, 2, "a command is required: {run:?}");
+}
