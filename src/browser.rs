@@ -28,7 +28,7 @@ pub fn open(url: &str) -> Launch {
     }
     if !has_display() {
         return Launch::Failed(
-            "no graphical display here (DISPLAY and WAYLAND_DISPLAY are unset)".into(),
+            "there is no graphical display (DISPLAY and WAYLAND_DISPLAY are unset)".into(),
         );
     }
     match open::that_detached(url) {

@@ -23,7 +23,8 @@ pub enum Opener {
     System,
     /// Print the URL and take the pasted address (`--no-browser`, SSH sessions).
     Paste,
-    /// Something of the caller's (the demo's consent robot), run without waiting for it.
+    /// Something of the caller's (the demo's): called with the URL before the wait starts;
+    /// it must return at once (long work goes on its own thread).
     Custom(Box<dyn FnOnce(String) + Send>),
 }
 
@@ -75,7 +76,7 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
             }
             Launch::Failed(why) => {
                 show_url(true);
-                say!("Could not open a browser ({why}); open the address above by hand.");
+                say!("Could not open a browser: {why}. Open the address above by hand.");
                 true
             }
         },
@@ -85,8 +86,7 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
         }
         Opener::Custom(open) => {
             show_url(false);
-            let url = attempt.url.clone();
-            std::thread::spawn(move || open(url));
+            open(attempt.url.clone());
             false
         }
     };

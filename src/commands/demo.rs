@@ -62,13 +62,15 @@ fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index) -> Result<()> {
                     say!("Opened {what}: press Approve on the simulated UPS page.");
                     return;
                 }
-                Launch::Failed(why) => say!("No browser can open here ({why})."),
+                Launch::Failed(why) => say!("No browser can open here: {why}."),
             }
         }
         say!("Approving the simulated consent automatically, as a person would in the browser.");
-        if let Err(e) = consent_robot::approve(&url) {
-            say!("The automatic approval failed: {e}");
-        }
+        std::thread::spawn(move || {
+            if let Err(e) = consent_robot::approve(&url) {
+                say!("The automatic approval failed: {e}");
+            }
+        });
     }));
     let row = authorize(&settings, index, opener)?;
     let outcome = (|| {
