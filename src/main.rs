@@ -5,6 +5,12 @@ use idm_auth::cli::Cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A bug must still end as a plain message and the documented "unexpected failure" code,
+    // not a backtrace dump.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("idm-auth: internal error (a bug, please report it): {info}");
+        std::process::exit(1);
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
