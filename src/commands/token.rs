@@ -177,7 +177,7 @@ fn refresh(
     store_rotated(index, keyring, row, &grant)?;
     if let Some(t) = interrupted {
         eprintln!(
-            "note: a refresh of {} at {} had been cut short before UPS acted on it; this one completed.",
+            "note: a refresh of {} at {} had been cut short; this one went through, so nothing was lost.",
             row.id,
             when(t)
         );
