@@ -142,6 +142,18 @@ pub fn parse(bytes: &[u8]) -> Result<Contents, ParseError> {
     })
 }
 
+/// The bytes of an index file holding `contents`; `parse` reads them back unchanged.
+pub fn encode(contents: &Contents) -> serde_json::Result<Vec<u8>> {
+    let file = IndexFile {
+        version: FORMAT_VERSION,
+        opt_ins: contents.rows.clone(),
+        pending: contents.pending.clone(),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&file)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
 /// The data directory and the files in it.
 #[derive(Debug, Clone)]
 pub struct Index {
@@ -299,14 +311,8 @@ again; their secrets stay in the keyring)"
         let tmp = self
             .dir
             .join(format!(".index.json.{}.tmp", std::process::id()));
-        let file = IndexFile {
-            version: FORMAT_VERSION,
-            opt_ins: contents.rows.clone(),
-            pending: contents.pending.clone(),
-        };
-        let mut bytes = serde_json::to_vec_pretty(&file)
+        let bytes = encode(contents)
             .map_err(|e| Error::index(&path, format!("cannot encode the index: {e}")))?;
-        bytes.push(b'\n');
         let result = (|| -> std::io::Result<()> {
             let mut f = private_options()
                 .write(true)
