@@ -461,8 +461,24 @@ impl Waiting {
             .expect("state in the authorize URL")
     }
 
+    /// Wait for it to exit (killing it, and failing, if it is still there after two
+    /// minutes: a hang must fail the test, not stall the suite).
     pub fn finish(mut self) -> Run {
-        let status = self.child.wait().expect("wait for authorize");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for authorize") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "authorize did not exit: {}",
+                    self.stderr.join().unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
         let mut stdout = String::new();
         if let Some(mut out) = self.child.stdout.take() {
             let _ = out.read_to_string(&mut stdout);
