@@ -3,7 +3,7 @@
 //! /refresh. Client authentication follows UPS's document: HTTP Basic when a client secret is
 //! configured, otherwise the PKCE public-client form (client_id in the body, no Basic header).
 
-use crate::http::UpsHttp;
+use crate::http::{LastAnswer, Transport, TransportError, UpsHttp};
 use crate::ups::{self, UpsErrorResponse, UpsTokenResponse};
 use chrono::{DateTime, Utc};
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse};
@@ -31,8 +31,8 @@ type UpsClient<Auth = EndpointSet, Token = EndpointSet> = oauth2::Client<
 /// When UPS leaves out `expires_in`, assume a short life rather than a long one.
 const ASSUMED_ACCESS_LIFETIME: Duration = Duration::from_secs(3600);
 
-/// The time-out for one request to UPS.
-pub const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The time-out for one request to UPS unless `IDM_AUTH_HTTP_TIMEOUT` says otherwise.
+const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Who the app is at UPS, and where UPS is.
 pub struct ClientConfig {
@@ -49,7 +49,9 @@ pub struct Attempt {
     pub verifier: PkceCodeVerifier,
 }
 
-/// Tokens as UPS issued them, with their lifetimes turned into instants.
+/// Tokens as UPS issued them, with their lifetimes turned into instants. (oauth2's token
+/// types print as `[redacted]`, so Debug shows no secret.)
+#[derive(Debug)]
 pub struct Grant {
     pub access_token: AccessToken,
     pub refresh_token: Option<RefreshToken>,
@@ -64,8 +66,12 @@ pub struct Grant {
 pub struct UpsFailure {
     pub status: Option<u16>,
     pub message: String,
-    /// True when UPS was never heard from (connection, DNS, TLS, time-out).
+    /// True when UPS was never heard from (connection, DNS, TLS, time-out, reset).
     pub unreachable: bool,
+    /// True when the request reached UPS but no usable answer came back (a reset or silence
+    /// after sending, or a 200 whose body cannot be read): UPS may have spent the one-time
+    /// code or rotated the refresh token all the same.
+    pub answer_lost: bool,
 }
 
 impl UpsFailure {
@@ -80,7 +86,22 @@ fn config_error(what: &str, e: impl std::fmt::Display) -> UpsFailure {
         status: None,
         message: format!("{what}: {e}"),
         unreachable: false,
+        answer_lost: false,
     }
+}
+
+/// How long one request to UPS may take: `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
+pub fn http_timeout() -> Duration {
+    std::env::var("IDM_AUTH_HTTP_TIMEOUT")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|&secs| secs > 0)
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_HTTP_TIMEOUT)
+}
+
+fn transport() -> Result<UpsHttp, UpsFailure> {
+    UpsHttp::new(http_timeout()).map_err(|e| config_error("HTTP client", e))
 }
 
 fn client(config: &ClientConfig, token_path: &str) -> Result<UpsClient, UpsFailure> {
@@ -126,38 +147,66 @@ pub fn exchange_code(
     code: AuthorizationCode,
     verifier: PkceCodeVerifier,
 ) -> Result<Grant, UpsFailure> {
-    let http = UpsHttp::new(HTTP_TIMEOUT).map_err(|e| config_error("HTTP client", e))?;
+    exchange_code_with(&transport()?, config, code, verifier)
+}
+
+/// [`exchange_code`] over a given transport.
+pub fn exchange_code_with(
+    http: &impl Transport,
+    config: &ClientConfig,
+    code: AuthorizationCode,
+    verifier: PkceCodeVerifier,
+) -> Result<Grant, UpsFailure> {
     let result = client(config, ups::TOKEN_PATH)?
         .exchange_code(code)
         .set_pkce_verifier(verifier)
-        .request(&http);
-    finish(result, &http, "token exchange")
+        .request(http);
+    finish(result, http.last_answer(), "token exchange")
 }
 
 /// Rotate the pair at /security/v1/oauth/refresh. The old refresh token is spent once UPS
 /// has seen this request, whatever happens to the answer.
 pub fn refresh(config: &ClientConfig, refresh_token: &RefreshToken) -> Result<Grant, UpsFailure> {
-    let http = UpsHttp::new(HTTP_TIMEOUT).map_err(|e| config_error("HTTP client", e))?;
-    let result = client(config, ups::REFRESH_PATH)?
-        .exchange_refresh_token(refresh_token)
-        .request(&http);
-    finish(result, &http, "refresh")
+    refresh_with(&transport()?, config, refresh_token)
 }
 
-type Outcome =
-    Result<UpsTokenResponse, RequestTokenError<crate::http::TransportError, UpsErrorResponse>>;
+/// [`refresh`] over a given transport.
+pub fn refresh_with(
+    http: &impl Transport,
+    config: &ClientConfig,
+    refresh_token: &RefreshToken,
+) -> Result<Grant, UpsFailure> {
+    let result = client(config, ups::REFRESH_PATH)?
+        .exchange_refresh_token(refresh_token)
+        .request(http);
+    finish(result, http.last_answer(), "refresh")
+}
 
-fn finish(result: Outcome, http: &UpsHttp, what: &str) -> Result<Grant, UpsFailure> {
-    let last = http.last_answer();
+type Outcome = Result<UpsTokenResponse, RequestTokenError<TransportError, UpsErrorResponse>>;
+
+/// Turn oauth2's outcome into a grant or a failure worded for the admin. Bodies are never
+/// echoed (a gateway page or a mangled token response can hold secrets); only UPS's own
+/// error messages are shown, cleaned of control characters.
+fn finish(result: Outcome, last: LastAnswer, what: &str) -> Result<Grant, UpsFailure> {
     let status = last.status;
+    // oauth2 reads a body only at 200, and a 200 means UPS acted: the code is spent or the
+    // refresh token rotated, whatever became of the body.
+    let acted = status == Some(200);
     let fail = |message: String| UpsFailure {
         status,
         message,
         unreachable: false,
+        answer_lost: acted,
     };
     let status_text = status.map(|s| format!("HTTP {s}")).unwrap_or_default();
+    let kind = last
+        .content_type
+        .as_deref()
+        .map(|c| format!(" ({})", ups::printable(c.split(';').next().unwrap_or(c))))
+        .unwrap_or_default();
     match result {
-        Ok(response) => grant_from(response).map_err(fail),
+        Ok(response) => grant_from(response, Utc::now())
+            .map_err(|e| fail(format!("UPS answered the {what} with HTTP 200 but {e}"))),
         Err(RequestTokenError::ServerResponse(e)) if e.is_recognised() => {
             let mut message = format!("UPS refused the {what} ({status_text}): {e}");
             if status == Some(429) {
@@ -171,22 +220,32 @@ fn finish(result: Outcome, http: &UpsHttp, what: &str) -> Result<Grant, UpsFailu
             }
             Err(fail(message))
         }
-        Err(RequestTokenError::Request(e)) => Err(UpsFailure {
+        Err(RequestTokenError::Request(TransportError::NotSent(reason))) => Err(UpsFailure {
             status: None,
-            message: e.to_string(),
+            message: reason,
             unreachable: true,
+            answer_lost: false,
         }),
-        Err(RequestTokenError::Parse(e, _body)) if status == Some(200) => Err(fail(format!(
+        Err(RequestTokenError::Request(TransportError::AnswerLost(reason))) => Err(UpsFailure {
+            status,
+            message: format!(
+                "the {what} request went out but no complete answer came back: {reason}"
+            ),
+            unreachable: true,
+            answer_lost: true,
+        }),
+        Err(RequestTokenError::Request(TransportError::Build)) => {
+            Err(config_error(what, TransportError::Build))
+        }
+        Err(RequestTokenError::Parse(e, _body)) if acted => Err(fail(format!(
             "UPS answered the {what} with HTTP 200 but the token response could not be read (at `{}`)",
-            e.path()
+            ups::printable(&e.path().to_string())
+        ))),
+        Err(_) if acted => Err(fail(format!(
+            "UPS answered the {what} with HTTP 200{kind} but the token response could not be read (no JSON token response)"
         ))),
         // A non-JSON, empty or unrecognised error body: name the status, never echo the body.
         Err(_) => {
-            let kind = last
-                .content_type
-                .as_deref()
-                .map(|c| format!(" ({})", ups::printable(c.split(';').next().unwrap_or(c))))
-                .unwrap_or_default();
             let advice = match status {
                 Some(s) if s >= 500 => "; UPS or a gateway in front of it is failing, try again later",
                 _ => "",
@@ -198,17 +257,17 @@ fn finish(result: Outcome, http: &UpsHttp, what: &str) -> Result<Grant, UpsFailu
     }
 }
 
-fn grant_from(response: UpsTokenResponse) -> Result<Grant, String> {
+/// The grant a token response amounts to at `now`, or why it cannot be believed.
+pub fn grant_from(response: UpsTokenResponse, now: DateTime<Utc>) -> Result<Grant, String> {
     if response.access_token().secret().is_empty() {
-        return Err("UPS's token response held an empty access token".into());
+        return Err("its token response held an empty access token".into());
     }
-    let now = Utc::now();
     let lifetime = response.expires_in().unwrap_or(ASSUMED_ACCESS_LIFETIME);
     let after = |d: Duration| {
         chrono::Duration::from_std(d)
             .ok()
             .and_then(|d| now.checked_add_signed(d))
-            .ok_or_else(|| "UPS's token response held an impossible lifetime".to_string())
+            .ok_or_else(|| "its token response held an impossible lifetime".to_string())
     };
     Ok(Grant {
         access_token: response.access_token().clone(),
@@ -226,6 +285,7 @@ fn grant_from(response: UpsTokenResponse) -> Result<Grant, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::CannedAnswer;
 
     fn config(secret: Option<&str>) -> ClientConfig {
         ClientConfig {
@@ -257,12 +317,98 @@ mod tests {
         assert_ne!(again.state.secret(), attempt.state.secret());
     }
 
+    fn answer(status: u16, content_type: &str, body: &str) -> CannedAnswer {
+        CannedAnswer {
+            status,
+            content_type: Some(content_type.into()),
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn refresh_against(http: &CannedAnswer) -> Result<Grant, UpsFailure> {
+        refresh_with(http, &config(None), &RefreshToken::new("r".into()))
+    }
+
+    #[test]
+    fn a_200_that_cannot_be_used_counts_as_acted_upon_and_echoes_nothing() {
+        for (content_type, body) in [
+            ("application/json", ""),
+            ("text/html", "<p>SECRET-BODY</p>"),
+            ("application/json", r#"{"access_token":"SECRET-BODY"#),
+            (
+                "application/json",
+                r#"{"access_token":"SECRET-BODY","expires_in":"-1"}"#,
+            ),
+            ("application/json", r#"{"access_token":""}"#),
+        ] {
+            let failure = refresh_against(&answer(200, content_type, body)).unwrap_err();
+            assert!(failure.answer_lost, "{body}");
+            assert!(!failure.unreachable && !failure.is_rejection(), "{body}");
+            assert!(failure.message.contains("HTTP 200"), "{}", failure.message);
+            assert!(
+                !failure.message.contains("SECRET-BODY"),
+                "{}",
+                failure.message
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_and_gateway_pages_are_answers_ups_did_not_act_on() {
+        let refused = refresh_against(&answer(
+            401,
+            "application/json",
+            r#"{"response":{"errors":[{"code":"10401","message":"Invalid Refresh Token"}]}}"#,
+        ))
+        .unwrap_err();
+        assert!(refused.is_rejection() && !refused.answer_lost);
+        assert!(refused
+            .message
+            .contains("Invalid Refresh Token (UPS code 10401)"));
+
+        let mut limited = answer(429, "application/json", r#"{"error":"slow_down"}"#);
+        limited.retry_after = Some("7".into());
+        let limited = refresh_against(&limited).unwrap_err();
+        assert!(!limited.is_rejection() && !limited.answer_lost);
+        assert!(
+            limited.message.contains("UPS asks to wait 7"),
+            "{}",
+            limited.message
+        );
+
+        let gateway =
+            refresh_against(&answer(504, "text/html", "<h1>SECRET-BODY</h1>")).unwrap_err();
+        assert!(!gateway.is_rejection() && !gateway.answer_lost);
+        assert!(
+            gateway.message.contains("HTTP 504 (text/html)"),
+            "{}",
+            gateway.message
+        );
+        assert!(!gateway.message.contains("SECRET-BODY"));
+    }
+
+    #[test]
+    fn a_good_answer_becomes_a_grant_with_its_lifetimes() {
+        let grant = refresh_against(&answer(
+            200,
+            "application/json",
+            r#"{"access_token":"a","expires_in":"14399","refresh_token":"r2","refresh_token_expires_in":5183999,"refresh_count":"3"}"#,
+        ))
+        .unwrap();
+        assert_eq!(grant.access_token.secret(), "a");
+        assert_eq!(grant.refresh_token.unwrap().secret(), "r2");
+        assert_eq!((grant.expires_at - grant.issued_at).num_seconds(), 14399);
+        assert_eq!(grant.refresh_count, 3);
+    }
+
     #[test]
     fn rejection_means_4xx_other_than_rate_limits() {
         let f = |s| UpsFailure {
             status: Some(s),
             message: String::new(),
             unreachable: false,
+            answer_lost: false,
         };
         assert!(f(400).is_rejection());
         assert!(f(401).is_rejection());

@@ -2,6 +2,10 @@
 //! time-outs set and a cap on response size. It also remembers the status line of the last
 //! answer, because the `oauth2` crate drops it when a body is not JSON (a gateway's HTML 502)
 //! and the admin needs to be told which status UPS's side answered with.
+//!
+//! A failure is sorted by whether the request can have reached UPS: a refused connection
+//! means UPS never saw it, but a reset or a silence after the request went out means UPS may
+//! have acted on it, and for a one-time code or a rotating refresh token that matters.
 
 use oauth2::{HttpRequest, HttpResponse};
 use std::io::Read;
@@ -25,10 +29,20 @@ pub struct UpsHttp {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
+    /// No connection was made: the request never left this machine.
     #[error("{0}")]
-    Send(String),
+    NotSent(String),
+    /// The request went out but no complete answer came back: UPS may have acted on it.
+    #[error("{0}")]
+    AnswerLost(String),
     #[error("the request could not be built")]
     Build,
+}
+
+/// What the OAuth flow needs from a transport: the exchange itself, and the status line of
+/// the last answer. The fuzz targets put canned answers behind it.
+pub trait Transport: oauth2::SyncHttpClient<Error = TransportError> {
+    fn last_answer(&self) -> LastAnswer;
 }
 
 impl UpsHttp {
@@ -45,8 +59,10 @@ impl UpsHttp {
             last: Mutex::new(LastAnswer::default()),
         })
     }
+}
 
-    pub fn last_answer(&self) -> LastAnswer {
+impl Transport for UpsHttp {
+    fn last_answer(&self) -> LastAnswer {
         self.last.lock().map(|l| l.clone()).unwrap_or_default()
     }
 }
@@ -76,6 +92,39 @@ fn describe(e: &oauth2::reqwest::Error) -> String {
     }
 }
 
+/// A transport that gives every request the same canned answer and never touches the
+/// network: for unit tests and the fuzz targets, which must run the real response handling.
+pub struct CannedAnswer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub retry_after: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl oauth2::SyncHttpClient for CannedAnswer {
+    type Error = TransportError;
+
+    fn call(&self, _request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let mut builder = oauth2::http::Response::builder().status(self.status);
+        if let Some(content_type) = &self.content_type {
+            builder = builder.header("content-type", content_type.as_str());
+        }
+        builder
+            .body(self.body.clone())
+            .map_err(|_| TransportError::Build)
+    }
+}
+
+impl Transport for CannedAnswer {
+    fn last_answer(&self) -> LastAnswer {
+        LastAnswer {
+            status: Some(self.status),
+            content_type: self.content_type.clone(),
+            retry_after: self.retry_after.clone(),
+        }
+    }
+}
+
 impl oauth2::SyncHttpClient for UpsHttp {
     type Error = TransportError;
 
@@ -85,10 +134,13 @@ impl oauth2::SyncHttpClient for UpsHttp {
         }
         let request: oauth2::reqwest::blocking::Request =
             request.try_into().map_err(|_| TransportError::Build)?;
-        let response = self
-            .client
-            .execute(request)
-            .map_err(|e| TransportError::Send(describe(&e)))?;
+        let response = self.client.execute(request).map_err(|e| {
+            if e.is_connect() || e.is_builder() {
+                TransportError::NotSent(describe(&e))
+            } else {
+                TransportError::AnswerLost(describe(&e))
+            }
+        })?;
         let header = |name: &str| {
             response
                 .headers()
@@ -113,7 +165,7 @@ impl oauth2::SyncHttpClient for UpsHttp {
             .take(MAX_BODY_BYTES)
             .read_to_end(&mut body)
             .map_err(|e| {
-                TransportError::Send(format!(
+                TransportError::AnswerLost(format!(
                     "the connection broke while reading the answer ({e})"
                 ))
             })?;

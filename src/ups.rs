@@ -105,6 +105,9 @@ fn lifetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     }
 }
 
+/// An envelope may list any number of errors; a few tell the admin enough.
+const MAX_ERRORS_SHOWN: usize = 3;
+
 /// UPS's error envelope: `{"response":{"errors":[{"code":"10401","message":"ClientId is Invalid"}]}}`.
 /// RFC 6749's `{"error": "...", "error_description": "..."}` is accepted too, since gateways
 /// and future versions may speak it.
@@ -143,13 +146,21 @@ impl fmt::Display for UpsErrorResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         if let Some(envelope) = &self.response {
-            for item in &envelope.errors {
+            for item in envelope.errors.iter().take(MAX_ERRORS_SHOWN) {
                 let message = printable(item.message.as_deref().unwrap_or("(no message)"));
                 match &item.code {
                     Some(code) => parts.push(format!("{message} (UPS code {})", printable(code))),
                     None => parts.push(message),
                 }
             }
+        }
+        if let Some(more) = self
+            .response
+            .as_ref()
+            .and_then(|r| r.errors.len().checked_sub(MAX_ERRORS_SHOWN))
+            .filter(|&n| n > 0)
+        {
+            parts.push(format!("and {more} more"));
         }
         if let Some(error) = &self.error {
             match &self.error_description {
@@ -227,6 +238,16 @@ mod tests {
         assert_eq!(e.to_string(), "invalid_grant: expired");
         let e: UpsErrorResponse = serde_json::from_str(r#"{"unrelated":1}"#).unwrap();
         assert!(!e.is_recognised());
+        let many = (0..1000)
+            .map(|i| format!(r#"{{"code":"{i}","message":"m{i}"}}"#))
+            .collect::<Vec<_>>()
+            .join(",");
+        let e: UpsErrorResponse =
+            serde_json::from_str(&format!(r#"{{"response":{{"errors":[{many}]}}}}"#)).unwrap();
+        assert_eq!(
+            e.to_string(),
+            "m0 (UPS code 0); m1 (UPS code 1); m2 (UPS code 2); and 997 more"
+        );
     }
 
     #[test]

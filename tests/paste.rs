@@ -57,7 +57,7 @@ fn no_browser_takes_the_pasted_address_and_refuses_wrong_ones() {
     let port = free_port();
     let (mut child, url, stderr) = start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
     wait_for(&stderr, "paste that address here");
-    let callback = consent_by_hand(&url, "approve");
+    let callback = consent_at_simulator(&url, "approve");
     assert!(
         callback.contains("code=")
             && callback.starts_with(&format!("http://127.0.0.1:{port}/callback?"))
@@ -88,7 +88,7 @@ fn a_pasted_denial_ends_the_flow_as_denied() {
     let sim = Sim::start(&[]);
     let port = free_port();
     let (mut child, url, _stderr) = start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
-    let callback = consent_by_hand(&url, "deny");
+    let callback = consent_at_simulator(&url, "deny");
     writeln!(child.stdin.take().unwrap(), "{callback}").unwrap();
     let run = Run::from(child.wait_with_output().unwrap());
     assert_eq!(run.code, 4, "{run:?}");
@@ -104,7 +104,7 @@ fn when_no_browser_can_open_it_says_so_and_takes_the_pasted_address() {
     let (mut child, url, stderr) = start(&mut sandbox.authorize(&sim, port, 30));
     wait_for(&stderr, "Could not open a browser");
     wait_for(&stderr, "paste that address here");
-    let callback = consent_by_hand(&url, "approve");
+    let callback = consent_at_simulator(&url, "approve");
     writeln!(child.stdin.take().unwrap(), "{callback}").unwrap();
     let run = Run::from(child.wait_with_output().unwrap());
     assert_eq!(run.code, 0, "{run:?}");
@@ -117,7 +117,7 @@ fn the_listener_still_works_while_paste_mode_waits() {
     let port = free_port();
     // The port is forwarded over SSH, so the browser's redirect reaches the listener itself.
     let (mut child, url, _stderr) = start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
-    let callback = consent_by_hand(&url, "approve");
+    let callback = consent_at_simulator(&url, "approve");
     let target = callback
         .split_once(&format!("127.0.0.1:{port}"))
         .unwrap()

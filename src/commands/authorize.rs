@@ -1,14 +1,16 @@
 //! `idm-auth authorize`: the opt-in. Bind the loopback port first (a busy port fails before
-//! any browser opens), make sure a keyring answers, print the URL, open the browser, wait for
-//! the redirect with the right state (or the address pasted from the browser, over SSH),
-//! trade the code, then store: secrets, then the row.
+//! any browser opens), make sure the index reads and the keyring takes a write, print the
+//! URL, open the browser, wait for the redirect with the right state (or the address pasted
+//! from the browser, over SSH), trade the code, then store (journalled, see store/mod.rs).
+//! Everything that can fail without the user is checked before the user signs in, so a
+//! consent is not wasted on a broken index or keyring.
 
 use crate::browser::{self, Launch};
 use crate::callback::CallbackListener;
 use crate::cli::AuthorizeArgs;
 use crate::commands::ups_error;
-use crate::error::Result;
-use crate::flow::{self, ClientConfig};
+use crate::error::{Error, Result};
+use crate::flow::{self, ClientConfig, UpsFailure};
 use crate::output::{print, print_json};
 use crate::render;
 use crate::say;
@@ -45,10 +47,15 @@ pub fn run(args: &AuthorizeArgs, profile: Option<&str>, index: &Index) -> Result
 
 pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) -> Result<OptIn> {
     let listener = CallbackListener::bind(settings.port, &settings.callback_path)?;
+    let contents = index.load_all()?;
+    for note in store::repair(index, &contents) {
+        say!("note: {note}");
+    }
     let (keyring, note) = Keyring::open_default()?;
     if let Some(note) = note {
         say!("note: {note}");
     }
+    store::check_writable(&keyring)?;
     let config = ClientConfig {
         base_url: settings.base_url.clone(),
         client_id: settings.client_id.clone(),
@@ -105,7 +112,7 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
     drop(listener);
 
     let grant = flow::exchange_code(&config, AuthorizationCode::new(code), attempt.verifier)
-        .map_err(|f| ups_error(f, &settings.base_url))?;
+        .map_err(|f| exchange_failed(f, &settings.base_url))?;
 
     let mut secrets = vec![(
         SecretKind::AccessToken,
@@ -118,7 +125,7 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
         secrets.push((SecretKind::ClientSecret, secret.secret().as_str()));
     }
     let row = OptIn {
-        id: store::fresh_id(&index.load()?)?,
+        id: store::fresh_id(&index.load_all()?)?,
         label: settings.label.clone(),
         profile: settings.profile.clone(),
         environment: settings.environment.clone(),
@@ -142,4 +149,12 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
         keyring.backend().describe()
     );
     Ok(row)
+}
+
+/// Every failed exchange ends this sign-in, since a one-time code is never sent twice.
+fn exchange_failed(mut failure: UpsFailure, base_url: &str) -> Error {
+    failure.message.push_str(
+        ". The one-time code is never sent twice: run `idm-auth authorize` again for a new sign-in",
+    );
+    ups_error(failure, base_url)
 }

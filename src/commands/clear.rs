@@ -1,6 +1,7 @@
 //! `idm-auth clear ID... | --all [--yes]`: dissolve opt-ins. UPS has no revocation endpoint,
 //! so this deletes the tokens from this machine; the last access token lapses at UPS on its
 //! own expiry, and with the refresh token gone nothing here can act for the user again.
+//! Like `authorize` and `token`, it first finishes what interrupted runs left behind.
 
 use crate::cli::ClearArgs;
 use crate::commands::{find, of_profile};
@@ -13,7 +14,11 @@ use chrono::Utc;
 use std::io::{BufRead, IsTerminal, Write};
 
 pub fn run(args: &ClearArgs, profile: Option<&str>, index: &Index) -> Result<()> {
-    let rows = index.load()?;
+    let contents = index.load_all()?;
+    for note in store::repair(index, &contents) {
+        say!("note: {note}");
+    }
+    let rows = contents.rows;
     let mut chosen: Vec<OptIn> = Vec::new();
     if args.all {
         chosen = of_profile(rows, profile);

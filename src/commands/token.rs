@@ -7,10 +7,11 @@
 use crate::cli::TokenArgs;
 use crate::commands::{find, of_profile, ups_error};
 use crate::error::{Error, Result};
-use crate::flow::{self, ClientConfig};
+use crate::flow::{self, ClientConfig, Grant};
 use crate::output::print;
-use crate::store::{self, Index, Keyring, OptIn, SecretKind, Status};
-use chrono::{Duration, Utc};
+use crate::say;
+use crate::store::{self, Action, Index, Keyring, OptIn, Pending, SecretKind, Status};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use oauth2::{ClientSecret, RefreshToken};
 
 /// A token with less than this left is refreshed first.
@@ -59,7 +60,13 @@ fn reauthorize(row: &OptIn, now: chrono::DateTime<Utc>) -> Error {
 /// A valid access token for the opt-in `id` (or the newest usable one of the profile), with
 /// the opt-in it belongs to.
 pub fn fetch(index: &Index, id: Option<&str>, profile: Option<&str>) -> Result<(OptIn, String)> {
-    let row = pick(&of_profile(index.load()?, profile), id)?;
+    let contents = index.load_all()?;
+    if !contents.pending.is_empty() {
+        for note in store::repair(index, &contents) {
+            say!("note: {note}");
+        }
+    }
+    let row = pick(&of_profile(contents.rows, profile), id)?;
     let token = fetch_for(index, row.clone())?;
     Ok((row, token))
 }
@@ -74,7 +81,8 @@ fn fetch_for(index: &Index, row: OptIn) -> Result<String> {
     }
     let _guard = index.lock(&store::lock_name(&row.id))?;
     // Another process may have refreshed while we waited for the lock.
-    let row = find(&index.load()?, &row.id)?.clone();
+    let contents = index.load_all()?;
+    let row = find(&contents.rows, &row.id)?.clone();
     let keyring = Keyring::open(row.keyring)?;
     let now = Utc::now();
     if row.access_valid_for(now, MIN_VALIDITY) {
@@ -83,7 +91,11 @@ fn fetch_for(index: &Index, row: OptIn) -> Result<String> {
     if !row.status(now).is_usable() {
         return Err(reauthorize(&row, now));
     }
-    refresh(index, &keyring, &row)
+    // Whoever wrote a refresh record held this lock; holding it now, we know they died.
+    let interrupted = contents
+        .pending_for(&row.id, Action::Refresh)
+        .map(|p| p.since);
+    refresh(index, &keyring, &row, interrupted)
 }
 
 fn read_access(keyring: &Keyring, row: &OptIn) -> Result<String> {
@@ -103,9 +115,20 @@ fn missing(row: &OptIn) -> Error {
     }
 }
 
-/// Rotate the pair at UPS and store it: refresh token first (the old one is spent), then the
-/// access token, then the row.
-fn refresh(index: &Index, keyring: &Keyring, row: &OptIn) -> Result<String> {
+fn when(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Rotate the pair at UPS and store it. A refresh record goes into the index before UPS
+/// sees the refresh token and leaves it in the write that stores the answer, so a refresh
+/// cut short by a crash is known to the next `token`, which can then say exactly why UPS
+/// refuses the stored token. `interrupted` is when such an earlier refresh started.
+fn refresh(
+    index: &Index,
+    keyring: &Keyring,
+    row: &OptIn,
+    interrupted: Option<DateTime<Utc>>,
+) -> Result<String> {
     let refresh_token = keyring
         .get(&row.id, SecretKind::RefreshToken)?
         .ok_or_else(|| missing(row))?;
@@ -124,28 +147,97 @@ fn refresh(index: &Index, keyring: &Keyring, row: &OptIn) -> Result<String> {
         client_secret,
         redirect_uri: row.redirect_uri.clone(),
     };
+    let started = Utc::now();
+    if interrupted.is_none() {
+        record_refresh(index, row, started)?;
+    }
     let grant = match flow::refresh(&config, &RefreshToken::new(refresh_token)) {
         Ok(grant) => grant,
-        Err(failure) if failure.is_rejection() => {
-            let reason = format!("UPS refused to refresh it: {}", failure.message);
-            mark_invalid(index, &row.id, &reason)?;
-            return Err(Error::Reauthorize {
-                id: row.id.clone(),
-                reason,
-            });
+        Err(failure) if failure.answer_lost => {
+            let reason = format!(
+                "the answer to its refresh at {} was lost: {}. UPS spends the old refresh token on every refresh it handles, so the one stored here must be taken as spent, and the new one never arrived",
+                when(started),
+                failure.message
+            );
+            return Err(invalidate(index, row, reason));
         }
-        Err(failure) => return Err(ups_error(failure, &row.base_url)),
+        Err(failure) if failure.is_rejection() => {
+            let reason = match interrupted {
+                Some(t) => format!(
+                    "a refresh at {} was cut short after it reached UPS, which spent the stored refresh token (UPS now says: {})",
+                    when(t),
+                    failure.message
+                ),
+                None => format!("UPS refused to refresh it: {}", failure.message),
+            };
+            return Err(invalidate(index, row, reason));
+        }
+        Err(failure) => {
+            // UPS did not act on it (not reached, rate-limited, failing): the stored refresh
+            // token still holds, unless an earlier cut-short refresh is still unexplained.
+            if interrupted.is_none() {
+                let _ = settle_refresh(index, &row.id);
+            }
+            return Err(ups_error(failure, &row.base_url));
+        }
     };
+    store_rotated(index, keyring, row, &grant)?;
+    if let Some(t) = interrupted {
+        say!(
+            "note: a refresh of {} at {} had been cut short; this one went through, so nothing was lost.",
+            row.id,
+            when(t)
+        );
+    }
+    Ok(grant.access_token.secret().clone())
+}
+
+fn record_refresh(index: &Index, row: &OptIn, started: DateTime<Utc>) -> Result<()> {
+    index.update_all(|c| {
+        c.pending.push(Pending {
+            id: row.id.clone(),
+            keyring: row.keyring,
+            action: Action::Refresh,
+            since: started,
+        });
+        Ok(())
+    })
+}
+
+fn settle_refresh(index: &Index, id: &str) -> Result<()> {
+    index.update_all(|c| {
+        c.pending
+            .retain(|p| !(p.id == id && p.action == Action::Refresh));
+        Ok(())
+    })
+}
+
+/// Store the rotated pair: refresh token first (the old one is spent), then the access
+/// token, then the row and the end of the refresh record in one index write.
+fn store_rotated(index: &Index, keyring: &Keyring, row: &OptIn, grant: &Grant) -> Result<()> {
     if let Some(new_refresh) = &grant.refresh_token {
-        keyring.set(&row.id, SecretKind::RefreshToken, new_refresh.secret())?;
+        if let Err(e) = keyring.set(&row.id, SecretKind::RefreshToken, new_refresh.secret()) {
+            let reason = format!(
+                "UPS rotated its tokens at {} but the {} failed to store the new refresh token, which is lost",
+                when(grant.issued_at),
+                row.keyring.describe()
+            );
+            let _ = invalidate(index, row, reason);
+            return Err(Error::Keyring(format!(
+                "{e}; UPS had already rotated the tokens, so opt-in {} must be authorized again",
+                row.id
+            )));
+        }
     }
     keyring.set(
         &row.id,
         SecretKind::AccessToken,
         grant.access_token.secret(),
     )?;
-    index.update(|rows| {
-        let stored = rows.iter_mut().find(|r| r.id == row.id).ok_or_else(|| {
+    index.update_all(|c| {
+        c.pending
+            .retain(|p| !(p.id == row.id && p.action == Action::Refresh));
+        let stored = c.rows.iter_mut().find(|r| r.id == row.id).ok_or_else(|| {
             Error::NotFound(format!("opt-in {} was cleared during the refresh", row.id))
         })?;
         stored.expires_at = grant.expires_at;
@@ -155,15 +247,25 @@ fn refresh(index: &Index, keyring: &Keyring, row: &OptIn) -> Result<String> {
         stored.refresh_count = grant.refresh_count.max(stored.refresh_count + 1);
         stored.refreshed_at = Some(grant.issued_at);
         Ok(())
-    })?;
-    Ok(grant.access_token.secret().clone())
+    })
 }
 
-fn mark_invalid(index: &Index, id: &str, reason: &str) -> Result<()> {
-    index.update(|rows| {
-        if let Some(row) = rows.iter_mut().find(|r| r.id == id) {
-            row.invalid_reason = Some(reason.to_string());
+/// Mark the opt-in dead with `reason` (shown by `list`) and end its refresh record; the
+/// error to return. If the index cannot be written, the admin still gets the reason.
+fn invalidate(index: &Index, row: &OptIn, reason: String) -> Error {
+    let marked = index.update_all(|c| {
+        c.pending
+            .retain(|p| !(p.id == row.id && p.action == Action::Refresh));
+        if let Some(stored) = c.rows.iter_mut().find(|r| r.id == row.id) {
+            stored.invalid_reason = Some(reason.clone());
         }
         Ok(())
-    })
+    });
+    if let Err(e) = marked {
+        say!("note: this could not be recorded in the index: {e}");
+    }
+    Error::Reauthorize {
+        id: row.id.clone(),
+        reason,
+    }
 }

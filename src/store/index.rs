@@ -2,16 +2,29 @@
 //! facts. `list` reads only this file. Every change is a read-modify-write under an exclusive
 //! cross-process lock, written to a temporary file (mode 0600) and renamed over the old one,
 //! so a reader sees either the old or the new index, never half of one.
+//!
+//! Beside the rows the file keeps a small journal of operations in flight (`pending`): the
+//! keyring cannot be listed through keyring-core on every platform, so secrets that have no
+//! row yet (an authorize between storing secrets and adding its row) or no row any more (a
+//! clear between removing its row and deleting secrets) are written down here first. If the
+//! process dies in between, the next command finds the entry and finishes the job.
+//!
+//! A damaged file is never replaced: it is left where it is, a copy is kept aside, and every
+//! command says so until someone repairs or removes it.
 
 use crate::error::{Error, Result};
 use crate::store::keyring::Backend;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fs::{self, File, OpenOptions};
+use sha2::{Digest, Sha256};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const FORMAT_VERSION: u32 = 1;
+
+/// Opt-in ids are short hex strings; they name lock files, so nothing else is accepted.
+const MAX_ID_LEN: usize = 32;
 
 /// One opt-in of one UPS.com user, minus its secrets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,10 +55,106 @@ pub struct OptIn {
     pub has_client_secret: bool,
 }
 
+/// An operation that was started and has not finished: written before its first keyring
+/// write, removed in the same index write that completes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub id: String,
+    pub keyring: Backend,
+    pub action: Action,
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// `authorize` is storing the secrets of a row it has not added yet.
+    Authorize,
+    /// `clear` removed the row and is deleting its secrets.
+    Clear,
+    /// `token` sent the row's refresh token to UPS and has not stored the answer yet.
+    Refresh,
+}
+
+/// Everything the index file holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Contents {
+    /// Newest first.
+    pub rows: Vec<OptIn>,
+    pub pending: Vec<Pending>,
+}
+
+impl Contents {
+    /// Whether `id` names a row or a pending operation (so a new opt-in must not take it).
+    pub fn knows(&self, id: &str) -> bool {
+        self.rows.iter().any(|r| r.id == id) || self.pending.iter().any(|p| p.id == id)
+    }
+
+    pub fn pending_for(&self, id: &str, action: Action) -> Option<&Pending> {
+        self.pending
+            .iter()
+            .find(|p| p.id == id && p.action == action)
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct IndexFile {
     version: u32,
     opt_ins: Vec<OptIn>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<Pending>,
+}
+
+/// Why the bytes of an index file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// Not an index at all, or a broken one: where it broke, never what it held.
+    Damaged(String),
+    /// A well-formed index of another format version.
+    Version(u32),
+}
+
+/// Read an index file's bytes. Pure, so it can be fuzzed; the error names a position or a
+/// rule, never a value from the file.
+pub fn parse(bytes: &[u8]) -> Result<Contents, ParseError> {
+    let file: IndexFile = serde_json::from_slice(bytes)
+        .map_err(|e| ParseError::Damaged(format!("line {}, column {}", e.line(), e.column())))?;
+    if file.version != FORMAT_VERSION {
+        return Err(ParseError::Version(file.version));
+    }
+    let ids = file
+        .opt_ins
+        .iter()
+        .map(|r| &r.id)
+        .chain(file.pending.iter().map(|p| &p.id));
+    for id in ids {
+        if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(ParseError::Damaged("an opt-in id is not valid".into()));
+        }
+    }
+    let mut rows = file.opt_ins;
+    let mut seen = std::collections::HashSet::new();
+    if !rows.iter().all(|r| seen.insert(r.id.clone())) {
+        return Err(ParseError::Damaged("an opt-in id appears twice".into()));
+    }
+    rows.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    Ok(Contents {
+        rows,
+        pending: file.pending,
+    })
+}
+
+/// The bytes of an index file holding `contents`; `parse` reads them back unchanged.
+pub fn encode(contents: &Contents) -> serde_json::Result<Vec<u8>> {
+    let file = IndexFile {
+        version: FORMAT_VERSION,
+        opt_ins: contents.rows.clone(),
+        pending: contents.pending.clone(),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&file)?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }
 
 /// The data directory and the files in it.
@@ -73,48 +182,92 @@ impl Index {
 
     /// The opt-ins as stored, newest first. A missing file is an empty index.
     pub fn load(&self) -> Result<Vec<OptIn>> {
+        self.load_all().map(|c| c.rows)
+    }
+
+    /// The rows and the operations in flight. A missing file is an empty index; a damaged
+    /// one is an error that leaves the file as it is and keeps a copy aside.
+    pub fn load_all(&self) -> Result<Contents> {
         let path = self.path();
         let bytes = match fs::read(&path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Contents::default()),
             Err(e) => return Err(Error::index(&path, format!("cannot read the index: {e}"))),
         };
-        let file: IndexFile = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::index(
+        parse(&bytes).map_err(|e| match e {
+            ParseError::Version(v) => Error::index(
                 &path,
-                format!(
-                    "the index is damaged (line {}, column {}); it was left as it is",
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })?;
-        if file.version != FORMAT_VERSION {
-            return Err(Error::index(
-                &path,
-                format!(
-                    "the index has format {} but this idm-auth reads format {FORMAT_VERSION}",
-                    file.version
-                ),
-            ));
-        }
-        let mut rows = file.opt_ins;
-        rows.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        Ok(rows)
+                format!("the index has format {v} but this idm-auth reads format {FORMAT_VERSION}"),
+            ),
+            ParseError::Damaged(where_) => {
+                let kept = match self.keep_aside(&bytes) {
+                    Ok(copy) => format!("a copy is kept at {}", copy.display()),
+                    Err(e) => format!("no copy could be kept aside ({e})"),
+                };
+                Error::index(
+                    &path,
+                    format!(
+                        "the index file is damaged ({where_}); it was left as it is and {kept}. \
+Repair it by hand, or move it away to start afresh (its opt-ins then need `idm-auth authorize` \
+again; their secrets stay in the keyring)"
+                    ),
+                )
+            }
+        })
     }
 
-    /// Read, change and write back the index while holding the cross-process lock.
+    /// Copy a damaged index to `index.json.damaged-<hash>` (once per distinct content), so
+    /// whatever happens to the original later, its contents survive.
+    fn keep_aside(&self, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        let digest = Sha256::digest(bytes);
+        let tag: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let copy = self.dir.join(format!("index.json.damaged-{tag}"));
+        if copy.exists() {
+            return Ok(copy);
+        }
+        let mut file = private_options().write(true).create_new(true).open(&copy)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        Ok(copy)
+    }
+
+    /// Read, change and write back the rows while holding the cross-process lock.
     pub fn update<T>(&self, change: impl FnOnce(&mut Vec<OptIn>) -> Result<T>) -> Result<T> {
+        self.update_all(|contents| change(&mut contents.rows))
+    }
+
+    /// Read, change and write back the whole index while holding the cross-process lock.
+    pub fn update_all<T>(&self, change: impl FnOnce(&mut Contents) -> Result<T>) -> Result<T> {
         let _lock = self.lock("index")?;
-        let mut rows = self.load()?;
-        let out = change(&mut rows)?;
-        self.write(&rows)?;
+        let mut contents = self.load_all()?;
+        let out = change(&mut contents)?;
+        self.write(&contents)?;
         Ok(out)
     }
 
     /// An exclusive lock on `<dir>/locks/<name>.lock`, released when the guard drops.
     pub fn lock(&self, name: &str) -> Result<File> {
+        let (file, path) = self.lock_file(name)?;
+        file.lock()
+            .map_err(|e| Error::index(&path, format!("cannot take the lock: {e}")))?;
+        Ok(file)
+    }
+
+    /// The lock `name` if nobody holds it right now; None while another process does.
+    pub fn try_lock(&self, name: &str) -> Result<Option<File>> {
+        let (file, path) = self.lock_file(name)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => {
+                Err(Error::index(&path, format!("cannot take the lock: {e}")))
+            }
+        }
+    }
+
+    fn lock_file(&self, name: &str) -> Result<(File, PathBuf)> {
         let dir = self.dir.join("locks");
+        self.ensure_dir(&self.dir)?;
         self.ensure_dir(&dir)?;
         let path = dir.join(format!("{name}.lock"));
         let file = private_options()
@@ -124,9 +277,7 @@ impl Index {
             .truncate(false)
             .open(&path)
             .map_err(|e| Error::index(&path, format!("cannot open the lock file: {e}")))?;
-        file.lock()
-            .map_err(|e| Error::index(&path, format!("cannot take the lock: {e}")))?;
-        Ok(file)
+        Ok((file, path))
     }
 
     /// Remove a per-opt-in lock file once the opt-in is gone.
@@ -134,6 +285,7 @@ impl Index {
         let _ = fs::remove_file(self.dir.join("locks").join(format!("{name}.lock")));
     }
 
+    /// Create `dir` as 0700, and take back group and other access if it exists with them.
     fn ensure_dir(&self, dir: &Path) -> Result<()> {
         let mut builder = fs::DirBuilder::new();
         builder.recursive(true);
@@ -141,22 +293,29 @@ impl Index {
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         builder
             .create(dir)
-            .map_err(|e| Error::index(dir, format!("cannot create the directory: {e}")))
+            .map_err(|e| Error::index(dir, format!("cannot create the directory: {e}")))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let meta = fs::metadata(dir)
+                .map_err(|e| Error::index(dir, format!("cannot read the directory: {e}")))?;
+            if meta.permissions().mode() & 0o077 != 0 {
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
+                    Error::index(dir, format!("cannot make the directory private: {e}"))
+                })?;
+            }
+        }
+        Ok(())
     }
 
-    fn write(&self, rows: &[OptIn]) -> Result<()> {
+    fn write(&self, contents: &Contents) -> Result<()> {
         self.ensure_dir(&self.dir)?;
         let path = self.path();
         let tmp = self
             .dir
             .join(format!(".index.json.{}.tmp", std::process::id()));
-        let file = IndexFile {
-            version: FORMAT_VERSION,
-            opt_ins: rows.to_vec(),
-        };
-        let mut bytes = serde_json::to_vec_pretty(&file)
+        let bytes = encode(contents)
             .map_err(|e| Error::index(&path, format!("cannot encode the index: {e}")))?;
-        bytes.push(b'\n');
         let result = (|| -> std::io::Result<()> {
             let mut f = private_options()
                 .write(true)
@@ -227,10 +386,13 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn index_is_private_even_under_a_permissive_umask() {
+    fn the_index_is_0600_and_a_lax_data_dir_is_made_private_again() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let index = Index::at(dir.path().join("idm-auth"));
+        let data = dir.path().join("idm-auth");
+        fs::create_dir(&data).unwrap();
+        fs::set_permissions(&data, fs::Permissions::from_mode(0o755)).unwrap();
+        let index = Index::at(data.clone());
         index
             .update(|rows| {
                 rows.push(row("a", 0));
@@ -239,20 +401,74 @@ mod tests {
             .unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&index.path()), 0o600);
-        assert_eq!(mode(&dir.path().join("idm-auth")), 0o700);
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("locks")), 0o700);
     }
 
     #[test]
-    fn a_damaged_index_is_reported_and_left_in_place() {
+    fn a_damaged_index_is_reported_left_in_place_and_copied_aside_once() {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::at(dir.path().to_path_buf());
-        fs::write(index.path(), b"{\"version\":1,\"opt_ins\":[{\"id\"").unwrap();
-        let err = index.load().unwrap_err();
-        assert!(err.to_string().contains("damaged"), "{err}");
+        let damaged = b"{\"version\":1,\"opt_ins\":[{\"id\"";
+        fs::write(index.path(), damaged).unwrap();
+        let err = index.load().unwrap_err().to_string();
+        assert!(err.contains("damaged (line 1, column"), "{err}");
         assert!(index.update(|_| Ok(())).is_err());
+        assert_eq!(fs::read(index.path()).unwrap(), damaged);
+        let copies: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("index.json.damaged-"))
+            .collect();
+        assert_eq!(copies.len(), 1, "one copy however often it is read");
+        assert_eq!(fs::read(&copies[0]).unwrap(), damaged);
+        assert!(err.contains(&copies[0].display().to_string()), "{err}");
+    }
+
+    #[test]
+    fn ids_that_could_name_other_files_or_repeat_are_damage() {
+        let file = |ids: &[&str]| {
+            let rows: Vec<_> = ids.iter().map(|id| row(id, 0)).collect();
+            serde_json::to_vec(&IndexFile {
+                version: FORMAT_VERSION,
+                opt_ins: rows,
+                pending: Vec::new(),
+            })
+            .unwrap()
+        };
+        assert!(parse(&file(&["ab12", "cd34"])).is_ok());
+        for bad in [&["../x"][..], &[""], &["a/b"], &["ab", "ab"]] {
+            assert!(
+                matches!(parse(&file(bad)), Err(ParseError::Damaged(_))),
+                "{bad:?}"
+            );
+        }
         assert_eq!(
-            fs::read(index.path()).unwrap(),
-            b"{\"version\":1,\"opt_ins\":[{\"id\""
+            parse(br#"{"version":2,"opt_ins":[]}"#),
+            Err(ParseError::Version(2))
         );
+    }
+
+    #[test]
+    fn pending_operations_survive_a_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::at(dir.path().to_path_buf());
+        let pending = Pending {
+            id: "abcd".into(),
+            keyring: Backend::SecretService,
+            action: Action::Clear,
+            since: Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+        };
+        index
+            .update_all(|c| {
+                c.pending.push(pending.clone());
+                Ok(())
+            })
+            .unwrap();
+        let contents = index.load_all().unwrap();
+        assert_eq!(contents.pending, [pending]);
+        assert!(contents.knows("abcd"));
+        assert!(contents.pending_for("abcd", Action::Clear).is_some());
+        assert!(contents.pending_for("abcd", Action::Refresh).is_none());
     }
 }

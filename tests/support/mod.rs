@@ -4,6 +4,10 @@
 //! D-Bus session with gnome-keyring); nothing here is mocked.
 #![allow(dead_code)]
 
+pub mod private_keyring;
+pub mod siege;
+pub mod ups_link;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -192,6 +196,22 @@ impl Sim {
         assert_eq!(status, 204, "simulator fault");
     }
 
+    /// Whether the simulated UPS still honours this access or refresh token.
+    pub fn is_active(&self, token: &str) -> bool {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", token)
+            .finish();
+        let (status, answer) = http(
+            self.port(),
+            "POST",
+            "/_simulator/introspect",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &body,
+        );
+        assert_eq!(status, 200, "introspect: {answer}");
+        serde_json::from_str::<serde_json::Value>(&answer).unwrap()["active"] == true
+    }
+
     pub fn stats(&self) -> serde_json::Value {
         let (status, body) = self.request("GET", "/_simulator/stats", "");
         assert_eq!(status, 200);
@@ -206,42 +226,6 @@ impl Drop for Sim {
     }
 }
 
-/// What a person does in a browser that cannot reach the loopback listener (an SSH session):
-/// follow the redirects to the consent page, press the button, and read the address the
-/// browser then ends on. Returns that callback address without loading it.
-pub fn consent_by_hand(authorize_url: &str, decision: &str) -> String {
-    let url = url::Url::parse(authorize_url).unwrap();
-    let port = url.port().unwrap();
-    let target = format!("{}?{}", url.path(), url.query().unwrap_or(""));
-    let (status, headers, _) = http_raw(port, "GET", &target, &[], "");
-    assert_eq!(status, 302, "authorize redirects to the consent page");
-    let consent = url.join(&header(&headers, "location")).unwrap();
-    let target = format!("{}?{}", consent.path(), consent.query().unwrap_or(""));
-    let (status, _, page) = http_raw(port, "GET", &target, &[], "");
-    assert_eq!(status, 200);
-    let txn = page
-        .split("name=\"txn\"")
-        .nth(1)
-        .and_then(|rest| rest.split("value=\"").nth(1))
-        .and_then(|rest| rest.split('"').next())
-        .expect("the consent form carries a txn");
-    let body = format!("txn={txn}&decision={decision}");
-    let form = [("Content-Type", "application/x-www-form-urlencoded")];
-    let (status, headers, _) = http_raw(port, "POST", "/lasso/consent", &form, &body);
-    assert_eq!(status, 302, "the consent redirects to the callback");
-    header(&headers, "location")
-}
-
-fn header(headers: &str, name: &str) -> String {
-    headers
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-        })
-        .unwrap_or_else(|| panic!("no {name} header in {headers}"))
-}
-
 /// A minimal HTTP/1.1 client over a raw socket, for requests a browser would never send.
 pub fn http(
     port: u16,
@@ -250,18 +234,34 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
-    let (status, _, body) = http_raw(port, method, target, headers, body);
-    (status, body)
+    let answer = http_raw(port, method, target, headers, body);
+    (answer.status, answer.body)
 }
 
-/// Like `http`, with the response's header block too.
+/// An answer read off the wire: status, headers (names lower-cased) and body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// [`http`], keeping the response headers.
 pub fn http_raw(
     port: u16,
     method: &str,
     target: &str,
     headers: &[(&str, &str)],
     body: &str,
-) -> (u16, String, String) {
+) -> Answer {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -276,13 +276,67 @@ pub fn http_raw(
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
     let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (status, head.to_string(), body.to_string())
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Answer {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// Port and request target (path and query) of an http URL.
+pub fn port_and_target(url: &str) -> (u16, String) {
+    let url = url::Url::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    (url.port().expect("an explicit port"), target)
+}
+
+/// Sign in and approve at the simulator as a person in a browser would, stopping short of
+/// the loopback callback: returns the callback URL (with the code and the state) that the
+/// browser would open next.
+pub fn approve_at_simulator(authorize_url: &str) -> String {
+    consent_at_simulator(authorize_url, "approve")
+}
+
+/// As [`approve_at_simulator`], pressing `decision` ("approve" or "deny"). What a person does
+/// in a browser that cannot reach the loopback listener (an SSH session).
+pub fn consent_at_simulator(authorize_url: &str, decision: &str) -> String {
+    let (port, target) = port_and_target(authorize_url);
+    let to_signin = http_raw(port, "GET", &target, &[], "");
+    assert_eq!(to_signin.status, 302, "authorize: {}", to_signin.body);
+    let signin = to_signin
+        .header("location")
+        .expect("a Location")
+        .to_string();
+    let (sim_port, _) = port_and_target(&signin);
+    let txn = url::Url::parse(&signin)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "txn")
+        .map(|(_, v)| v.into_owned())
+        .expect("a sign-in transaction");
+    let consent = http_raw(
+        sim_port,
+        "POST",
+        "/lasso/consent",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("txn={txn}&decision={decision}"),
+    );
+    assert_eq!(consent.status, 302, "consent: {}", consent.body);
+    consent.header("location").expect("a Location").to_string()
 }
 
 /// `command_line` under script(1), on a fresh pseudo-terminal, with `env_from`'s environment.
@@ -339,12 +393,17 @@ pub fn secret_tool_lookup(id: &str, kind: &str) -> Option<String> {
 impl Sandbox {
     /// `idm-auth authorize` aimed at the simulator, with its callback on `port`.
     pub fn authorize(&self, sim: &Sim, port: u16, timeout_secs: u64) -> Command {
+        self.authorize_at(&sim.base_url, port, timeout_secs)
+    }
+
+    /// `idm-auth authorize` aimed at `base_url` (the simulator, or a link in front of it).
+    pub fn authorize_at(&self, base_url: &str, port: u16, timeout_secs: u64) -> Command {
         let port = port.to_string();
         let timeout = timeout_secs.to_string();
         self.cmd(&[
             "authorize",
             "--base-url",
-            &sim.base_url,
+            base_url,
             "--client-id",
             CLIENT_ID,
             "--port",
@@ -373,4 +432,88 @@ pub fn opt_in(sandbox: &Sandbox, sim: &Sim, label: &str) -> String {
     let id = run.stdout.trim().to_string();
     assert_eq!(id.len(), 8, "authorize prints the new id: {run:?}");
     id
+}
+
+/// `idm-auth authorize` running in the background, its authorize URL already read off
+/// stderr (so the test knows the state and can play the browser itself).
+pub struct Waiting {
+    pub child: Child,
+    pub url: String,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Waiting {
+    /// Spawn `cmd` (an authorize) and wait for it to print the authorize URL.
+    pub fn start(cmd: &mut Command) -> Waiting {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start authorize");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("/security/v1/oauth/authorize?") {
+                    let _ = tx.send(line.trim().to_string());
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(url) => Waiting {
+                child,
+                url,
+                stderr: reader,
+            },
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("authorize printed no URL: {}", reader.join().unwrap());
+            }
+        }
+    }
+
+    /// The `state` this attempt expects back.
+    pub fn state(&self) -> String {
+        url::Url::parse(&self.url)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .expect("state in the authorize URL")
+    }
+
+    /// Wait for it to exit (killing it, and failing, if it is still there after two
+    /// minutes: a hang must fail the test, not stall the suite).
+    pub fn finish(mut self) -> Run {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for authorize") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "authorize did not exit: {}",
+                    self.stderr.join().unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stdout = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            let _ = out.read_to_string(&mut stdout);
+        }
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr: self.stderr.join().unwrap_or_default(),
+        }
+    }
 }

@@ -1,0 +1,68 @@
+//! Hostile clients of the loopback listener: twenty connections that trickle a request line
+//! a byte at a time and never finish it, and one that streams 20 MB without a newline.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub struct Siege {
+    stop: Arc<AtomicBool>,
+    tricklers: Vec<JoinHandle<()>>,
+    _flood: TcpStream,
+}
+
+impl Siege {
+    /// Open the slow and the huge connections against `port`; they stay open until `end`.
+    pub fn open(port: u16) -> Siege {
+        let stop = Arc::new(AtomicBool::new(false));
+        let tricklers = (0..20)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+                        return;
+                    };
+                    for b in b"GET /callback?code=x&state=y HTTP/1.1".iter().cycle() {
+                        if stop.load(Ordering::Relaxed) || s.write_all(&[*b]).is_err() {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                })
+            })
+            .collect();
+        let mut flood = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let chunk = vec![b'A'; 1 << 20];
+        for _ in 0..20 {
+            if flood.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        Siege {
+            stop,
+            tricklers,
+            _flood: flood,
+        }
+    }
+
+    pub fn end(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.tricklers {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Peak resident memory of a running process, in KiB.
+pub fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
