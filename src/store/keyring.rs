@@ -243,6 +243,10 @@ impl Keyring {
     }
 
     pub fn set(&self, id: &str, kind: SecretKind, value: &str) -> Result<()> {
+        // The cached copy goes first, so no moment exists where it outlives the stored one.
+        if kind == SecretKind::AccessToken {
+            super::cache::forget(id);
+        }
         self.set_raw(&user_of(id, kind), value.as_bytes())
     }
 
@@ -260,6 +264,9 @@ impl Keyring {
 
     /// Deleting what is not there is not an error: clear must be idempotent.
     pub fn delete(&self, id: &str, kind: SecretKind) -> Result<()> {
+        if kind == SecretKind::AccessToken {
+            super::cache::forget(id);
+        }
         self.delete_raw(&user_of(id, kind))
     }
 

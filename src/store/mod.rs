@@ -3,6 +3,7 @@
 //! row goes, so a crash leaves at worst a row whose secrets are missing (shown as invalid,
 //! and `clear` removes it) rather than secrets that nothing points at.
 
+pub mod cache;
 pub mod index;
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
