@@ -286,7 +286,7 @@ fn new_store(backend: Backend) -> keyring_core::Result<Store> {
     let core = |store: Arc<CredentialStore>| Ok(Store::Core(store));
     match backend {
         #[cfg(target_os = "linux")]
-        Backend::SecretService => core(zbus_secret_service_keyring_store::Store::new()?),
+        Backend::SecretService => core(dbus_secret_service_keyring_store::Store::new()?),
         #[cfg(target_os = "linux")]
         Backend::KernelKeyring => Ok(Store::Kernel),
         #[cfg(target_os = "macos")]
