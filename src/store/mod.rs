@@ -8,6 +8,7 @@ pub mod index;
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
 pub mod keyring;
+mod timestamp;
 
 use crate::error::{Error, Result};
 use chrono::{DateTime, Duration, Utc};
