@@ -1,8 +1,8 @@
 //! `idm-auth token [ID]`: a valid access token on stdout and nothing else. The hot path reads
-//! the index and the kernel-keyring cache (store/cache.rs), falling back to the OS keyring. When the token has less than a minute left it is
-//! refreshed under a per-opt-in cross-process lock: lock, re-read, refresh only if still
-//! needed, store the rotated pair, unlock. So parallel scripts cause one refresh, not a
-//! burnt refresh-token family.
+//! the index and the kernel-keyring cache (store/cache.rs), else the OS keyring. When the
+//! token has less than a minute left it is refreshed under a per-opt-in cross-process lock:
+//! lock, re-read, refresh only if still needed, store the rotated pair, unlock. So parallel
+//! scripts cause one refresh, not a burnt refresh-token family.
 
 use crate::cli::TokenArgs;
 use crate::commands::{find, of_profile, ups_error};
