@@ -2,10 +2,11 @@
 //! reach this file, so it cannot print a secret.
 
 use crate::store::{OptIn, Status};
-use chrono::{DateTime, Local, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Local, SecondsFormat, Timelike, Utc};
 use serde::Serialize;
 
-/// One element of `list --json` (schema documented in the README).
+/// One element of `list --json` (schema documented in the README), for the commands that
+/// print a row or two; `json` below writes the same for the whole list.
 #[derive(Serialize)]
 pub struct JsonRow<'a> {
     pub id: &'a str,
@@ -22,6 +23,137 @@ pub struct JsonRow<'a> {
     pub status: Status,
     pub invalid_reason: Option<&'a str>,
     pub keyring: &'a str,
+}
+
+/// `list --json`: a top-level array of `JsonRow`s, byte for byte as
+/// `serde_json::to_string_pretty` lays them out (the tests hold it to that). Written by hand
+/// because scripts call it before every UPS call, and serde's generic path cost more than
+/// starting the process.
+pub fn json(rows: &[OptIn], now: DateTime<Utc>) -> String {
+    if rows.is_empty() {
+        return "[]\n".into();
+    }
+    let mut out = String::with_capacity(rows.len() * 512);
+    out.push('[');
+    for (i, row) in rows.iter().enumerate() {
+        out.push_str(if i == 0 { "\n  {" } else { ",\n  {" });
+        let mut first = true;
+        let mut key = |out: &mut String, name: &str| {
+            out.push_str(if first { "\n    \"" } else { ",\n    \"" });
+            first = false;
+            out.push_str(name);
+            out.push_str("\": ");
+        };
+        key(&mut out, "id");
+        string(&mut out, &row.id);
+        key(&mut out, "label");
+        string(&mut out, &row.label);
+        key(&mut out, "profile");
+        string_or_null(&mut out, row.profile.as_deref());
+        key(&mut out, "environment");
+        string(&mut out, &row.environment);
+        key(&mut out, "base_url");
+        string(&mut out, &row.base_url);
+        key(&mut out, "client_id");
+        string(&mut out, &row.client_id);
+        key(&mut out, "created_at");
+        time(&mut out, Some(row.created_at));
+        key(&mut out, "refreshed_at");
+        time(&mut out, row.refreshed_at);
+        key(&mut out, "expires_at");
+        time(&mut out, Some(row.expires_at));
+        key(&mut out, "refresh_expires_at");
+        time(&mut out, row.refresh_expires_at);
+        key(&mut out, "refresh_count");
+        out.push_str(&row.refresh_count.to_string());
+        key(&mut out, "status");
+        string(&mut out, status_name(row.status(now)));
+        key(&mut out, "invalid_reason");
+        string_or_null(&mut out, row.invalid_reason.as_deref());
+        key(&mut out, "keyring");
+        string(&mut out, row.keyring.name());
+        out.push_str("\n  }");
+    }
+    out.push_str("\n]\n");
+    out
+}
+
+/// The names serde gives `Status` (snake_case).
+fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Active => "active",
+        Status::AccessExpired => "access_expired",
+        Status::RefreshExpired => "refresh_expired",
+        Status::Invalid => "invalid",
+    }
+}
+
+fn string_or_null(out: &mut String, text: Option<&str>) {
+    match text {
+        Some(text) => string(out, text),
+        None => out.push_str("null"),
+    }
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn string(out: &mut String, text: &str) {
+    out.push('"');
+    if !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(text);
+    } else {
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{08}' => out.push_str("\\b"),
+                '\u{0c}' => out.push_str("\\f"),
+                c if (c as u32) < 0x20 => {
+                    out.push_str("\\u00");
+                    out.push(HEX[(c as usize) >> 4]);
+                    out.push(HEX[(c as usize) & 0xf]);
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('"');
+}
+
+const HEX: [char; 16] = [
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f',
+];
+
+/// RFC 3339 in UTC to the second ("2026-11-29T06:49:12Z"), or null.
+fn time(out: &mut String, t: Option<DateTime<Utc>>) {
+    let Some(t) = t else {
+        out.push_str("null");
+        return;
+    };
+    let (date, clock) = (t.date_naive(), t.time());
+    // Years of other widths and leap seconds are rare: chrono writes those.
+    if !(0..=9999).contains(&date.year()) || clock.nanosecond() >= 1_000_000_000 {
+        string(out, &rfc3339(t));
+        return;
+    }
+    let mut text = *b"\"0000-00-00T00:00:00Z\"";
+    for (at, width, n) in [
+        (1, 4, date.year() as u32),
+        (6, 2, date.month()),
+        (9, 2, date.day()),
+        (12, 2, clock.hour()),
+        (15, 2, clock.minute()),
+        (18, 2, clock.second()),
+    ] {
+        let mut n = n;
+        for slot in text[at..at + width].iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    }
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -45,13 +177,6 @@ pub fn json_row(row: &OptIn, now: DateTime<Utc>) -> JsonRow<'_> {
         invalid_reason: row.invalid_reason.as_deref(),
         keyring: row.keyring.name(),
     }
-}
-
-pub fn json(rows: &[OptIn], now: DateTime<Utc>) -> String {
-    let rows: Vec<JsonRow> = rows.iter().map(|r| json_row(r, now)).collect();
-    let mut out = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into());
-    out.push('\n');
-    out
 }
 
 fn local(t: DateTime<Utc>) -> String {
@@ -137,4 +262,82 @@ pub fn grid(rows: &[OptIn], now: DateTime<Utc>, color: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Backend;
+    use chrono::{Duration, NaiveDate, TimeZone};
+
+    /// The oracle: serde's rendering of the same rows.
+    fn serde_json_of(rows: &[OptIn], now: DateTime<Utc>) -> String {
+        let rows: Vec<JsonRow> = rows.iter().map(|row| json_row(row, now)).collect();
+        let mut out = serde_json::to_string_pretty(&rows).unwrap();
+        out.push('\n');
+        out
+    }
+
+    fn row(id: &str, label: &str, at: DateTime<Utc>) -> OptIn {
+        OptIn {
+            id: id.into(),
+            label: label.into(),
+            profile: None,
+            environment: "cie".into(),
+            base_url: "https://wwwcie.ups.com".into(),
+            client_id: "client".into(),
+            redirect_uri: "http://127.0.0.1:8765/callback".into(),
+            created_at: at,
+            refreshed_at: None,
+            expires_at: at + Duration::hours(4),
+            refresh_expires_at: Some(at + Duration::days(60)),
+            refresh_count: 0,
+            invalid_reason: None,
+            keyring: Backend::SecretService,
+            has_client_secret: false,
+        }
+    }
+
+    #[test]
+    fn the_json_is_byte_for_byte_what_serde_writes() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 6, 49, 12).unwrap();
+        let every_control: String = (0u8..0x20).map(char::from).collect();
+        let mut rows = vec![
+            row("3f9c2a1b", "shipping desk", now),
+            row("00000001", "", now - Duration::days(400)),
+            row(
+                "00000002",
+                &every_control,
+                now + Duration::nanoseconds(999_999_999),
+            ),
+            row(
+                "00000003",
+                "quote \" backslash \\ slash / del \u{7f} é ✓ 😀",
+                now,
+            ),
+        ];
+        rows[1].refreshed_at = Some(now - Duration::days(1));
+        rows[1].refresh_expires_at = None;
+        rows[1].refresh_count = u64::MAX;
+        rows[1].profile = Some("night \"shift\"".into());
+        rows[2].invalid_reason = Some("UPS said \"no\"\n".into());
+        rows[2].keyring = Backend::KernelKeyring;
+        rows[3].expires_at = now - Duration::hours(1);
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+            .unwrap()
+            .and_utc();
+        let far = Utc.with_ymd_and_hms(12026, 1, 2, 3, 4, 5).unwrap();
+        let mut odd = row("00000004", "odd times", leap);
+        odd.refreshed_at = Some(far);
+        rows.push(odd);
+
+        assert_eq!(json(&rows, now), serde_json_of(&rows, now));
+        assert_eq!(json(&[], now), serde_json_of(&[], now));
+        let statuses: Vec<_> = rows.iter().map(|r| status_name(r.status(now))).collect();
+        for status in ["active", "access_expired", "refresh_expired", "invalid"] {
+            assert!(statuses.contains(&status), "{status} not covered");
+        }
+    }
 }

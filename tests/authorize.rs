@@ -10,15 +10,15 @@ use support::*;
 fn approving_stores_tokens_in_the_secret_service_and_lists_the_opt_in() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
-    let id = opt_in(&sandbox, &sim, "shipping desk");
+    let run = sandbox
+        .authorize(&sim, free_port(), 30)
+        .args(["--label", "shipping desk"])
+        .env("BROWSER", sandbox.browser("approve", "b.json"))
+        .exec();
+    assert_eq!(run.code, 0, "{run:?}");
+    let id = run.stdout.trim().to_string();
 
-    let log = std::fs::read_dir(sandbox.dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy().starts_with("browser-"))
-        .expect("browser log");
-    let log: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(log.path()).unwrap()).unwrap();
+    let log = sandbox.browser_log("b.json");
     assert_eq!(log["final_status"], 200, "{log}");
     assert!(
         log["final_body"]
@@ -90,7 +90,7 @@ fn denying_ends_with_a_denied_message_and_stores_nothing() {
         .exec();
     assert_eq!(run.code, 4, "{run:?}");
     assert!(run.stderr.contains("denied"), "{run:?}");
-    let log = sandbox.read_json("b.json");
+    let log = sandbox.browser_log("b.json");
     assert!(
         log["final_body"].as_str().unwrap().contains("denied"),
         "{log}"

@@ -21,13 +21,7 @@ fn a_real_headless_chromium_completes_the_opt_in() {
     assert_eq!(run.code, 0, "{run:?}");
     let id = run.stdout.trim();
     assert!(secret_tool_lookup(id, "access-token").is_some());
-    // Chromium may still be writing its log as authorize returns.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !sandbox.path("chromium.json").exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let log = sandbox.read_json("chromium.json");
+    let log = sandbox.browser_log("chromium.json");
     assert!(
         log["final_text"]
             .as_str()

@@ -118,7 +118,8 @@ fn a_hung_secret_service_gives_a_clear_error_in_bounded_time() {
         assert_keyring_error(
             &args.join(" "),
             &mut world.cmd(&args),
-            &format!("did not answer within {KEYRING_TIMEOUT} s"),
+            // Our deadline, or libdbus's own when it gives up first: the same words.
+            "did not answer",
         );
     }
     world.assert_untouched(&id);

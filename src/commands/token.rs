@@ -1,8 +1,8 @@
 //! `idm-auth token [ID]`: a valid access token on stdout and nothing else. The hot path reads
-//! the index and one keyring entry. When the token has less than a minute left it is
-//! refreshed under a per-opt-in cross-process lock: lock, re-read, refresh only if still
-//! needed, store the rotated pair, unlock. So parallel scripts cause one refresh, not a
-//! burnt refresh-token family.
+//! the index and the kernel-keyring cache (store/cache.rs), else the OS keyring. When the
+//! token has less than a minute left it is refreshed under a per-opt-in cross-process lock:
+//! lock, re-read, refresh only if still needed, store the rotated pair, unlock. So parallel
+//! scripts cause one refresh, not a burnt refresh-token family.
 
 use crate::cli::TokenArgs;
 use crate::commands::{find, of_profile, ups_error};
@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::flow::{self, ClientConfig, Grant};
 use crate::output::print;
 use crate::say;
-use crate::store::{self, Action, Index, Keyring, OptIn, Pending, SecretKind, Status};
+use crate::store::{self, cache, Action, Index, Keyring, OptIn, Pending, SecretKind, Status};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use oauth2::{ClientSecret, RefreshToken};
 
@@ -74,7 +74,7 @@ pub fn fetch(index: &Index, id: Option<&str>, profile: Option<&str>) -> Result<(
 fn fetch_for(index: &Index, row: OptIn) -> Result<String> {
     let now = Utc::now();
     if row.access_valid_for(now, MIN_VALIDITY) {
-        return read_access(&Keyring::open(row.keyring)?, &row);
+        return read_access(&row);
     }
     if !row.status(now).is_usable() {
         return Err(reauthorize(&row, now));
@@ -83,10 +83,9 @@ fn fetch_for(index: &Index, row: OptIn) -> Result<String> {
     // Another process may have refreshed while we waited for the lock.
     let contents = index.load_all()?;
     let row = find(&contents.rows, &row.id)?.clone();
-    let keyring = Keyring::open(row.keyring)?;
     let now = Utc::now();
     if row.access_valid_for(now, MIN_VALIDITY) {
-        return read_access(&keyring, &row);
+        return read_access(&row);
     }
     if !row.status(now).is_usable() {
         return Err(reauthorize(&row, now));
@@ -95,13 +94,28 @@ fn fetch_for(index: &Index, row: OptIn) -> Result<String> {
     let interrupted = contents
         .pending_for(&row.id, Action::Refresh)
         .map(|p| p.since);
-    refresh(index, &keyring, &row, interrupted)
+    let token = refresh(index, &Keyring::open(row.keyring)?, &row, interrupted)?;
+    // Cache it under the row the refresh wrote (we still hold the lock, so that row is ours);
+    // a failure here only costs the next call a keyring read.
+    if let Ok(rows) = index.load() {
+        if let Ok(fresh) = find(&rows, &row.id) {
+            cache::put(fresh, &token);
+        }
+    }
+    Ok(token)
 }
 
-fn read_access(keyring: &Keyring, row: &OptIn) -> Result<String> {
-    keyring
+/// The hot path: the kernel-keyring cache when it holds this row's generation, else the
+/// OS keyring (and the cache is filled for the next call).
+fn read_access(row: &OptIn) -> Result<String> {
+    if let Some(token) = cache::get(row) {
+        return Ok(token);
+    }
+    let token = Keyring::open(row.keyring)?
         .get(&row.id, SecretKind::AccessToken)?
-        .ok_or_else(|| missing(row))
+        .ok_or_else(|| missing(row))?;
+    cache::put(row, &token);
+    Ok(token)
 }
 
 fn missing(row: &OptIn) -> Error {

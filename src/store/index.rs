@@ -14,6 +14,7 @@
 
 use crate::error::{Error, Result};
 use crate::store::keyring::Backend;
+use crate::store::timestamp::{exact, exact_opt};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -38,11 +39,13 @@ pub struct OptIn {
     pub base_url: String,
     pub client_id: String,
     pub redirect_uri: String,
+    #[serde(deserialize_with = "exact")]
     pub created_at: DateTime<Utc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_opt")]
     pub refreshed_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "exact")]
     pub expires_at: DateTime<Utc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_opt")]
     pub refresh_expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub refresh_count: u64,

@@ -1,14 +1,17 @@
-//! The Linux kernel keyring as a last-resort secret store, for machines without a Secret
-//! Service (servers, containers). Keys live in the user keyring (`@u`): in kernel memory,
-//! per user, gone on reboot or when the user's last process ends. Each key is made readable
-//! by its owner's other processes (the later `idm-auth token` calls), not by other users.
+//! The Linux kernel keyring: the last-resort secret store for machines without a Secret
+//! Service (servers, containers), and the home of the access-token cache (cache.rs). Keys
+//! live in the user keyring (`@u`): in kernel memory, per user, gone on reboot or when the
+//! user's last process ends. Each key is made readable by its owner's other processes (the
+//! later `idm-auth token` calls), not by other users.
 //!
 //! Written against `linux-keyutils` directly because the keyring-rs kernel store keeps keys in
 //! the session keyring, which processes started outside a login session (cron, containers)
 //! cannot read back.
 
 use keyring_core::Error;
-use linux_keyutils::{KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
+use linux_keyutils::{
+    Key, KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission,
+};
 
 fn ring() -> keyring_core::Result<KeyRing> {
     KeyRing::from_special_id(KeyRingIdentifier::User, true).map_err(denied)
@@ -26,6 +29,23 @@ fn description(service: &str, user: &str) -> String {
 }
 
 pub fn set(service: &str, user: &str, secret: &[u8]) -> keyring_core::Result<()> {
+    add(service, user, secret).map(|_| ())
+}
+
+/// Like `set`, but the kernel drops the key by itself after `seconds`.
+pub fn set_expiring(
+    service: &str,
+    user: &str,
+    secret: &[u8],
+    seconds: usize,
+) -> keyring_core::Result<()> {
+    add(service, user, secret)?
+        .set_timeout(seconds)
+        .map_err(denied)
+}
+
+/// Add the key, or replace the payload of the one with this description in one step.
+fn add(service: &str, user: &str, secret: &[u8]) -> keyring_core::Result<Key> {
     let key = ring()?
         .add_key(&description(service, user), secret)
         .map_err(denied)?;
@@ -39,7 +59,8 @@ pub fn set(service: &str, user: &str, secret: &[u8]) -> keyring_core::Result<()>
                 | Permission::SETATTR,
         )
         .build();
-    key.set_perms(perms).map_err(denied)
+    key.set_perms(perms).map_err(denied)?;
+    Ok(key)
 }
 
 pub fn get(service: &str, user: &str) -> keyring_core::Result<Vec<u8>> {

@@ -116,6 +116,14 @@ fn bounded<T: Send + 'static>(
 }
 
 fn unusable(backend: Backend, e: &keyring_core::Error) -> Error {
+    // libdbus gives up on a silent Secret Service by itself, sometimes before our own
+    // deadline: tell the admin the same thing either way.
+    if e.to_string().contains("Did not receive a reply") {
+        return Error::Keyring(format!(
+            "the {} did not answer; is it locked or waiting for an unlock prompt?",
+            backend.describe()
+        ));
+    }
     let fix = match backend {
         Backend::SecretService => {
             " (unlock the login keyring, or install and start a Secret Service such as gnome-keyring)"
@@ -243,6 +251,10 @@ impl Keyring {
     }
 
     pub fn set(&self, id: &str, kind: SecretKind, value: &str) -> Result<()> {
+        // The cached copy goes first, so no moment exists where it outlives the stored one.
+        if kind == SecretKind::AccessToken {
+            super::cache::forget(id);
+        }
         self.set_raw(&user_of(id, kind), value.as_bytes())
     }
 
@@ -260,6 +272,9 @@ impl Keyring {
 
     /// Deleting what is not there is not an error: clear must be idempotent.
     pub fn delete(&self, id: &str, kind: SecretKind) -> Result<()> {
+        if kind == SecretKind::AccessToken {
+            super::cache::forget(id);
+        }
         self.delete_raw(&user_of(id, kind))
     }
 
@@ -279,7 +294,7 @@ fn new_store(backend: Backend) -> keyring_core::Result<Store> {
     let core = |store: Arc<CredentialStore>| Ok(Store::Core(store));
     match backend {
         #[cfg(target_os = "linux")]
-        Backend::SecretService => core(zbus_secret_service_keyring_store::Store::new()?),
+        Backend::SecretService => core(dbus_secret_service_keyring_store::Store::new()?),
         #[cfg(target_os = "linux")]
         Backend::KernelKeyring => Ok(Store::Kernel),
         #[cfg(target_os = "macos")]

@@ -9,10 +9,12 @@
 //! secrets (idempotent) and says so. The index and the keyring therefore agree after any
 //! crash, once the next `authorize`, `token` or `clear` has run.
 
+pub mod cache;
 pub mod index;
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
 pub mod keyring;
+mod timestamp;
 
 use crate::error::{Error, Result};
 use chrono::{DateTime, Duration, Utc};

@@ -92,6 +92,16 @@ impl Sandbox {
         )
     }
 
+    /// A browser's log: the browser writes it after the page has loaded, which may be just
+    /// after idm-auth has exited, so wait for it a little.
+    pub fn browser_log(&self, rel: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.path(rel).exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.read_json(rel)
+    }
+
     pub fn read_json(&self, rel: &str) -> serde_json::Value {
         let text =
             std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"));

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Write an idm-auth index with N opt-ins, for timing `list --json` (no secrets: the index
+holds none, and `list` never reads the keyring).
+
+    python3 make_index.py N DATA_DIR      # writes DATA_DIR/idm-auth/index.json (0600)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+
+
+def stamp(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
+
+
+def row(i: int, now: dt.datetime) -> dict:
+    created = now - dt.timedelta(minutes=7 * i + 1)
+    return {
+        "id": f"{0x10000000 + i * 7919:08x}",
+        "label": f"shipping desk {i}",
+        "environment": "cie" if i % 3 else "production",
+        "base_url": "https://wwwcie.ups.com" if i % 3 else "https://onlinetools.ups.com",
+        "client_id": "bench-client-id-0123456789abcdef",
+        "redirect_uri": "http://127.0.0.1:8765/callback",
+        "created_at": stamp(created),
+        "refreshed_at": stamp(created + dt.timedelta(hours=3)) if i % 2 else None,
+        "expires_at": stamp(created + dt.timedelta(hours=4)),
+        "refresh_expires_at": stamp(created + dt.timedelta(days=60)),
+        "refresh_count": i % 5,
+        "invalid_reason": "UPS refused to refresh it: invalid_grant" if i % 17 == 16 else None,
+        "keyring": "secret-service",
+        "has_client_secret": bool(i % 4 == 0),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    count, data_dir = int(sys.argv[1]), sys.argv[2]
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    target = os.path.join(data_dir, "idm-auth")
+    os.makedirs(target, mode=0o700, exist_ok=True)
+    body = {"version": 1, "opt_ins": [row(i, now) for i in range(count)]}
+    path = os.path.join(target, "index.json")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(body, f, indent=2)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
