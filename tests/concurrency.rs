@@ -14,10 +14,15 @@ fn spawn(mut cmd: Command) -> Child {
         .unwrap()
 }
 
-fn finish(children: Vec<Child>) -> Vec<Run> {
+/// Wait for every child; each must succeed. Their stdouts, trimmed.
+fn succeed(children: Vec<Child>) -> Vec<String> {
     children
         .into_iter()
-        .map(|c| Run::from(c.wait_with_output().unwrap()))
+        .map(|c| {
+            let run = Run::from(c.wait_with_output().unwrap());
+            assert_eq!(run.code, 0, "{run:?}");
+            run.stdout.trim().to_string()
+        })
         .collect()
 }
 
@@ -51,26 +56,11 @@ fn parallel_authorize_token_clear_and_list_lose_no_rows_and_no_rotations() {
         .map(|_| spawn(sandbox.cmd(&["list", "--json"])))
         .collect();
 
-    let created: Vec<String> = finish(authorizes)
-        .into_iter()
-        .map(|run| {
-            assert_eq!(run.code, 0, "{run:?}");
-            run.stdout.trim().to_string()
-        })
-        .collect();
-    let printed: Vec<String> = finish(tokens)
-        .into_iter()
-        .map(|run| {
-            assert_eq!(run.code, 0, "{run:?}");
-            run.stdout.trim().to_string()
-        })
-        .collect();
-    for run in finish(clears) {
-        assert_eq!(run.code, 0, "{run:?}");
-    }
-    for run in finish(lists) {
-        assert_eq!(run.code, 0, "{run:?}");
-        serde_json::from_str::<Vec<serde_json::Value>>(&run.stdout).expect("a whole index");
+    let created = succeed(authorizes);
+    let printed = succeed(tokens);
+    succeed(clears);
+    for listed in succeed(lists) {
+        serde_json::from_str::<Vec<serde_json::Value>>(&listed).expect("a whole index");
     }
 
     // No lost rows: the new ones and the rotating one, none of the cleared.

@@ -32,7 +32,7 @@ fn without_a_secret_service_the_kernel_keyring_is_used_and_named() {
     assert!(token.stdout.trim().len() > 1000);
 
     // Nothing under the sandbox holds the token.
-    for entry in walk(sandbox.dir.path()) {
+    for entry in files_under(sandbox.dir.path()) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes);
         assert!(
@@ -52,17 +52,4 @@ fn without_a_secret_service_the_kernel_keyring_is_used_and_named() {
         .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
         .exec();
     assert_eq!(token.code, 12, "{token:?}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }

@@ -4,7 +4,6 @@
 //! own bus, so locking or freezing it disturbs no other test.
 
 mod support;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::private_keyring::PrivateKeyring;
@@ -12,19 +11,6 @@ use support::*;
 
 /// Seconds idm-auth may wait for the keyring in these tests.
 const KEYRING_TIMEOUT: &str = "3";
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
 
 /// Every file idm-auth left in HOME and the XDG dirs is the index or a lock file, and none
 /// holds a secret.

@@ -1,5 +1,5 @@
-//! Secrets never leak: every path (opt-in, denial, UPS faults, silence, refresh, a lost
-//! refresh answer, a dead opt-in, list, clear) runs with the most verbose logging asked for,
+//! Secrets never leak: every path (opt-in, denial, UPS faults, silence, a pasted callback,
+//! refresh, a lost refresh answer, a dead opt-in, list, check, exec, clear) runs with the most verbose logging asked for,
 //! while a watcher samples the command line of every process on the machine. Afterwards
 //! none of the secrets that crossed the wire (codes, PKCE verifiers, access and refresh
 //! tokens, the client secret) may be found in any stdout or stderr, in any file under
@@ -8,9 +8,10 @@
 
 mod support;
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -59,19 +60,6 @@ impl ArgvWatcher {
         }
         self.seen.lock().unwrap().clone()
     }
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 /// The needles to look for: each secret whole, and a window from its middle (a secret
@@ -137,6 +125,15 @@ fn no_secret_reaches_the_terminal_a_file_or_a_command_line_on_any_path() {
     );
     link.fault("/security/v1/oauth/token", Fault::Silence);
     record(&mut outputs, "authorize, no answer", authorize("approve"));
+    // Over SSH: the address the browser ended on (code and state in it) pasted on stdin.
+    let mut paste = verbose(sandbox.authorize_at(&link.base_url(), free_port(), 30));
+    paste.arg("--no-browser").stdin(Stdio::piped());
+    let mut waiting = Waiting::start(&mut paste);
+    let callback = approve_at_simulator(&waiting.url);
+    let mut stdin = waiting.child.stdin.take().unwrap();
+    writeln!(stdin, "{callback}").unwrap();
+    drop(stdin);
+    record(&mut outputs, "authorize, pasted", waiting.finish());
 
     for (what, id) in [("token", &kept), ("token with refresh", &refreshed)] {
         let run = verbose(sandbox.cmd(&["token", id])).exec();
@@ -159,6 +156,8 @@ fn no_secret_reaches_the_terminal_a_file_or_a_command_line_on_any_path() {
     for (what, args) in [
         ("list", vec!["list"]),
         ("list --json", vec!["list", "--json"]),
+        ("check", vec!["check"]),
+        ("exec", vec!["exec", &kept, "--", "sh", "-c", "sleep 0.1"]),
         ("clear", vec!["clear", &kept, "--yes"]),
         ("clear --all", vec!["clear", "--all", "--yes"]),
     ] {
@@ -176,7 +175,7 @@ fn no_secret_reaches_the_terminal_a_file_or_a_command_line_on_any_path() {
     );
     let needles = needles(&secrets);
 
-    let expected_codes = [0, 0, 0, 0, 4, 6, 7, 0, 0, 6, 8, 8, 0, 0, 0, 0];
+    let expected_codes = [0, 0, 0, 0, 4, 6, 7, 0, 0, 0, 6, 8, 8, 0, 0, 8, 0, 0, 0];
     let codes: Vec<i32> = outputs.iter().map(|(_, r)| r.code).collect();
     assert_eq!(codes, expected_codes, "{outputs:#?}");
     for (what, run) in &outputs {

@@ -95,123 +95,40 @@ fn unusable_answers(endpoint: &str) -> Vec<(String, &'static str)> {
     let json = "application/json";
     let html = "text/html";
     let page = "<html><body>Bad Gateway SECRETISH</body></html>";
-    vec![
-        (
-            fault(
-                endpoint,
-                400,
-                json,
-                &envelope("10400", "Invalid Authorization Code"),
-                "{}",
-            ),
-            "Invalid Authorization Code (UPS code 10400)",
-        ),
-        (
-            fault(
-                endpoint,
-                401,
-                json,
-                &envelope("10401", "ClientId is Invalid"),
-                "{}",
-            ),
-            "ClientId is Invalid (UPS code 10401)",
-        ),
-        (
-            fault(
-                endpoint,
-                403,
-                json,
-                &envelope("250002", "Blocked Merchant"),
-                "{}",
-            ),
-            "Blocked Merchant (UPS code 250002)",
-        ),
-        (
-            fault(
-                endpoint,
-                429,
-                json,
-                &envelope("10429", "Rate Limit Exceeded"),
-                r#"{"Retry-After":"120"}"#,
-            ),
-            "UPS asks to wait 120",
-        ),
-        (
-            fault(
-                endpoint,
-                429,
-                json,
-                &envelope("10429", "Rate Limit Exceeded"),
-                "{}",
-            ),
-            "rate-limiting",
-        ),
-        (
-            fault(
-                endpoint,
-                400,
-                json,
-                r#"{"error":"invalid_grant","error_description":"expired"}"#,
-                "{}",
-            ),
-            "invalid_grant: expired",
-        ),
-        (
-            fault(endpoint, 500, html, page, "{}"),
-            "HTTP 500 (text/html)",
-        ),
-        (
-            fault(endpoint, 502, html, page, "{}"),
-            "HTTP 502 (text/html)",
-        ),
-        (
-            fault(endpoint, 503, html, page, "{}"),
-            "HTTP 503 (text/html)",
-        ),
-        (
-            fault(endpoint, 504, html, page, "{}"),
-            "HTTP 504 (text/html)",
-        ),
-        (fault(endpoint, 200, json, "", "{}"), "HTTP 200"),
-        (
-            fault(endpoint, 200, html, page, "{}"),
-            "HTTP 200 (text/html)",
-        ),
-        (
-            fault(endpoint, 200, json, r#"{"access_token":"SECRETISH"#, "{}"),
-            "could not be read",
-        ),
-        (
-            fault(
-                endpoint,
-                200,
-                json,
-                r#"{"access_token":"SECRETISH","expires_in":"-1"}"#,
-                "{}",
-            ),
-            "could not be read (at `expires_in`)",
-        ),
-        (
-            fault(
-                endpoint,
-                200,
-                json,
-                r#"{"access_token":"SECRETISH","expires_in":"99999999999999999999"}"#,
-                "{}",
-            ),
-            "could not be read (at `expires_in`)",
-        ),
-        (
-            fault(
-                endpoint,
-                200,
-                json,
-                r#"{"token_type":"Bearer","expires_in":"3600"}"#,
-                "{}",
-            ),
-            "could not be read",
-        ),
-    ]
+    let invalid_code = envelope("10400", "Invalid Authorization Code");
+    let invalid_client = envelope("10401", "ClientId is Invalid");
+    let blocked = envelope("250002", "Blocked Merchant");
+    let limited = envelope("10429", "Rate Limit Exceeded");
+    let retry_later = r#"{"Retry-After":"120"}"#;
+    // A table: one answer a line.
+    #[rustfmt::skip]
+    let cases: [(u16, &str, &str, &str, &'static str); 16] = [
+        (400, json, &invalid_code, "{}", "Invalid Authorization Code (UPS code 10400)"),
+        (401, json, &invalid_client, "{}", "ClientId is Invalid (UPS code 10401)"),
+        (403, json, &blocked, "{}", "Blocked Merchant (UPS code 250002)"),
+        (429, json, &limited, retry_later, "UPS asks to wait 120"),
+        (429, json, &limited, "{}", "rate-limiting"),
+        (400, json, r#"{"error":"invalid_grant","error_description":"expired"}"#, "{}", "invalid_grant: expired"),
+        (500, html, page, "{}", "HTTP 500 (text/html)"),
+        (502, html, page, "{}", "HTTP 502 (text/html)"),
+        (503, html, page, "{}", "HTTP 503 (text/html)"),
+        (504, html, page, "{}", "HTTP 504 (text/html)"),
+        (200, json, "", "{}", "HTTP 200"),
+        (200, html, page, "{}", "HTTP 200 (text/html)"),
+        (200, json, r#"{"access_token":"SECRETISH"#, "{}", "could not be read"),
+        (200, json, r#"{"access_token":"SECRETISH","expires_in":"-1"}"#, "{}", "could not be read (at `expires_in`)"),
+        (200, json, r#"{"access_token":"SECRETISH","expires_in":"99999999999999999999"}"#, "{}", "could not be read (at `expires_in`)"),
+        (200, json, r#"{"token_type":"Bearer","expires_in":"3600"}"#, "{}", "could not be read"),
+    ];
+    cases
+        .into_iter()
+        .map(|(status, content_type, body, headers, expected)| {
+            (
+                fault(endpoint, status, content_type, body, headers),
+                expected,
+            )
+        })
+        .collect()
 }
 
 fn assert_clean_failure(run: &Run, code: i32, expected: &str) {

@@ -96,20 +96,7 @@ pub fn save_new(
 ) -> Result<()> {
     let id = row.id.clone();
     let owner = index.lock(&operation_lock(&id))?;
-    let result = store_journalled(index, keyring, row, secrets);
-    index.remove_lock(&operation_lock(&id));
-    drop(owner);
-    result
-}
-
-fn store_journalled(
-    index: &Index,
-    keyring: &Keyring,
-    row: OptIn,
-    secrets: &[(SecretKind, &str)],
-) -> Result<()> {
-    let id = row.id.clone();
-    index.update_all(|c| {
+    let journalled = index.update_all(|c| {
         if c.knows(&id) {
             return Err(Error::Other(format!("opt-in id {id} exists already")));
         }
@@ -120,8 +107,8 @@ fn store_journalled(
             since: Utc::now(),
         });
         Ok(())
-    })?;
-    let result = (|| {
+    });
+    let result = journalled.and_then(|()| {
         for (kind, value) in secrets {
             keyring.set(&id, *kind, value)?;
         }
@@ -131,11 +118,13 @@ fn store_journalled(
             c.rows.push(row);
             Ok(())
         })
-    })();
+    });
     // Undo now if we can; otherwise the journal entry stays for `repair`.
     if result.is_err() && keyring.delete_all(&id).is_ok() {
         let _ = forget(index, &id, Action::Authorize);
     }
+    index.remove_lock(&operation_lock(&id));
+    drop(owner);
     result
 }
 

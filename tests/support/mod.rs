@@ -385,14 +385,26 @@ pub fn wait_for_listener(port: u16, timeout: Duration) {
 
 /// Read a secret straight from the Secret Service, as another program on the desktop would.
 pub fn secret_tool_lookup(id: &str, kind: &str) -> Option<String> {
-    let out = Command::new("secret-tool")
-        .args([
-            "lookup",
-            "service",
-            "idm-auth",
-            "username",
-            &format!("{id}/{kind}"),
-        ])
+    secret_tool_lookup_on(None, id, kind)
+}
+
+/// [`secret_tool_lookup`] on the bus at `address` (None: the suite's own).
+pub fn secret_tool_lookup_on(address: Option<&str>, id: &str, kind: &str) -> Option<String> {
+    let mut cmd = Command::new("timeout");
+    cmd.args([
+        "20",
+        "secret-tool",
+        "lookup",
+        "service",
+        "idm-auth",
+        "username",
+    ])
+    .arg(format!("{id}/{kind}"))
+    .stdin(Stdio::null());
+    if let Some(address) = address {
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", address);
+    }
+    let out = cmd
         .output()
         .expect("secret-tool is installed by the test command");
     out.status
@@ -526,4 +538,18 @@ impl Waiting {
             stderr: self.stderr.join().unwrap_or_default(),
         }
     }
+}
+
+/// Every file below `dir`, however deep.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

@@ -173,23 +173,7 @@ impl PrivateKeyring {
 
     /// One secret, as another program on this desktop would read it.
     pub fn lookup(&self, id: &str, kind: &str) -> Option<String> {
-        let out = Command::new("timeout")
-            .args([
-                "20",
-                "secret-tool",
-                "lookup",
-                "service",
-                "idm-auth",
-                "username",
-            ])
-            .arg(format!("{id}/{kind}"))
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .stdin(Stdio::null())
-            .output()
-            .expect("secret-tool");
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        super::secret_tool_lookup_on(Some(&self.address), id, kind)
     }
 
     /// The `<id>/<kind>` names of every idm-auth secret in this keyring.
