@@ -265,12 +265,13 @@ fn slow_partial_and_huge_requests_neither_hold_the_flow_nor_eat_memory_nor_delay
     );
     assert_eq!(sandbox.list_json().len(), 1);
 
-    // No redirect at all: the deadline still holds with the siege going on.
-    let (run, took, peak) = besieged(&sandbox, &sim, 3, None);
+    // No redirect at all: the deadline still holds with the siege going on. (Long enough
+    // for the siege to be in place and measured on a busy machine.)
+    let (run, took, peak) = besieged(&sandbox, &sim, 8, None);
     assert_eq!(run.code, 5, "{run:?}");
     assert!(peak < 100 * 1024, "authorize peaked at {peak} KiB");
     assert!(
-        took < Duration::from_secs(15),
-        "exited {took:?} after a 3 s timeout"
+        took < Duration::from_secs(20),
+        "exited {took:?} after an 8 s timeout"
     );
 }
