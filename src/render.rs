@@ -36,41 +36,38 @@ pub fn json(rows: &[OptIn], now: DateTime<Utc>) -> String {
     let mut out = String::with_capacity(rows.len() * 512);
     out.push('[');
     for (i, row) in rows.iter().enumerate() {
-        out.push_str(if i == 0 { "\n  {" } else { ",\n  {" });
-        let mut first = true;
-        let mut key = |out: &mut String, name: &str| {
-            out.push_str(if first { "\n    \"" } else { ",\n    \"" });
-            first = false;
-            out.push_str(name);
-            out.push_str("\": ");
-        };
-        key(&mut out, "id");
+        // Each key with the punctuation before it, in one piece.
+        out.push_str(if i == 0 {
+            "\n  {\n    \"id\": "
+        } else {
+            ",\n  {\n    \"id\": "
+        });
         string(&mut out, &row.id);
-        key(&mut out, "label");
+        out.push_str(",\n    \"label\": ");
         string(&mut out, &row.label);
-        key(&mut out, "profile");
+        out.push_str(",\n    \"profile\": ");
         string_or_null(&mut out, row.profile.as_deref());
-        key(&mut out, "environment");
+        out.push_str(",\n    \"environment\": ");
         string(&mut out, &row.environment);
-        key(&mut out, "base_url");
+        out.push_str(",\n    \"base_url\": ");
         string(&mut out, &row.base_url);
-        key(&mut out, "client_id");
+        out.push_str(",\n    \"client_id\": ");
         string(&mut out, &row.client_id);
-        key(&mut out, "created_at");
+        out.push_str(",\n    \"created_at\": ");
         time(&mut out, Some(row.created_at));
-        key(&mut out, "refreshed_at");
+        out.push_str(",\n    \"refreshed_at\": ");
         time(&mut out, row.refreshed_at);
-        key(&mut out, "expires_at");
+        out.push_str(",\n    \"expires_at\": ");
         time(&mut out, Some(row.expires_at));
-        key(&mut out, "refresh_expires_at");
+        out.push_str(",\n    \"refresh_expires_at\": ");
         time(&mut out, row.refresh_expires_at);
-        key(&mut out, "refresh_count");
+        out.push_str(",\n    \"refresh_count\": ");
         out.push_str(&row.refresh_count.to_string());
-        key(&mut out, "status");
+        out.push_str(",\n    \"status\": ");
         string(&mut out, status_name(row.status(now)));
-        key(&mut out, "invalid_reason");
+        out.push_str(",\n    \"invalid_reason\": ");
         string_or_null(&mut out, row.invalid_reason.as_deref());
-        key(&mut out, "keyring");
+        out.push_str(",\n    \"keyring\": ");
         string(&mut out, row.keyring.name());
         out.push_str("\n  }");
     }
