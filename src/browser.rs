@@ -31,10 +31,31 @@ pub fn open(url: &str) -> Launch {
             "there is no graphical display (DISPLAY and WAYLAND_DISPLAY are unset)".into(),
         );
     }
-    match open::that_detached(url) {
-        Ok(()) => Launch::Started("the system browser".into()),
-        Err(e) => Launch::Failed(format!("the system browser could not be opened: {e}")),
+    // The platform's openers, tried in turn, each started without being waited for.
+    let mut errors = Vec::new();
+    for mut command in open::commands(url) {
+        match start(&mut command) {
+            Ok(()) => return Launch::Started("the system browser".into()),
+            Err(e) => errors.push(e),
+        }
     }
+    Launch::Failed(format!(
+        "the system browser could not be opened ({})",
+        errors.join("; ")
+    ))
+}
+
+/// Start a browser process detached from our stdio, without the client secret that
+/// idm-auth may have been given in its environment: a browser has no business with it.
+fn start(command: &mut Command) -> Result<(), String> {
+    command
+        .env_remove("IDM_AUTH_CLIENT_SECRET")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(|_child| ())
+        .map_err(|e| e.to_string())
 }
 
 fn program_of(candidate: &str) -> String {
@@ -55,14 +76,7 @@ fn spawn(candidate: &str, url: &str) -> Result<(), String> {
     } else {
         words.push(url.to_string());
     }
-    Command::new(&words[0])
-        .args(&words[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(|_child| ())
-        .map_err(|e| e.to_string())
+    start(Command::new(&words[0]).args(&words[1..]))
 }
 
 #[cfg(all(unix, not(target_os = "macos")))]

@@ -311,3 +311,20 @@ fn bad_settings_are_refused_before_anything_starts() {
     let run = sandbox.run(&["authorize", "--env", "staging"]);
     assert_eq!(run.code, 2, "{run:?}");
 }
+
+#[test]
+fn the_browser_is_not_handed_the_client_secret() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    let env_file = sandbox.path("browser-env.txt");
+    let browser = format!("sh -c 'env > {}' sh", env_file.display());
+    let run = sandbox
+        .authorize(&sim, free_port(), 2)
+        .env("IDM_AUTH_CLIENT_SECRET", "browser-must-not-see-this")
+        .env("BROWSER", browser)
+        .exec();
+    assert_eq!(run.code, 5, "{run:?}");
+    let seen = std::fs::read_to_string(&env_file).expect("the browser ran");
+    assert!(seen.contains("PATH="), "{seen}");
+    assert!(!seen.contains("browser-must-not-see-this"), "{seen}");
+}

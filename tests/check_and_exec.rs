@@ -98,3 +98,22 @@ fn exec_reports_a_missing_command_like_a_shell() {
     let run = sandbox.run(&["exec"]);
     assert_eq!(run.code, 2, "a command is required: {run:?}");
 }
+
+#[test]
+fn exec_hands_over_a_token_but_not_the_client_secret() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    opt_in(&sandbox, &sim, "a");
+    let run = sandbox
+        .cmd(&[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "echo \"${IDM_AUTH_CLIENT_SECRET:-none}\"",
+        ])
+        .env("IDM_AUTH_CLIENT_SECRET", "not-for-the-command")
+        .exec();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout.trim(), "none");
+}

@@ -19,7 +19,9 @@ pub fn run(args: &ExecArgs, profile: Option<&str>, index: &Index) -> Result<()> 
     command
         .args(rest)
         .env("UPS_ACCESS_TOKEN", access)
-        .env("UPS_API_BASE", &row.base_url);
+        .env("UPS_API_BASE", &row.base_url)
+        // The command gets a token, not the app's credentials.
+        .env_remove("IDM_AUTH_CLIENT_SECRET");
     let failed = |e: std::io::Error| Error::Exec {
         program: program.clone(),
         reason: e.to_string(),
