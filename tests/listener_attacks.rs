@@ -5,7 +5,7 @@
 
 mod support;
 use std::time::{Duration, Instant};
-use support::siege::{peak_rss_kib, Siege};
+use support::siege::{PeakWatch, Siege};
 use support::*;
 
 const SUCCESS: &str = "UPS opt-in complete";
@@ -239,13 +239,14 @@ fn besieged(
         None => cmd.arg("--no-browser"),
     };
     let waiting = Waiting::start(&mut cmd);
-    let pid = waiting.child.id();
+    let watch = PeakWatch::start(waiting.child.id());
     let started = Instant::now();
     let siege = Siege::open(port);
-    let peak = peak_rss_kib(pid);
     let run = waiting.finish();
     let took = started.elapsed();
     siege.end();
+    let peak = watch.peak();
+    assert!(peak > 0, "the watcher saw the process");
     (run, took, peak)
 }
 

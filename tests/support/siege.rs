@@ -57,12 +57,33 @@ impl Siege {
     }
 }
 
-/// Peak resident memory of a running process, in KiB.
-pub fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+/// Peak resident memory of a running process, in KiB; None once it has exited.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM")
+}
+
+/// Watches a process's high-water mark of memory until it exits, so the peak is known even
+/// when the process finishes before the test gets round to asking.
+pub struct PeakWatch(JoinHandle<u64>);
+
+impl PeakWatch {
+    pub fn start(pid: u32) -> PeakWatch {
+        PeakWatch(std::thread::spawn(move || {
+            let mut peak = 0;
+            while let Some(now) = peak_rss_kib(pid) {
+                peak = peak.max(now);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            peak
+        }))
+    }
+
+    /// The highest mark seen (call after the process has been waited for).
+    pub fn peak(self) -> u64 {
+        self.0.join().expect("the watcher")
+    }
 }
