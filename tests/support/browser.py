@@ -41,6 +41,8 @@ import time
 import urllib.parse
 from html.parser import HTMLParser
 
+from browser_common import ensure_std_streams, write_log
+
 MAX_REDIRECTS = 10
 REDIRECTS = (301, 302, 303, 307, 308)
 BODY_LIMIT = 256 * 1024
@@ -254,34 +256,6 @@ def check_argv(urls: list[str]) -> list[str]:
         if missing:
             problems.append("the authorize URL lacks " + ", ".join(missing))
     return problems
-
-
-def write_log(path: str | None, payload: dict) -> None:
-    if not path:
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(payload, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
-
-
-def ensure_std_streams() -> None:
-    """Launched detached, fds 0-2 may be closed: point them at /dev/null."""
-    for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-        except OSError:
-            null = os.open(os.devnull, os.O_RDWR)
-            if null != fd:
-                os.dup2(null, fd)
-                os.close(null)
-    if sys.stdout is None:
-        sys.stdout = open(os.devnull, "w")
-    if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -40,6 +40,8 @@ import time
 import urllib.error
 import urllib.request
 
+from browser_common import ensure_std_streams, write_log
+
 ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf"
 DONE_MARKERS = ("you can close this tab", "denied", "failed")
 
@@ -248,32 +250,6 @@ def safe(fn):
         return fn()
     except Exception:
         return None
-
-
-def write_log(path: str | None, payload: dict) -> None:
-    if not path:
-        return
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(payload, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
-
-
-def ensure_std_streams() -> None:
-    for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-        except OSError:
-            null = os.open(os.devnull, os.O_RDWR)
-            if null != fd:
-                os.dup2(null, fd)
-                os.close(null)
-    if sys.stdout is None:
-        sys.stdout = open(os.devnull, "w")
-    if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
