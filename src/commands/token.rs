@@ -94,14 +94,10 @@ fn fetch_for(index: &Index, row: OptIn) -> Result<String> {
     let interrupted = contents
         .pending_for(&row.id, Action::Refresh)
         .map(|p| p.since);
-    let token = refresh(index, &Keyring::open(row.keyring)?, &row, interrupted)?;
+    let (fresh, token) = refresh(index, &Keyring::open(row.keyring)?, &row, interrupted)?;
     // Cache it under the row the refresh wrote (we still hold the lock, so that row is ours);
-    // a failure here only costs the next call a keyring read.
-    if let Ok(rows) = index.load() {
-        if let Ok(fresh) = find(&rows, &row.id) {
-            cache::put(fresh, &token);
-        }
-    }
+    // a failure to cache only costs the next call a keyring read.
+    cache::put(&fresh, &token);
     Ok(token)
 }
 
@@ -142,7 +138,7 @@ fn refresh(
     keyring: &Keyring,
     row: &OptIn,
     interrupted: Option<DateTime<Utc>>,
-) -> Result<String> {
+) -> Result<(OptIn, String)> {
     let refresh_token = keyring
         .get(&row.id, SecretKind::RefreshToken)?
         .ok_or_else(|| missing(row))?;
@@ -195,7 +191,7 @@ fn refresh(
             return Err(ups_error(failure, &row.base_url));
         }
     };
-    store_rotated(index, keyring, row, &grant)?;
+    let fresh = store_rotated(index, keyring, row, &grant)?;
     if let Some(t) = interrupted {
         say!(
             "note: a refresh of {} at {} had been cut short; this one went through, so nothing was lost.",
@@ -203,7 +199,7 @@ fn refresh(
             when(t)
         );
     }
-    Ok(grant.access_token.secret().clone())
+    Ok((fresh, grant.access_token.secret().clone()))
 }
 
 fn record_refresh(index: &Index, row: &OptIn, started: DateTime<Utc>) -> Result<()> {
@@ -227,8 +223,9 @@ fn settle_refresh(index: &Index, id: &str) -> Result<()> {
 }
 
 /// Store the rotated pair: refresh token first (the old one is spent), then the access
-/// token, then the row and the end of the refresh record in one index write.
-fn store_rotated(index: &Index, keyring: &Keyring, row: &OptIn, grant: &Grant) -> Result<()> {
+/// token, then the row and the end of the refresh record in one index write. Returns the row
+/// as written.
+fn store_rotated(index: &Index, keyring: &Keyring, row: &OptIn, grant: &Grant) -> Result<OptIn> {
     if let Some(new_refresh) = &grant.refresh_token {
         if let Err(e) = keyring.set(&row.id, SecretKind::RefreshToken, new_refresh.secret()) {
             let reason = format!(
@@ -260,7 +257,7 @@ fn store_rotated(index: &Index, keyring: &Keyring, row: &OptIn, grant: &Grant) -
         }
         stored.refresh_count = grant.refresh_count.max(stored.refresh_count + 1);
         stored.refreshed_at = Some(grant.issued_at);
-        Ok(())
+        Ok(stored.clone())
     })
 }
 
