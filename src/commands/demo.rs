@@ -101,6 +101,8 @@ fn private_dir() -> Result<PathBuf> {
     getrandom::getrandom(&mut bytes).map_err(|e| Error::Other(e.to_string()))?;
     let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let dir = std::env::temp_dir().join(format!("idm-auth-demo-{name}"));
+    // Only Unix has a mode to set; elsewhere the user profile's ACL keeps it private.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

@@ -327,9 +327,10 @@ again; their secrets stay in the keyring)"
                 .open(&tmp)?;
             f.write_all(&bytes)?;
             f.sync_all()?;
+            // On Windows std's rename is MoveFileEx with MOVEFILE_REPLACE_EXISTING: atomic
+            // replace there too, even while readers hold the old file open.
             fs::rename(&tmp, &path)?;
-            // Make the rename itself durable.
-            File::open(&self.dir)?.sync_all()
+            sync_dir(&self.dir)
         })();
         result.map_err(|e| {
             let _ = fs::remove_file(&tmp);
@@ -338,7 +339,21 @@ again; their secrets stay in the keyring)"
     }
 }
 
+/// Make a rename in `dir` durable. Unix only: Windows refuses to open a directory as a file
+/// (Access denied) and NTFS journals the rename itself.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
 fn private_options() -> OpenOptions {
+    // Only Unix has a mode to set; elsewhere the user profile's ACL keeps it private.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut options = OpenOptions::new();
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);

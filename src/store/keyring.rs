@@ -1,6 +1,7 @@
 //! Secrets in the OS keyring, one entry per secret, stored as bytes (Windows' Credential
 //! Manager holds at most 2,560 bytes per credential, and UPS access tokens are long JWTs, so
-//! nothing is bundled). Service name `idm-auth`; the entry's user is `<opt-in id>/<kind>`.
+//! nothing is bundled; a longer one is split over entries there, see `chunked`). Service name
+//! `idm-auth`; the entry's user is `<opt-in id>/<kind>`.
 //!
 //! On Linux the Secret Service is the store. Where none answers, the kernel keyring
 //! (keyutils) is used instead, and the admin is told. There is never a plain-text fallback.
@@ -204,6 +205,11 @@ impl Keyring {
 
     fn set_bytes(&self, user: &str, value: &[u8]) -> keyring_core::Result<()> {
         match &self.store {
+            #[cfg(windows)]
+            Store::Core(store) => {
+                super::chunked::set(&CoreEntries(store, self.backend), user, value)
+            }
+            #[cfg(not(windows))]
             Store::Core(store) => Keyring::entry(store, self.backend, user)?.set_secret(value),
             #[cfg(target_os = "linux")]
             Store::Kernel => super::kernel_keyring::set(SERVICE, user, value),
@@ -212,6 +218,9 @@ impl Keyring {
 
     fn get_bytes(&self, user: &str) -> keyring_core::Result<Vec<u8>> {
         match &self.store {
+            #[cfg(windows)]
+            Store::Core(store) => super::chunked::get(&CoreEntries(store, self.backend), user),
+            #[cfg(not(windows))]
             Store::Core(store) => Keyring::entry(store, self.backend, user)?.get_secret(),
             #[cfg(target_os = "linux")]
             Store::Kernel => super::kernel_keyring::get(SERVICE, user),
@@ -220,6 +229,9 @@ impl Keyring {
 
     fn delete_bytes(&self, user: &str) -> keyring_core::Result<()> {
         match &self.store {
+            #[cfg(windows)]
+            Store::Core(store) => super::chunked::delete(&CoreEntries(store, self.backend), user),
+            #[cfg(not(windows))]
             Store::Core(store) => Keyring::entry(store, self.backend, user)?.delete_credential(),
             #[cfg(target_os = "linux")]
             Store::Kernel => super::kernel_keyring::delete(SERVICE, user),
@@ -283,6 +295,23 @@ impl Keyring {
             self.delete(id, kind)?;
         }
         Ok(())
+    }
+}
+
+/// The Credential Manager's entries, for splitting long secrets over several of them.
+#[cfg(windows)]
+struct CoreEntries<'a>(&'a Arc<CredentialStore>, Backend);
+
+#[cfg(windows)]
+impl super::chunked::Entries for CoreEntries<'_> {
+    fn set(&self, name: &str, value: &[u8]) -> keyring_core::Result<()> {
+        Keyring::entry(self.0, self.1, name)?.set_secret(value)
+    }
+    fn get(&self, name: &str) -> keyring_core::Result<Vec<u8>> {
+        Keyring::entry(self.0, self.1, name)?.get_secret()
+    }
+    fn delete(&self, name: &str) -> keyring_core::Result<()> {
+        Keyring::entry(self.0, self.1, name)?.delete_credential()
     }
 }
 

@@ -10,6 +10,9 @@
 //! crash, once the next `authorize`, `token` or `clear` has run.
 
 pub mod cache;
+// The Credential Manager's secrets split over entries (unit-tested on every OS).
+#[cfg(any(windows, test))]
+mod chunked;
 pub mod index;
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
