@@ -45,7 +45,21 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> crate::error::Result<()> {
 
 /// Colour on stdout only for a terminal, and never with NO_COLOR set (https://no-color.org).
 pub fn stdout_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal()
+        && terminal_takes_colour_codes()
+}
+
+/// A Windows console shows colour codes as text unless asked to interpret them, which
+/// Windows 10 and later can do (Windows Terminal does it anyway).
+#[cfg(windows)]
+fn terminal_takes_colour_codes() -> bool {
+    anstyle_query::windows::enable_ansi_colors().unwrap_or(false)
+}
+
+#[cfg(not(windows))]
+fn terminal_takes_colour_codes() -> bool {
+    true
 }
 
 /// Whether stderr is a terminal a person watches (for the spinner).
