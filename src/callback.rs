@@ -85,12 +85,21 @@ pub struct CallbackListener {
     path: String,
 }
 
+/// Why the port could not be bound, in the same words on every OS for the common case (the
+/// OS's own text differs, and Windows' is "Only one usage of each socket address ...").
+fn bind_failure(e: &(dyn std::error::Error + 'static)) -> String {
+    match e.downcast_ref::<std::io::Error>().map(|io| io.kind()) {
+        Some(std::io::ErrorKind::AddrInUse) => "the port is already in use".into(),
+        _ => e.to_string(),
+    }
+}
+
 impl CallbackListener {
     /// Bind now, before any browser opens, so a busy port fails at once.
     pub fn bind(port: u16, path: &str) -> Result<CallbackListener> {
         let server = Server::http(("127.0.0.1", port)).map_err(|e| Error::Port {
             port,
-            reason: e.to_string(),
+            reason: bind_failure(e.as_ref()),
         })?;
         Ok(CallbackListener {
             server,
