@@ -14,6 +14,7 @@ pub mod index;
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
 pub mod keyring;
+mod private_fs;
 mod timestamp;
 
 use crate::error::{Error, Result};
