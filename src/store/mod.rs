@@ -112,9 +112,11 @@ pub fn save_new(
         Ok(())
     });
     let result = journalled.and_then(|()| {
+        crate::abort_point::reached("authorize-journalled");
         for (kind, value) in secrets {
             keyring.set(&id, *kind, value)?;
         }
+        crate::abort_point::reached("authorize-secrets-stored");
         index.update_all(|c| {
             c.pending
                 .retain(|p| !(p.id == id && p.action == Action::Authorize));
@@ -150,6 +152,7 @@ pub fn remove(index: &Index, row: &OptIn) -> Result<()> {
         }
         Ok(())
     })?;
+    crate::abort_point::reached("clear-journalled");
     keyring.delete_all(&row.id).map_err(|e| {
         Error::Keyring(format!(
             "opt-in {} is off the index, but its secrets are still in the {}: {e}. \
@@ -158,6 +161,7 @@ The next `idm-auth authorize`, `token` or `clear` deletes them",
             row.keyring.describe()
         ))
     })?;
+    crate::abort_point::reached("clear-secrets-deleted");
     forget(index, &row.id, Action::Clear)?;
     index.remove_lock(&lock_name(&row.id));
     index.remove_lock(&operation_lock(&row.id));
