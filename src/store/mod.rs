@@ -18,6 +18,7 @@ mod kernel_keyring;
 pub mod keyring;
 mod sealed;
 mod timestamp;
+pub mod vault_kv;
 
 use crate::error::{Error, Result};
 use chrono::{DateTime, Duration, Utc};
