@@ -9,11 +9,11 @@ use std::path::PathBuf;
 pub enum ExitCode {
     Success = 0,
     /// An unexpected failure (a bug, or an OS error with no better class).
-    Failure = 1,
+    Unexpected = 1,
     /// Bad command line (clap's own code).
     Usage = 2,
     /// Settings that cannot work: bad URL, plain http to a remote host, no client id.
-    Config = 3,
+    Settings = 3,
     /// The user pressed Deny on the UPS consent page (or UPS reported another OAuth error).
     Denied = 4,
     /// Nobody completed the consent in time.
@@ -21,25 +21,64 @@ pub enum ExitCode {
     /// UPS answered with an error (its envelope, a gateway page, or a response we cannot read).
     Ups = 6,
     /// UPS could not be reached (connection refused, DNS, TLS, time-out).
-    Network = 7,
+    Unreachable = 7,
     /// The opt-in is no longer valid (refresh refused, refresh token expired): authorize again.
-    Reauthorize = 8,
+    Invalid = 8,
     /// The OS keyring is missing, locked or failing.
     Keyring = 9,
     /// The metadata index could not be read or written.
     Index = 10,
     /// The loopback port for the redirect is taken or cannot be bound.
-    Port = 11,
+    PortTaken = 11,
     /// No opt-in with that id, or none usable.
     NotFound = 12,
     /// The admin declined a confirmation prompt.
     Cancelled = 13,
     /// `check`: an opt-in needs renewing within the given days.
-    RenewSoon = 14,
+    ExpiresSoon = 14,
     /// `exec`: the command exists but cannot be run (as a shell would say).
     CommandNotExecutable = 126,
     /// `exec`: no such command (as a shell would say).
     CommandNotFound = 127,
+}
+
+impl ExitCode {
+    /// Every code, in the README table's order.
+    pub const ALL: [ExitCode; 17] = [
+        ExitCode::Success,
+        ExitCode::Unexpected,
+        ExitCode::Usage,
+        ExitCode::Settings,
+        ExitCode::Denied,
+        ExitCode::Timeout,
+        ExitCode::Ups,
+        ExitCode::Unreachable,
+        ExitCode::Invalid,
+        ExitCode::Keyring,
+        ExitCode::Index,
+        ExitCode::PortTaken,
+        ExitCode::NotFound,
+        ExitCode::Cancelled,
+        ExitCode::ExpiresSoon,
+        ExitCode::CommandNotExecutable,
+        ExitCode::CommandNotFound,
+    ];
+
+    /// The number the process exits with.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// The variant for a process's exit status number, if it is one of ours.
+    pub fn from_code(code: i32) -> Option<ExitCode> {
+        ExitCode::ALL.into_iter().find(|c| c.code() == code)
+    }
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(code: ExitCode) -> Self {
+        std::process::ExitCode::from(code as u8)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,24 +134,24 @@ fn detail(text: &Option<String>) -> String {
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Config(_) => ExitCode::Config,
+            Error::Config(_) => ExitCode::Settings,
             Error::Denied(_) | Error::OAuthCallback { .. } => ExitCode::Denied,
             Error::Timeout(_) => ExitCode::Timeout,
             Error::Ups(_) => ExitCode::Ups,
-            Error::Network { .. } => ExitCode::Network,
-            Error::Reauthorize { .. } => ExitCode::Reauthorize,
+            Error::Network { .. } => ExitCode::Unreachable,
+            Error::Reauthorize { .. } => ExitCode::Invalid,
             Error::Keyring(_) => ExitCode::Keyring,
             Error::Index { .. } => ExitCode::Index,
-            Error::Port { .. } => ExitCode::Port,
+            Error::Port { .. } => ExitCode::PortTaken,
             Error::NotFound(_) => ExitCode::NotFound,
             Error::Cancelled => ExitCode::Cancelled,
-            Error::RenewSoon(_) => ExitCode::RenewSoon,
+            Error::RenewSoon(_) => ExitCode::ExpiresSoon,
             Error::Exec {
                 not_found: true, ..
             } => ExitCode::CommandNotFound,
             Error::Exec { .. } => ExitCode::CommandNotExecutable,
-            Error::Unusable(_) => ExitCode::Reauthorize,
-            Error::Other(_) => ExitCode::Failure,
+            Error::Unusable(_) => ExitCode::Invalid,
+            Error::Other(_) => ExitCode::Unexpected,
         }
     }
 

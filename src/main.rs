@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             if let Some(hint) = e.hint() {
                 eprintln!("hint: {}", safe(&hint));
             }
-            ExitCode::from(e.exit_code() as u8)
+            e.exit_code().into()
         }
     }
 }

@@ -6,11 +6,10 @@ use crate::error::Result;
 use crate::output::{print, stdout_color};
 use crate::render;
 use crate::store::Index;
-use chrono::Utc;
 
 pub fn run(args: &ListArgs, profile: Option<&str>, index: &Index) -> Result<()> {
     let rows = of_profile(index.load()?, profile);
-    let now = Utc::now();
+    let now = crate::clock::now();
     if args.json {
         return print(&render::json(&rows, now));
     }

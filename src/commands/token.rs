@@ -161,6 +161,7 @@ fn refresh(
     if interrupted.is_none() {
         record_refresh(index, row, started)?;
     }
+    crate::abort_point::reached("refresh-journalled");
     let grant = match flow::refresh(&config, &RefreshToken::new(refresh_token)) {
         Ok(grant) => grant,
         Err(failure) if failure.answer_lost => {
@@ -191,6 +192,7 @@ fn refresh(
             return Err(ups_error(failure, &row.base_url));
         }
     };
+    crate::abort_point::reached("refresh-rotated-at-ups");
     let fresh = store_rotated(index, keyring, row, &grant)?;
     if let Some(t) = interrupted {
         say!(
@@ -240,6 +242,7 @@ fn store_rotated(index: &Index, keyring: &Keyring, row: &OptIn, grant: &Grant) -
             )));
         }
     }
+    crate::abort_point::reached("refresh-new-refresh-token-stored");
     keyring.set(
         &row.id,
         SecretKind::AccessToken,

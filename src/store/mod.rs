@@ -10,12 +10,16 @@
 //! crash, once the next `authorize`, `token` or `clear` has run.
 
 pub mod cache;
+pub mod file;
+mod file_key;
 pub mod index;
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
 pub mod keyring;
 mod private_fs;
+mod sealed;
 mod timestamp;
+pub mod vault_kv;
 
 use crate::error::{Error, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -110,9 +114,11 @@ pub fn save_new(
         Ok(())
     });
     let result = journalled.and_then(|()| {
+        crate::abort_point::reached("authorize-journalled");
         for (kind, value) in secrets {
             keyring.set(&id, *kind, value)?;
         }
+        crate::abort_point::reached("authorize-secrets-stored");
         index.update_all(|c| {
             c.pending
                 .retain(|p| !(p.id == id && p.action == Action::Authorize));
@@ -148,6 +154,7 @@ pub fn remove(index: &Index, row: &OptIn) -> Result<()> {
         }
         Ok(())
     })?;
+    crate::abort_point::reached("clear-journalled");
     keyring.delete_all(&row.id).map_err(|e| {
         Error::Keyring(format!(
             "opt-in {} is off the index, but its secrets are still in the {}: {e}. \
@@ -156,6 +163,7 @@ The next `idm-auth authorize`, `token` or `clear` deletes them",
             row.keyring.describe()
         ))
     })?;
+    crate::abort_point::reached("clear-secrets-deleted");
     forget(index, &row.id, Action::Clear)?;
     index.remove_lock(&lock_name(&row.id));
     index.remove_lock(&operation_lock(&row.id));

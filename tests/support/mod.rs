@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod attacker;
+pub mod bao;
 pub mod private_keyring;
 pub mod siege;
 pub mod ups_link;
