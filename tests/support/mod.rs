@@ -4,6 +4,7 @@
 //! D-Bus session with gnome-keyring); nothing here is mocked.
 #![allow(dead_code)]
 
+pub mod attacker;
 pub mod bao;
 pub mod private_keyring;
 pub mod siege;
