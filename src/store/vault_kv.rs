@@ -130,15 +130,8 @@ fn read_token_file(home: Option<PathBuf>) -> Result<Zeroizing<String>> {
 fn parse_addr(raw: &str) -> Result<Url> {
     let url = Url::parse(raw.trim())
         .map_err(|e| Error::Config(format!("VAULT_ADDR `{raw}` is not a URL: {e}")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if crate::settings::is_loopback(url.host()) => {}
-        _ => {
-            return Err(Error::Config(format!(
-                "VAULT_ADDR `{raw}`: https is required (plain http is accepted only for 127.0.0.1, ::1 and localhost)"
-            )))
-        }
-    }
+    crate::http::check_destination(&url)
+        .map_err(|why| Error::Config(format!("VAULT_ADDR `{raw}`: {why}")))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config(
             "VAULT_ADDR must not carry a user name or password".into(),
