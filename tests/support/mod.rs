@@ -5,6 +5,7 @@
 //! `cargo test` needs no wrapper; nothing here is mocked.
 #![allow(dead_code)]
 
+pub mod fixture;
 pub mod private_keyring;
 pub mod siege;
 pub mod ups_link;
@@ -100,6 +101,11 @@ impl Sandbox {
         );
         serde_json::from_str::<Vec<serde_json::Value>>(&run.stdout)
             .expect("list --json is a JSON array")
+    }
+
+    /// Write `rows` (newest first) as this sandbox's index file.
+    pub fn write_index(&self, rows: &[fixture::Row]) {
+        fixture::write_index(&self.path("data"), rows);
     }
 
     /// Write the config file (`$XDG_CONFIG_HOME/idm-auth/config.toml`).
