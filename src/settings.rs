@@ -199,7 +199,7 @@ pub fn default_redirect_uri(port: u16) -> String {
     format!("http://127.0.0.1:{port}{DEFAULT_CALLBACK_PATH}")
 }
 
-fn is_loopback(host: Option<Host<&str>>) -> bool {
+pub(crate) fn is_loopback(host: Option<Host<&str>>) -> bool {
     match host {
         Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
