@@ -5,6 +5,7 @@
 //! `cargo test` needs no wrapper; nothing here is mocked.
 #![allow(dead_code)]
 
+pub mod attacker;
 pub mod bao;
 pub mod fixture;
 pub mod private_keyring;
