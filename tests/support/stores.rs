@@ -105,7 +105,7 @@ impl Machine {
 
     pub fn opt_in_at(&self, base_url: &str) -> String {
         let run = self.authorize(base_url).exec();
-        assert_eq!(run.code, 0, "authorize failed: {run:?}");
+        assert_eq!(run.code, ExitCode::Success, "authorize failed: {run:?}");
         let id = run.stdout.trim().to_string();
         assert_eq!(id.len(), 8, "authorize prints the new id: {run:?}");
         id
@@ -114,7 +114,7 @@ impl Machine {
     /// `list --json`, parsed.
     pub fn list_json(&self) -> Vec<serde_json::Value> {
         let run = self.run(&["list", "--json"]);
-        assert_eq!(run.code, 0, "list --json failed: {run:?}");
+        assert_eq!(run.code, ExitCode::Success, "list --json failed: {run:?}");
         serde_json::from_str(&run.stdout).expect("list --json is a JSON array")
     }
 
