@@ -85,7 +85,11 @@ fn a_huge_line_and_hundreds_of_idle_connections_cost_little_and_the_sign_in_comp
     let sent = flood.join().unwrap();
     let (rss, threads) = watch.peaks();
     drop(idle);
-    assert_eq!(run.code, 0, "the real redirect still completed: {run:?}");
+    assert_eq!(
+        run.code,
+        ExitCode::Success,
+        "the real redirect still completed: {run:?}"
+    );
     assert_eq!(sandbox.list_json().len(), 1);
     assert!(rss > 0 && threads > 0, "the watcher saw the process");
     assert!(rss < 64 * 1024, "authorize peaked at {rss} KiB");
@@ -200,7 +204,11 @@ fn localhost_callbacks_complete_on_ipv4_and_ipv6_with_the_root_path_and_with_a_p
         };
         assert!(answer.contains("UPS opt-in complete"), "{answer}");
         let run = waiting.finish();
-        assert_eq!(run.code, 0, "{redirect} over ipv6={over_ipv6}: {run:?}");
+        assert_eq!(
+            run.code,
+            ExitCode::Success,
+            "{redirect} over ipv6={over_ipv6}: {run:?}"
+        );
     }
     assert_eq!(sandbox.list_json().len(), 3);
 }
@@ -218,7 +226,7 @@ fn a_localhost_port_taken_on_either_address_stops_authorize_with_exit_11() {
         let run = authorize_with(&sandbox, &sim, &redirect)
             .env("BROWSER", sandbox.browser("approve", "never.json"))
             .exec();
-        assert_eq!(run.code, 11, "{redirect}: {run:?}");
+        assert_eq!(run.code, ExitCode::PortTaken, "{redirect}: {run:?}");
         assert!(
             !run.stderr.contains("/security/v1/oauth/authorize?"),
             "no sign-in was offered: {run:?}"
