@@ -46,7 +46,11 @@ pub fn run(args: &AuthorizeArgs, profile: Option<&str>, index: &Index) -> Result
 }
 
 pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) -> Result<OptIn> {
-    let listener = CallbackListener::bind(settings.port, &settings.callback_path)?;
+    let listener = CallbackListener::bind(
+        &settings.redirect_uri,
+        settings.port,
+        &settings.callback_path,
+    )?;
     let contents = index.load_all()?;
     for note in store::repair(index, &contents) {
         say!("note: {note}");
