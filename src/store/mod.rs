@@ -13,11 +13,16 @@ pub mod cache;
 // The Credential Manager's secrets split over entries (unit-tested on every OS).
 #[cfg(any(windows, test))]
 mod chunked;
+pub mod file;
+mod file_key;
 pub mod index;
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
 pub mod keyring;
+pub(crate) mod private_fs;
+mod sealed;
 mod timestamp;
+pub mod vault_kv;
 
 use crate::error::{Error, Result};
 use chrono::{DateTime, Duration, Utc};
