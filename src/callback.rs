@@ -90,9 +90,9 @@ pub struct CallbackListener {
 
 /// Why the port could not be bound, in the same words on every OS for the common case (the
 /// OS's own text differs, and Windows' is "Only one usage of each socket address ...").
-fn bind_failure(e: &(dyn std::error::Error + 'static)) -> String {
-    match e.downcast_ref::<std::io::Error>().map(|io| io.kind()) {
-        Some(std::io::ErrorKind::AddrInUse) => "the port is already in use".into(),
+fn bind_failure(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => "the port is already in use".into(),
         _ => e.to_string(),
     }
 }
@@ -113,14 +113,18 @@ impl CallbackListener {
                 Err(e) => {
                     return Err(Error::Port {
                         port,
-                        reason: format!("{}: {e}", std::net::SocketAddr::from((ip, port))),
+                        reason: format!(
+                            "{}: {}",
+                            std::net::SocketAddr::from((ip, port)),
+                            bind_failure(&e)
+                        ),
                     })
                 }
             }
         }
         let server = Server::start(listeners).map_err(|e| Error::Port {
             port,
-            reason: bind_failure(e.as_ref()),
+            reason: bind_failure(&e),
         })?;
         Ok(CallbackListener {
             server,

@@ -2,6 +2,7 @@
 //! scripted browser holds what it was given for a few seconds, uid 12345 reads every
 //! process's command line and tries to read or fetch everything named there. The sign-in's
 //! `state` (which completes or aborts it) must appear nowhere, and the sign-in must complete.
+#![cfg(target_os = "linux")]
 
 mod support;
 

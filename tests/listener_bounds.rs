@@ -2,6 +2,7 @@
 //! request line and 400 idle connections during a real sign-in, a head just over 8 KiB, a
 //! connection that never finishes its head; and `localhost` redirect URIs (UPS's own sample
 //! registers `http://localhost:5001`), served on 127.0.0.1 and ::1 alike.
+#![cfg(target_os = "linux")]
 
 mod support;
 

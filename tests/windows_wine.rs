@@ -7,6 +7,8 @@
 //! a Wine prefix and runs this with `IDM_AUTH_WINE` (wine64), `IDM_AUTH_WINE_EXE` and
 //! `IDM_AUTH_WINE_PREFIX` set. Without any of them every test fails, saying why. The tests
 //! share that prefix (one user profile, one Credential Manager), so they take turns.
+// A Linux program itself: it drives wine64.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::fs::File;

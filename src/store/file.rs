@@ -14,7 +14,7 @@ use super::keyring::SecretKind;
 use super::private_fs;
 use super::sealed::{SealingKey, Unsealed};
 use crate::error::{Error, Result};
-use std::fs::{self, File};
+use std::fs;
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -84,7 +84,7 @@ impl FileSecrets {
     pub fn delete(&self, id: &str, kind: SecretKind) -> Result<()> {
         let name = entry_name(id, kind)?;
         match fs::remove_file(self.dir.join(file_name(&name))) {
-            Ok(()) => sync_dir(&self.dir)
+            Ok(()) => private_fs::sync_dir(&self.dir)
                 .map_err(|e| self.failed(&format!("cannot flush the directory: {e}"))),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
             Err(e) => Err(self.failed(&format!("cannot delete {name}: {e}"))),
@@ -122,7 +122,7 @@ impl FileSecrets {
                 f.write_all(&sealed)?;
                 f.sync_all()
             }) {
-            Ok(()) => sync_dir(&self.dir).map_err(|e| self.failed(&e.to_string())),
+            Ok(()) => private_fs::sync_dir(&self.dir).map_err(|e| self.failed(&e.to_string())),
             Err(e) if e.kind() == ErrorKind::AlreadyExists => self.verify_key(),
             Err(e) => {
                 let _ = fs::remove_file(&path);
@@ -224,16 +224,7 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
     if renamed.is_err() {
         let _ = fs::remove_file(&temp);
     }
-    renamed.and_then(|()| sync_dir(dir))
-}
-
-/// Make a rename or a removal in `dir` survive a power cut.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
+    renamed.and_then(|()| private_fs::sync_dir(dir))
 }
 
 #[cfg(test)]

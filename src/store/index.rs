@@ -389,25 +389,13 @@ it was left as it is and {kept}. Move it away to start afresh"
             // On Windows std's rename is MoveFileEx with MOVEFILE_REPLACE_EXISTING: atomic
             // replace there too, even while readers hold the old file open.
             fs::rename(&tmp, &path)?;
-            sync_dir(&self.dir)
+            private_fs::sync_dir(&self.dir)
         })();
         result.map_err(|e| {
             let _ = fs::remove_file(&tmp);
             Error::index(&path, format!("cannot write the index: {e}"))
         })
     }
-}
-
-/// Make a rename in `dir` durable. Unix only: Windows refuses to open a directory as a file
-/// (Access denied) and NTFS journals the rename itself.
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
-    Ok(())
 }
 
 #[cfg(test)]
