@@ -121,7 +121,7 @@ impl Started {
                 .into_owned()
         };
         Run {
-            code: status.code().unwrap_or(-1),
+            code: Exit::of(status),
             stdout: read("stdout"),
             stderr: read("stderr"),
         }
@@ -189,7 +189,7 @@ impl Windows {
 
     fn list_json(&self) -> Vec<serde_json::Value> {
         let run = self.run(&["list", "--json"]);
-        assert_eq!(run.code, 0, "list --json failed: {run:?}");
+        assert_eq!(run.code, ExitCode::Success, "list --json failed: {run:?}");
         serde_json::from_str(&run.stdout).expect("list --json is a JSON array")
     }
 
@@ -244,7 +244,7 @@ impl Windows {
         let callback = approve_at_simulator(url);
         writeln!(started.child.stdin.take().unwrap(), "{callback}").unwrap();
         let run = started.finish();
-        assert_eq!(run.code, 0, "authorize under Wine: {run:?}");
+        assert_eq!(run.code, ExitCode::Success, "authorize under Wine: {run:?}");
         let id = run.stdout.trim().to_string();
         assert_eq!(id.len(), 8, "authorize prints the new id: {run:?}");
         id
@@ -252,7 +252,7 @@ impl Windows {
 
     fn token(&self, id: &str) -> String {
         let run = self.run(&["token", id]);
-        assert_eq!(run.code, 0, "token: {run:?}");
+        assert_eq!(run.code, ExitCode::Success, "token: {run:?}");
         run.stdout.trim_end().to_string()
     }
 }
@@ -273,7 +273,7 @@ fn a_pasted_opt_in_writes_the_index_and_puts_both_tokens_in_the_credential_manag
     assert!(windows.index_path().exists(), "the index is in %APPDATA%");
 
     let run = windows.run(&["list"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(run.stdout.starts_with("ID"), "{run:?}");
     assert!(
         run.stdout.contains(&id) && run.stdout.contains("Jane Doe (shipping)"),
@@ -334,7 +334,7 @@ fn processes_at_the_same_expired_moment_refresh_once_across_the_lock() {
         .into_iter()
         .map(|c| {
             let run = c.finish();
-            assert_eq!(run.code, 0, "{run:?}");
+            assert_eq!(run.code, ExitCode::Success, "{run:?}");
             run.stdout.trim_end().to_string()
         })
         .collect();
@@ -357,12 +357,16 @@ fn check_exec_and_clear_work_and_clear_empties_the_credential_manager() {
     let id = windows.opt_in_by_pasting(&sim, "to be cleared");
 
     let run = windows.run(&["check"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let run = windows.run(&["check", "--within", "100000"]);
-    assert_eq!(run.code, 14, "ends within the window: {run:?}");
+    assert_eq!(
+        run.code,
+        ExitCode::ExpiresSoon,
+        "ends within the window: {run:?}"
+    );
 
     let run = windows.run(&["exec", &id, "--", "cmd", "/c", "set", "UPS_"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let token = windows.token(&id);
     assert!(
         run.stdout.contains(&format!("UPS_ACCESS_TOKEN={token}")),
@@ -375,23 +379,24 @@ fn check_exec_and_clear_work_and_clear_empties_the_credential_manager() {
     );
     let run = windows.run(&["exec", "--", "cmd", "/c", "exit", "7"]);
     assert_eq!(
-        run.code, 7,
+        run.code,
+        Exit(Some(7)),
         "the command's exit status comes through: {run:?}"
     );
     let run = windows.run(&["exec", "--", "no-such-tool-here"]);
-    assert_eq!(run.code, 127, "{run:?}");
+    assert_eq!(run.code, ExitCode::CommandNotFound, "{run:?}");
 
     assert_eq!(windows.credentials_of(&id).len(), 2);
     let run = windows.run(&["clear", &id, "--yes", "--json"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(run.stdout.contains(&id), "{run:?}");
     assert_eq!(windows.credentials_of(&id), Vec::<String>::new());
     assert!(windows.list_json().is_empty());
     let run = windows.run(&["clear", &id, "--yes"]);
-    assert_eq!(run.code, 0, "clear is idempotent: {run:?}");
+    assert_eq!(run.code, ExitCode::Success, "clear is idempotent: {run:?}");
     assert!(run.stderr.contains("Nothing to clear"), "{run:?}");
     let run = windows.run(&["token"]);
-    assert_eq!(run.code, 12, "{run:?}");
+    assert_eq!(run.code, ExitCode::NotFound, "{run:?}");
 }
 
 #[test]
@@ -422,7 +427,7 @@ fn a_4_kb_access_token_is_split_over_credential_manager_entries_and_read_back_wh
     assert!(sim.is_active(&token), "the whole token came back");
 
     let run = windows.run(&["clear", &id, "--yes"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert_eq!(windows.credentials_of(&id), Vec::<String>::new());
 }
 
@@ -430,14 +435,28 @@ fn a_4_kb_access_token_is_split_over_credential_manager_entries_and_read_back_wh
 fn the_demo_opts_in_through_the_scripted_browser_and_leaves_nothing_behind() {
     let windows = Windows::new();
     let log = windows.scratch("browser.json");
-    // Wine starts a Linux program given by its Unix path: the scripted browser.
-    let browser = format!(
-        "/usr/bin/python3 {} --decision approve --log {}",
-        repo_path("tests/support/browser.py").display(),
-        log.display()
-    );
+    // Wine starts a Linux program given by its Unix path: a script that turns the handed
+    // page's Windows path back into a Unix one (C: is the prefix's drive_c) for the scripted
+    // browser.
+    let script = windows.scratch("browser.sh");
+    std::fs::write(
+        &script,
+        format!(
+            r#"case "$1" in
+    file:///C:/*) page="file://{drive_c}/${{1#file:///C:/}}" ;;
+    *) page="$1" ;;
+esac
+exec /usr/bin/python3 {browser} --decision approve --log {log} "$page"
+"#,
+            drive_c = wine().prefix.join("drive_c").display(),
+            browser = repo_path("tests/support/browser.py").display(),
+            log = log.display(),
+        ),
+    )
+    .unwrap();
+    let browser = format!("/bin/sh {}", script.display());
     let run = run(windows.cmd(&["demo"]).env("BROWSER", browser));
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(run.stderr.contains("Opened $BROWSER"), "{run:?}");
     assert!(run.stdout.contains("demo user"), "the grid: {run:?}");
     assert!(run.stderr.contains("access token"), "{run:?}");
@@ -461,7 +480,7 @@ fn a_busy_port_stops_authorize_at_once_with_exit_11() {
     let holder = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let port = holder.local_addr().unwrap().port();
     let run = run(windows.authorize(&sim, port).arg("--no-browser"));
-    assert_eq!(run.code, 11, "{run:?}");
+    assert_eq!(run.code, ExitCode::PortTaken, "{run:?}");
     assert!(run.stderr.contains(&port.to_string()), "{run:?}");
     assert_eq!(sim.stats()["authorize"], 0);
 }
@@ -474,7 +493,7 @@ fn a_damaged_index_is_left_in_place_with_a_copy_aside_and_exit_10() {
     std::fs::write(windows.index_path(), damaged).unwrap();
     for args in [&["list"][..], &["token"], &["clear", "--all", "--yes"]] {
         let run = windows.run(args);
-        assert_eq!(run.code, 10, "{args:?}: {run:?}");
+        assert_eq!(run.code, ExitCode::Index, "{args:?}: {run:?}");
         assert!(run.stderr.contains("damaged"), "{run:?}");
     }
     assert_eq!(std::fs::read(windows.index_path()).unwrap(), damaged);
@@ -518,7 +537,7 @@ fn exit_codes_and_messages_are_the_linux_ones() {
     for args in cases {
         let on_linux = linux.run(args);
         let on_windows = windows.run(args);
-        assert_ne!(on_linux.code, 0, "{args:?}: {on_linux:?}");
+        assert_ne!(on_linux.code, ExitCode::Success, "{args:?}: {on_linux:?}");
         assert_eq!(on_windows.code, on_linux.code, "{args:?}: {on_windows:?}");
         // clap names the program as it was called: idm-auth.exe on Windows.
         let stderr = on_windows.stderr.replace("idm-auth.exe", "idm-auth");
@@ -530,7 +549,7 @@ fn exit_codes_and_messages_are_the_linux_ones() {
 fn the_config_file_and_the_index_live_in_appdata() {
     let windows = Windows::new();
     let run = windows.run(&["config", "path"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let path = run.stdout.trim();
     assert!(
         path.starts_with(r"C:\users\") && path.ends_with(r"\AppData\Roaming\idm-auth\config.toml"),
