@@ -5,9 +5,11 @@
 //! loopback listener (callback), the browser, and the store (keyring + index). Errors travel
 //! up to main, where error.rs turns them into a message and an exit code.
 
+pub mod abort_point;
 pub mod browser;
 pub mod callback;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod consent_robot;

@@ -79,7 +79,7 @@ fn describe(row: &OptIn, problem: Problem, now: DateTime<Utc>) -> String {
 
 pub fn run(args: &CheckArgs, profile: Option<&str>, store: &dyn Store) -> Result<()> {
     let rows = of_profile(store.rows()?, profile);
-    let now = Utc::now();
+    let now = crate::clock::now();
     let within = Duration::days(i64::from(args.within));
     let found: Vec<(&OptIn, Problem)> = rows
         .iter()

@@ -6,11 +6,10 @@ use crate::error::Result;
 use crate::output::{print, stdout_color};
 use crate::render;
 use crate::store::Store;
-use chrono::Utc;
 
 pub fn run(args: &ListArgs, profile: Option<&str>, store: &dyn Store) -> Result<()> {
     let rows = of_profile(store.rows()?, profile);
-    let now = Utc::now();
+    let now = crate::clock::now();
     if args.json {
         return print(&render::json(&rows, now));
     }

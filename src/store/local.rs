@@ -187,6 +187,7 @@ impl LocalStore {
                 )));
             }
         }
+        crate::abort_point::reached("refresh-new-refresh-token-stored");
         let access = SecretString::from(grant.access_token.secret().as_str());
         self.put(secrets, &row.id, SecretKind::AccessToken, &access)?;
         self.index.update_all(|c| {
@@ -288,6 +289,7 @@ impl Store for LocalStore {
             Ok(())
         });
         let stored = journalled.and_then(|()| {
+            crate::abort_point::reached("authorize-journalled");
             let values = [
                 (SecretKind::AccessToken, Some(&new.access_token)),
                 (SecretKind::RefreshToken, new.refresh_token.as_ref()),
@@ -298,6 +300,7 @@ impl Store for LocalStore {
                     self.put(&*secrets, &id, kind, value)?;
                 }
             }
+            crate::abort_point::reached("authorize-secrets-stored");
             self.index.update_all(|c| {
                 c.pending
                     .retain(|p| !(p.id == id && p.action == Action::Authorize));
@@ -366,6 +369,7 @@ impl Store for LocalStore {
         if interrupted.is_none() {
             self.journal_refresh(&row, started)?;
         }
+        crate::abort_point::reached("refresh-journalled");
         let grant = match refresh(&row, &credentials) {
             Ok(grant) => grant,
             Err(failure) if failure.answer_lost => {
@@ -400,6 +404,7 @@ impl Store for LocalStore {
                 return Err(failure.into_error(&row.base_url));
             }
         };
+        crate::abort_point::reached("refresh-rotated-at-ups");
         let fresh = self.store_rotated(&*secrets, &row, &grant)?;
         let token = SecretString::from(grant.access_token.secret().as_str());
         // Cached under the row the refresh wrote (we still hold the lock, so that row is
@@ -439,6 +444,7 @@ impl Store for LocalStore {
             }
             Ok(())
         })?;
+        crate::abort_point::reached("clear-journalled");
         self.wipe(&*secrets, &row.id).map_err(|e| {
             Error::Keyring(format!(
                 "opt-in {} is off the index, but its secrets are still in the {}: {e}. \
@@ -447,6 +453,7 @@ The next `idm-auth authorize`, `token` or `clear` deletes them",
                 row.keyring.describe()
             ))
         })?;
+        crate::abort_point::reached("clear-secrets-deleted");
         self.forget(&row.id, Action::Clear)?;
         self.index.remove_lock(&refresh_lock(&row.id));
         self.index.remove_lock(&operation_lock(&row.id));

@@ -21,10 +21,15 @@
 //! - `remove` is idempotent; `rows` reads and never writes, needs no secret and no network.
 
 pub mod cache;
+pub mod file;
+mod file_key;
 pub mod index;
 mod local;
+mod private_fs;
+mod sealed;
 pub mod secrets;
 mod timestamp;
+pub mod vault_kv;
 
 use crate::error::{Error, Result};
 use crate::flow::{Grant, UpsFailure};

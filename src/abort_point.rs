@@ -1,0 +1,30 @@
+//! Named points inside the journalled operations (authorize, clear, refresh) where the crash
+//! tests make the process die, so each test knows its kill landed in the window it is about.
+//!
+//! Debug builds only: with `IDM_AUTH_TEST_ABORT_AT=<name>` the process kills itself with
+//! SIGKILL on reaching `<name>`, as a crash or `kill -9` would (no destructor, no flush, no
+//! core file). Release builds compile the check out.
+
+/// The variable naming the point to die at.
+pub const VAR: &str = "IDM_AUTH_TEST_ABORT_AT";
+
+/// Die here if this is the point the test asked for (debug builds only).
+#[inline]
+pub fn reached(point: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var_os(VAR).is_some_and(|wanted| wanted == point) {
+        die();
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = point;
+}
+
+#[cfg(debug_assertions)]
+fn die() -> ! {
+    #[cfg(unix)]
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &std::process::id().to_string()])
+        .status();
+    // Where SIGKILL is not at hand (or has not arrived yet), end as abruptly as we can.
+    std::process::abort()
+}
