@@ -196,7 +196,7 @@ pub fn default_redirect_uri(port: u16) -> String {
     format!("http://127.0.0.1:{port}{DEFAULT_CALLBACK_PATH}")
 }
 
-pub(crate) fn is_loopback(host: Option<Host<&str>>) -> bool {
+fn is_loopback(host: Option<Host<&str>>) -> bool {
     match host {
         Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(Host::Ipv4(ip)) => ip.is_loopback(),

@@ -49,18 +49,18 @@ fn labels_and_reasons_from_the_index_reach_the_terminal_escaped() {
     plant_index(&sandbox);
 
     let list = sandbox.run(&["list"]);
-    assert_eq!(list.code, 0, "{list:?}");
+    assert_eq!(list.code, ExitCode::Success, "{list:?}");
     assert!(list.stdout.contains("abcd1234"), "{list:?}");
     assert!(list.stdout.contains("evil\\u{1b}]0;pwned"), "{list:?}");
     assert_no_controls("list", &list.stdout);
 
     let check = sandbox.run(&["check"]);
-    assert_eq!(check.code, 8, "{check:?}");
+    assert_eq!(check.code, ExitCode::Invalid, "{check:?}");
     assert!(check.stderr.contains("abcd1234"), "{check:?}");
     assert_no_controls("check", &check.stderr);
 
     let token = sandbox.run(&["token", "abcd1234"]);
-    assert_eq!(token.code, 8, "{token:?}");
+    assert_eq!(token.code, ExitCode::Invalid, "{token:?}");
     assert!(token.stderr.contains("fake line"), "{token:?}");
     assert_no_controls("token", &token.stderr);
 
@@ -77,7 +77,7 @@ fn a_label_with_control_characters_is_refused() {
         .authorize(&sim, free_port(), 10)
         .args(["--label", "desk\u{1b}[2J", "--no-browser"])
         .exec();
-    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.code, ExitCode::Settings, "{run:?}");
     assert_no_controls("authorize", &run.stderr);
 }
 
@@ -99,7 +99,7 @@ fn the_callbacks_error_words_reach_the_terminal_without_controls() {
     );
     assert_eq!(status, 200);
     let run = waiting.finish();
-    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(run.code, ExitCode::Denied, "{run:?}");
     assert!(run.stderr.contains("fake line"), "{run:?}");
     assert_no_controls("authorize", &run.stderr);
 }
@@ -132,7 +132,7 @@ fn urls_with_a_user_name_or_password_are_refused() {
             cmd.args(["--base-url", &sim.base_url]);
         }
         let run = cmd.args([flag, &value]).exec();
-        assert_eq!(run.code, 3, "{flag} {value}: {run:?}");
+        assert_eq!(run.code, ExitCode::Settings, "{flag} {value}: {run:?}");
         assert!(run.stderr.contains("user name or password"), "{run:?}");
         assert!(!run.stderr.contains("hunter2"), "{run:?}");
     }
@@ -148,7 +148,7 @@ fn a_loopback_base_url_is_recorded_as_the_simulator_whatever_env_says() {
         .args(["--env", "production"])
         .env("BROWSER", sandbox.browser("approve", "browser.json"))
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let rows = sandbox.list_json();
     assert_eq!(rows[0]["environment"], "simulator", "{rows:?}");
 }
