@@ -45,7 +45,11 @@ pub fn run(args: &AuthorizeArgs, profile: Option<&str>, store: &dyn Store) -> Re
 }
 
 pub fn authorize(settings: &AuthorizeSettings, store: &dyn Store, opener: Opener) -> Result<OptIn> {
-    let listener = CallbackListener::bind(settings.port, &settings.callback_path)?;
+    let listener = CallbackListener::bind(
+        &settings.redirect_uri,
+        settings.port,
+        &settings.callback_path,
+    )?;
     for note in store.prepare_create()? {
         say!("note: {note}");
     }
