@@ -5,12 +5,13 @@
 
 use crate::cli::ExecArgs;
 use crate::commands::usable_token;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::store::{ExposeSecret, Store};
+use crate::store::ExposeSecret;
 use std::process::Command;
 
-pub fn run(args: &ExecArgs, profile: Option<&str>, store: &dyn Store) -> Result<()> {
-    let token = usable_token(store, args.id.as_deref(), profile)?;
+pub fn run(ctx: &Ctx, args: &ExecArgs, profile: Option<&str>) -> Result<()> {
+    let token = usable_token(ctx, args.id.as_deref(), profile)?;
     let (program, rest) = args
         .command
         .split_first()
@@ -35,6 +36,7 @@ pub fn run(args: &ExecArgs, profile: Option<&str>, store: &dyn Store) -> Result<
     }
     #[cfg(not(unix))]
     {
+        // Without exec, the command's status becomes ours as directly as we can make it.
         let status = command.status().map_err(failed)?;
         std::process::exit(status.code().unwrap_or(1));
     }

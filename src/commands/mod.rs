@@ -11,21 +11,19 @@ pub mod list;
 pub mod simulator;
 pub mod token;
 
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::flow::{self, ClientConfig, Grant, UpsFailure};
 use crate::say;
-use crate::store::{Credentials, ExposeSecret, OptIn, Store, Token};
+use crate::store::{Credentials, ExposeSecret, OptIn, Token};
 use chrono::{DateTime, Utc};
 use oauth2::{ClientSecret, RefreshToken};
 
 /// The profile that narrows `list`, `token`, `exec`, `check` and `clear --all`: the flag, else
 /// IDM_AUTH_PROFILE. (The config file's default profile does not hide other opt-ins.)
-pub fn profile_filter(flag: Option<&str>) -> Option<String> {
-    flag.map(str::to_owned).or_else(|| {
-        std::env::var("IDM_AUTH_PROFILE")
-            .ok()
-            .filter(|s| !s.is_empty())
-    })
+pub fn profile_filter(ctx: &Ctx, flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_owned)
+        .or_else(|| ctx.var("IDM_AUTH_PROFILE"))
 }
 
 /// The rows of that profile (all rows without one).
@@ -66,16 +64,19 @@ pub fn find<'a>(rows: &'a [OptIn], wanted: &str) -> Result<&'a OptIn> {
 
 /// A valid access token of opt-in `id` (else the newest usable one of the rows), once the
 /// store has finished what interrupted runs left behind.
-pub fn usable_token(store: &dyn Store, id: Option<&str>, profile: Option<&str>) -> Result<Token> {
+pub fn usable_token(ctx: &Ctx, id: Option<&str>, profile: Option<&str>) -> Result<Token> {
+    let store = ctx.store()?;
     let (rows, notes) = store.repaired_rows()?;
     for note in notes {
-        say!("note: {note}");
+        say!(ctx, "note: {note}");
     }
-    let now = Utc::now();
+    let now = ctx.now();
     let row = pick(&of_profile(rows, profile), id, now)?;
-    let token = store.valid_token(&row, now, &refresh_at_ups)?;
+    let token = store.valid_token(&row, now, &|row, credentials| {
+        refresh_at_ups(ctx, row, credentials)
+    })?;
     if let Some(note) = &token.note {
-        say!("note: {note}");
+        say!(ctx, "note: {note}");
     }
     Ok(token)
 }
@@ -98,7 +99,7 @@ fn pick(rows: &[OptIn], id: Option<&str>, now: DateTime<Utc>) -> Result<OptIn> {
 }
 
 /// Rotate the pair at the UPS the row belongs to.
-fn refresh_at_ups(row: &OptIn, credentials: &Credentials) -> Result<Grant, UpsFailure> {
+fn refresh_at_ups(ctx: &Ctx, row: &OptIn, credentials: &Credentials) -> Result<Grant, UpsFailure> {
     let config = ClientConfig {
         base_url: row.base_url.clone(),
         client_id: row.client_id.clone(),
@@ -109,5 +110,5 @@ fn refresh_at_ups(row: &OptIn, credentials: &Credentials) -> Result<Grant, UpsFa
         redirect_uri: row.redirect_uri.clone(),
     };
     let refresh_token = RefreshToken::new(credentials.refresh_token.expose_secret().to_string());
-    flow::refresh(&config, &refresh_token)
+    flow::refresh_with(&ctx.http()?, &config, &refresh_token)
 }

@@ -5,11 +5,11 @@
 
 use crate::cli::TokenArgs;
 use crate::commands::usable_token;
+use crate::context::Ctx;
 use crate::error::Result;
-use crate::output::print;
-use crate::store::{ExposeSecret, Store};
+use crate::store::ExposeSecret;
 
-pub fn run(args: &TokenArgs, profile: Option<&str>, store: &dyn Store) -> Result<()> {
-    let token = usable_token(store, args.id.as_deref(), profile)?;
-    print(&format!("{}\n", token.token.expose_secret()))
+pub fn run(ctx: &Ctx, args: &TokenArgs, profile: Option<&str>) -> Result<()> {
+    let token = usable_token(ctx, args.id.as_deref(), profile)?;
+    ctx.print(&format!("{}\n", token.token.expose_secret()))
 }
