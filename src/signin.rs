@@ -2,7 +2,7 @@
 //! that can fail without the user is checked before the user signs in (the port, the index,
 //! a write to the keyring), so a consent is not wasted on a broken machine.
 
-use crate::browser::Launch;
+use crate::browser::{HandOff, Launch};
 use crate::callback::CallbackListener;
 use crate::context::Ctx;
 use crate::error::Result;
@@ -21,12 +21,13 @@ pub enum Opener {
     /// Print the URL and take the pasted address (`--no-browser`, SSH sessions).
     Paste,
     /// Something of the caller's (the demo's): called with the URL before the wait starts;
-    /// it must return at once (long work goes on its own thread).
+    /// it must return at once (long work goes on its own thread), with the page it handed
+    /// to a browser, if any, which is kept until the sign-in ends.
     Custom(Box<OpenWith>),
 }
 
 /// Opens the consent page at the URL, on the context; must return at once.
-pub type OpenWith = dyn FnOnce(&Ctx, String) + Send;
+pub type OpenWith = dyn FnOnce(&Ctx, String) -> Option<HandOff> + Send;
 
 /// Sign the user in and keep the new opt-in in `store`; returns its row.
 pub fn sign_in(
@@ -44,7 +45,8 @@ pub fn sign_in(
         redirect_uri: settings.redirect_uri.clone(),
     };
     let attempt = prepare(ctx, store, &config)?;
-    let paste = open(ctx, &attempt, settings, opener);
+    // The page handed to the browser lives until the sign-in ends.
+    let (paste, _page) = open(ctx, &attempt, settings, opener);
     let code = wait(ctx, listener, &attempt, settings, paste)?;
     let grant = exchange(ctx, &config, code, attempt)?;
     persist(ctx, store, settings, config.client_secret.as_ref(), grant)
@@ -69,8 +71,13 @@ fn prepare(ctx: &Ctx, store: &dyn Store, config: &ClientConfig) -> Result<Attemp
 }
 
 /// Hand the address to the browser (or to the admin); returns whether a pasted address is
-/// to be read.
-fn open(ctx: &Ctx, attempt: &Attempt, settings: &AuthorizeSettings, opener: Opener) -> bool {
+/// to be read, and the page the browser was given.
+fn open(
+    ctx: &Ctx,
+    attempt: &Attempt,
+    settings: &AuthorizeSettings,
+    opener: Opener,
+) -> (bool, Option<HandOff>) {
     // The address is the one thing the admin cannot do without, so it is printed even with
     // --quiet whenever no browser takes it.
     let show_url = |always: bool| {
@@ -81,12 +88,15 @@ fn open(ctx: &Ctx, attempt: &Attempt, settings: &AuthorizeSettings, opener: Open
             ));
         }
     };
-    let paste = match opener {
+    let (paste, page) = match opener {
         Opener::Browser => match ctx.open_browser(&attempt.url) {
-            Launch::Started(what) => {
+            Launch::Started(what, page) => {
                 show_url(false);
-                say!(ctx, "Opened {what}.");
-                false
+                say!(
+                    ctx,
+                    "Opened {what} (if it cannot open the page it was given, open the address above by hand)."
+                );
+                (false, Some(page))
             }
             Launch::Failed(why) => {
                 show_url(true);
@@ -94,17 +104,16 @@ fn open(ctx: &Ctx, attempt: &Attempt, settings: &AuthorizeSettings, opener: Open
                     ctx,
                     "Could not open a browser: {why}. Open the address above by hand."
                 );
-                true
+                (true, None)
             }
         },
         Opener::Paste => {
             show_url(true);
-            true
+            (true, None)
         }
         Opener::Custom(open) => {
             show_url(false);
-            open(ctx, attempt.url.clone());
-            false
+            (false, open(ctx, attempt.url.clone()))
         }
     };
     if paste {
@@ -114,7 +123,7 @@ fn open(ctx: &Ctx, attempt: &Attempt, settings: &AuthorizeSettings, opener: Open
             settings.redirect_uri
         );
     }
-    paste
+    (paste, page)
 }
 
 /// The redirect with this attempt's state, or the pasted address, whichever comes first.

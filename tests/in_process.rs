@@ -6,7 +6,7 @@
 
 mod support;
 
-use idm_auth::browser::Launch;
+use idm_auth::browser::{HandOff, Launch};
 use idm_auth::error::{ExitCode, Result};
 use idm_auth::simulator::{Config, Simulator};
 use idm_auth::store::{
@@ -182,6 +182,7 @@ impl Machine {
 /// The browser a person would use: sign in and approve at the simulator, then land on the
 /// loopback callback. Started on its own thread, as a browser runs beside the wait.
 fn follow_through_simulator(url: &str) -> Launch {
+    let page = HandOff::write(url, false).expect("the forwarding page is written");
     let url = url.to_string();
     std::thread::spawn(move || {
         let callback = approve_at_simulator(&url);
@@ -189,7 +190,7 @@ fn follow_through_simulator(url: &str) -> Launch {
         let landed = http_raw(port, "GET", &target, &[], "");
         assert_eq!(landed.status, 200, "the callback page: {}", landed.body);
     });
-    Launch::Started("the scripted browser".into())
+    Launch::Started("the scripted browser".into(), page)
 }
 
 #[test]

@@ -59,12 +59,12 @@ fn run_in(ctx: &Ctx, args: &DemoArgs, sim: &Simulator, store: &dyn Store) -> Res
     let opener = Opener::Custom(Box::new(move |ctx: &Ctx, url: String| {
         if try_browser {
             match ctx.open_browser(&url) {
-                Launch::Started(what) => {
+                Launch::Started(what, page) => {
                     say!(
                         ctx,
                         "Opened {what}: press Approve on the simulated UPS page."
                     );
-                    return;
+                    return Some(page);
                 }
                 Launch::Failed(why) => say!(ctx, "No browser can open here: {why}."),
             }
@@ -79,6 +79,7 @@ fn run_in(ctx: &Ctx, args: &DemoArgs, sim: &Simulator, store: &dyn Store) -> Res
                 talk.say(format_args!("The automatic approval failed: {e}"));
             }
         });
+        None
     }));
     let row = sign_in(ctx, store, &settings, None, opener)?;
     let outcome = (|| {

@@ -25,7 +25,7 @@ pub mod file;
 mod file_key;
 pub mod index;
 mod local;
-mod private_fs;
+pub(crate) mod private_fs;
 mod sealed;
 pub mod secrets;
 mod timestamp;

@@ -12,13 +12,14 @@ pub mod private_keyring;
 pub mod siege;
 pub mod ups_link;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub use idm_auth::error::ExitCode;
+use oauth2::reqwest;
 pub use private_keyring::suite_bus;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_idm-auth");
@@ -331,7 +332,25 @@ impl Drop for Sim {
     }
 }
 
-/// A minimal HTTP/1.1 client over a raw socket, for requests a browser would never send.
+/// The tests' one HTTP client (reqwest, as idm-auth itself uses): redirects are not
+/// followed (a test reads each Location itself, as the browser's next step), no connection
+/// is reused (each request meets the server afresh, as a new browser tab would), and no
+/// answer takes longer than 10 s. Hand-made bytes on a socket are only for requests that
+/// are malformed on purpose (siege.rs).
+pub fn http_client() -> &'static reqwest::blocking::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("an HTTP client")
+    })
+}
+
+/// `METHOD http://127.0.0.1:PORT/TARGET` with `headers` (a `Host` among them replaces the
+/// real one) and `body`; returns (status, body).
 pub fn http(
     port: u16,
     method: &str,
@@ -343,7 +362,7 @@ pub fn http(
     (answer.status, answer.body)
 }
 
-/// An answer read off the wire: status, headers (names lower-cased) and body.
+/// An answer: status, headers (names lower-cased) and body.
 pub struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -367,35 +386,36 @@ pub fn http_raw(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Answer {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
+    let url = format!("http://127.0.0.1:{port}{target}");
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let mut request = http_client().request(method.clone(), &url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+    if !body.is_empty() {
+        request = request.body(body.to_string());
+    }
+    let response = request
+        .send()
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
         .collect();
+    let body = response
+        .text()
+        .unwrap_or_else(|e| panic!("{method} {url}: the body: {e}"));
     Answer {
         status,
         headers,
-        body: body.to_string(),
+        body,
     }
 }
 
