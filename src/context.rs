@@ -27,9 +27,6 @@ pub type Input = Arc<Mutex<Box<dyn BufRead + Send>>>;
 type Output = Arc<Mutex<Box<dyn Write + Send>>>;
 type MakeStore = dyn Fn(&Ctx) -> Result<Box<dyn Store>>;
 
-/// How long one request to UPS may take unless `IDM_AUTH_HTTP_TIMEOUT` says otherwise.
-const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
-
 pub struct Ctx {
     env: Box<Env>,
     stdin: Input,
@@ -159,18 +156,8 @@ impl Ctx {
 
     /// The transport to UPS: one request may take `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
     pub fn http(&self) -> Result<UpsHttp, UpsFailure> {
-        let timeout = self
-            .var("IDM_AUTH_HTTP_TIMEOUT")
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .filter(|&secs| secs > 0)
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_HTTP_TIMEOUT);
-        UpsHttp::new(timeout).map_err(|e| UpsFailure {
-            status: None,
-            message: format!("HTTP client: {e}"),
-            unreachable: false,
-            answer_lost: false,
-        })
+        let timeout = crate::flow::http_timeout_from(self.var("IDM_AUTH_HTTP_TIMEOUT"));
+        UpsHttp::new(timeout).map_err(|e| crate::flow::config_error("HTTP client", e))
     }
 
     pub fn set_quiet(&self, quiet: bool) {
