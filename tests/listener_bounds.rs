@@ -104,8 +104,7 @@ fn a_huge_line_and_hundreds_of_idle_connections_cost_little_and_the_sign_in_comp
 fn a_head_over_8_kib_is_refused_and_a_silent_connection_is_closed() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
-    let port = free_port();
-    let waiting = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let (waiting, port) = sandbox.sign_in_without_browser(&sim);
     wait_for_listener(port, Duration::from_secs(10));
 
     let big = format!(

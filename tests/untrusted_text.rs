@@ -68,8 +68,7 @@ fn a_label_with_control_characters_is_refused() {
 fn the_callbacks_error_words_reach_the_terminal_without_controls() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
-    let port = free_port();
-    let waiting = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let (waiting, port) = sandbox.sign_in_without_browser(&sim);
     let state = waiting.state();
     wait_for_listener(port, std::time::Duration::from_secs(10));
     let hostile: String = url::form_urlencoded::byte_serialize(HOSTILE.as_bytes()).collect();

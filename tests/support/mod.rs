@@ -533,6 +533,16 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// An `authorize --no-browser` against the simulator, waiting on a free port for the
+    /// test to play the browser: the waiting process and its port.
+    pub fn sign_in_without_browser(&self, sim: &Sim) -> (Waiting, u16) {
+        let port = free_port();
+        let waiting = Waiting::start(self.authorize(sim, port, 30).arg("--no-browser"));
+        (waiting, port)
+    }
+}
+
 /// Opt in once through the scripted browser; returns the new id.
 pub fn opt_in(sandbox: &Sandbox, sim: &Sim, label: &str) -> String {
     let port = free_port();
