@@ -196,18 +196,7 @@ fn the_listener_is_on_the_loopback_addresses_only_and_the_redirect_uri_goes_out_
     // in either request would make the simulator refuse, as UPS compares exactly.
     let redirect = format!("http://LOCALHOST:{port}/callback");
     let sim = Sim::start(&["--redirect-uri", &redirect]);
-    let waiting = Waiting::start(&mut sandbox.cmd(&[
-        "authorize",
-        "--base-url",
-        &sim.base_url,
-        "--client-id",
-        CLIENT_ID,
-        "--redirect-uri",
-        &redirect,
-        "--timeout",
-        "30",
-        "--no-browser",
-    ]));
+    let waiting = Waiting::start(&mut sandbox.authorize_with_redirect(&sim, &redirect));
     assert_eq!(query_value(&waiting.url, "redirect_uri"), redirect);
     // `localhost` may resolve to either loopback address: both are ours, nothing else.
     assert_eq!(
