@@ -1,5 +1,5 @@
-//! Secrets longer than one Windows Credential Manager entry holds (2,560 bytes; UPS access
-//! tokens are JWTs that can outgrow it) are split over several entries.
+//! The Windows Credential Manager, and how a secret longer than one of its entries holds
+//! (2,560 bytes; UPS access tokens are JWTs that can outgrow it) is split over several.
 //!
 //! A value that fits is stored as it is, under its own name. A longer one is cut into parts
 //! stored as `<name>/part-<slot><n>`, and the entry `<name>` then holds a manifest: a NUL
@@ -7,7 +7,16 @@
 //! are written before the manifest that points at them, in the slot the current manifest
 //! does not use, so a crash while storing leaves the previous value readable; the other
 //! slot's parts are deleted afterwards. Deleting removes the parts first and the manifest
-//! last, so nothing unreachable is left behind.
+//! last, so nothing unreachable is left behind. The splitting is plain logic over
+//! [`Entries`], compiled (and unit-tested) on every OS; only Windows opens the store.
+
+#[cfg(target_os = "windows")]
+pub fn open(timeout: std::time::Duration) -> crate::error::Result<super::os_keyring::OsKeyring> {
+    super::os_keyring::OsKeyring::connect(super::Backend::CredentialManager, timeout, || {
+        Ok(windows_native_keyring_store::Store::new()?)
+    })
+    .map(super::os_keyring::OsKeyring::split_long_values)
+}
 
 /// The raw entries of one store, by name; `get` and `delete` answer `NoEntry` when missing.
 pub trait Entries {
