@@ -104,8 +104,7 @@ fn a_huge_line_and_hundreds_of_idle_connections_cost_little_and_the_sign_in_comp
 fn a_head_over_8_kib_is_refused_and_a_silent_connection_is_closed() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
-    let port = free_port();
-    let waiting = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let (waiting, port) = sandbox.sign_in_without_browser(&sim);
     wait_for_listener(port, Duration::from_secs(10));
 
     let big = format!(
@@ -155,37 +154,6 @@ fn a_head_over_8_kib_is_refused_and_a_silent_connection_is_closed() {
     let _ = child.wait();
 }
 
-/// A GET on `[::1]:port` (where a browser resolving `localhost` to ::1 connects).
-fn get_over_ipv6(port: u16, target: &str) -> String {
-    let mut s = TcpStream::connect((Ipv6Addr::LOCALHOST, port)).expect("connect to [::1]");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {target} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    answer
-}
-
-fn authorize_with(sandbox: &Sandbox, sim: &Sim, redirect: &str) -> std::process::Command {
-    let mut cmd = sandbox.cmd(&[
-        "authorize",
-        "--base-url",
-        &sim.base_url,
-        "--client-id",
-        CLIENT_ID,
-        "--redirect-uri",
-        redirect,
-        "--timeout",
-        "30",
-        "--no-browser",
-    ]);
-    cmd.stdin(std::process::Stdio::null());
-    cmd
-}
-
 #[test]
 fn localhost_callbacks_complete_on_ipv4_and_ipv6_with_the_root_path_and_with_a_path() {
     let sandbox = Sandbox::new();
@@ -193,15 +161,18 @@ fn localhost_callbacks_complete_on_ipv4_and_ipv6_with_the_root_path_and_with_a_p
         let port = free_port();
         let redirect = format!("http://localhost:{port}{path}");
         let sim = Sim::start(&["--redirect-uri", &redirect]);
-        let waiting = Waiting::start(&mut authorize_with(&sandbox, &sim, &redirect));
+        let waiting = Waiting::start(&mut sandbox.authorize_with_redirect(&sim, &redirect));
         let callback = approve_at_simulator(&waiting.url);
         assert!(callback.starts_with(&redirect), "{callback}");
         let (_, target) = port_and_target(&callback);
-        let answer = if over_ipv6 {
-            get_over_ipv6(port, &target)
+        // Over [::1] where a browser resolving `localhost` to ::1 connects.
+        let origin = if over_ipv6 {
+            format!("http://[::1]:{port}")
         } else {
-            http_raw(port, "GET", &target, &[], "").body
+            format!("http://127.0.0.1:{port}")
         };
+        let host = format!("localhost:{port}");
+        let answer = http_to(&origin, "GET", &target, &[("Host", &host)], "").body;
         assert!(answer.contains("UPS opt-in complete"), "{answer}");
         let run = waiting.finish();
         assert_eq!(
@@ -223,7 +194,8 @@ fn a_localhost_port_taken_on_either_address_stops_authorize_with_exit_11() {
     for held in [&v6, &v4] {
         let port = held.local_addr().unwrap().port();
         let redirect = format!("http://localhost:{port}/");
-        let run = authorize_with(&sandbox, &sim, &redirect)
+        let run = sandbox
+            .authorize_with_redirect(&sim, &redirect)
             .env("BROWSER", sandbox.browser("approve", "never.json"))
             .exec();
         assert_eq!(run.code, ExitCode::PortTaken, "{redirect}: {run:?}");

@@ -41,7 +41,7 @@ import time
 import urllib.parse
 from html.parser import HTMLParser
 
-from browser_common import ensure_std_streams, write_log
+from browser_common import ensure_std_streams, finish, write_log
 
 MAX_REDIRECTS = 10
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -351,16 +351,7 @@ def main(argv: list[str]) -> int:
         result.update({"hops": browser.hops, "argv_ok": not problems})
         if problems:
             result["argv_problems"] = problems
-    try:
-        write_log(args.log, result)
-    except OSError as e:
-        print(f"browser.py: cannot write the log: {e}", file=sys.stderr)
-        status = 1
-    if status:
-        print(f"browser.py: {result.get('error')}", file=sys.stderr)
-    if args.stay_open:
-        time.sleep(60)
-    return status
+    return finish("browser.py", args.log, result, status, args.stay_open)
 
 
 if __name__ == "__main__":

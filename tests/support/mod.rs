@@ -386,7 +386,24 @@ pub fn http_raw(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Answer {
-    let url = format!("http://127.0.0.1:{port}{target}");
+    http_to(
+        &format!("http://127.0.0.1:{port}"),
+        method,
+        target,
+        headers,
+        body,
+    )
+}
+
+/// [`http_raw`] to another origin (e.g. `http://[::1]:PORT`).
+pub fn http_to(
+    origin: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let url = format!("{origin}{target}");
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
     let mut request = http_client().request(method.clone(), &url);
     for (name, value) in headers {
@@ -530,6 +547,33 @@ impl Sandbox {
             "--timeout",
             &timeout,
         ])
+    }
+}
+
+impl Sandbox {
+    /// `idm-auth authorize --no-browser` against the simulator with the callback at
+    /// `redirect` (spelled as registered: the simulator compares it exactly).
+    pub fn authorize_with_redirect(&self, sim: &Sim, redirect: &str) -> Command {
+        self.cmd(&[
+            "authorize",
+            "--base-url",
+            &sim.base_url,
+            "--client-id",
+            CLIENT_ID,
+            "--redirect-uri",
+            redirect,
+            "--timeout",
+            "30",
+            "--no-browser",
+        ])
+    }
+
+    /// An `authorize --no-browser` against the simulator, waiting on a free port for the
+    /// test to play the browser: the waiting process and its port.
+    pub fn sign_in_without_browser(&self, sim: &Sim) -> (Waiting, u16) {
+        let port = free_port();
+        let waiting = Waiting::start(self.authorize(sim, port, 30).arg("--no-browser"));
+        (waiting, port)
     }
 }
 
