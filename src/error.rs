@@ -104,7 +104,7 @@ pub enum Error {
     Keyring(String),
     #[error("{message} ({})", path.display())]
     Index { path: PathBuf, message: String },
-    #[error("cannot listen on 127.0.0.1:{port}: {reason}")]
+    #[error("cannot listen on loopback port {port}: {reason}")]
     Port { port: u16, reason: String },
     #[error("{0}")]
     NotFound(String),

@@ -17,6 +17,7 @@ pub mod error;
 pub mod flow;
 pub mod html;
 pub mod http;
+pub mod loopback_http;
 pub mod output;
 pub mod render;
 pub mod settings;

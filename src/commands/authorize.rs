@@ -26,8 +26,9 @@ pub enum Opener {
     /// Print the URL and take the pasted address (`--no-browser`, SSH sessions).
     Paste,
     /// Something of the caller's (the demo's): called with the URL before the wait starts;
-    /// it must return at once (long work goes on its own thread).
-    Custom(Box<dyn FnOnce(String) + Send>),
+    /// it must return at once (long work goes on its own thread), with the page it handed
+    /// to a browser, if any, which is kept until the sign-in ends.
+    Custom(Box<dyn FnOnce(String) -> Option<browser::HandOff> + Send>),
 }
 
 pub fn run(args: &AuthorizeArgs, profile: Option<&str>, index: &Index) -> Result<()> {
@@ -46,7 +47,11 @@ pub fn run(args: &AuthorizeArgs, profile: Option<&str>, index: &Index) -> Result
 }
 
 pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) -> Result<OptIn> {
-    let listener = CallbackListener::bind(settings.port, &settings.callback_path)?;
+    let listener = CallbackListener::bind(
+        &settings.redirect_uri,
+        settings.port,
+        &settings.callback_path,
+    )?;
     let contents = index.load_all()?;
     for note in store::repair(index, &contents) {
         say!("note: {note}");
@@ -74,27 +79,27 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
             );
         }
     };
-    let paste = match opener {
+    // The page handed to the browser lives until the sign-in ends.
+    let (paste, _page) = match opener {
         Opener::System => match browser::open(&attempt.url) {
-            Launch::Started(what) => {
+            Launch::Started(what, page) => {
                 show_url(false);
-                say!("Opened {what}.");
-                false
+                say!("Opened {what} (if it cannot open the page it was given, open the address above by hand).");
+                (false, Some(page))
             }
             Launch::Failed(why) => {
                 show_url(true);
                 say!("Could not open a browser: {why}. Open the address above by hand.");
-                true
+                (true, None)
             }
         },
         Opener::Paste => {
             show_url(true);
-            true
+            (true, None)
         }
         Opener::Custom(open) => {
             show_url(false);
-            open(attempt.url.clone());
-            false
+            (false, open(attempt.url.clone()))
         }
     };
     if paste {

@@ -58,9 +58,9 @@ fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index) -> Result<()> {
     let opener = Opener::Custom(Box::new(move |url: String| {
         if try_browser {
             match browser::open(&url) {
-                Launch::Started(what) => {
+                Launch::Started(what, page) => {
                     say!("Opened {what}: press Approve on the simulated UPS page.");
-                    return;
+                    return Some(page);
                 }
                 Launch::Failed(why) => say!("No browser can open here: {why}."),
             }
@@ -71,6 +71,7 @@ fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index) -> Result<()> {
                 say!("The automatic approval failed: {e}");
             }
         });
+        None
     }));
     let row = authorize(&settings, index, opener)?;
     let outcome = (|| {

@@ -16,7 +16,7 @@ pub mod index;
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
 pub mod keyring;
-mod private_fs;
+pub(crate) mod private_fs;
 mod sealed;
 mod timestamp;
 pub mod vault_kv;

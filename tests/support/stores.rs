@@ -54,7 +54,11 @@ impl Machine {
 
     /// `idm-auth ARGS` on this machine.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = self.sandbox.cmd(args);
+        self.on_this_machine(self.sandbox.cmd(args))
+    }
+
+    /// `cmd` (an idm-auth command of this machine's sandbox) with the store's environment.
+    fn on_this_machine(&self, mut cmd: Command) -> Command {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -78,18 +82,7 @@ impl Machine {
     /// `authorize` against `base_url` through the scripted browser, which approves.
     pub fn authorize(&self, base_url: &str) -> Command {
         let port = free_port();
-        let port_text = port.to_string();
-        let mut cmd = self.cmd(&[
-            "authorize",
-            "--base-url",
-            base_url,
-            "--client-id",
-            CLIENT_ID,
-            "--port",
-            &port_text,
-            "--timeout",
-            "30",
-        ]);
+        let mut cmd = self.on_this_machine(self.sandbox.authorize_at(base_url, port, 30));
         cmd.env(
             "BROWSER",
             self.sandbox
@@ -105,7 +98,7 @@ impl Machine {
 
     pub fn opt_in_at(&self, base_url: &str) -> String {
         let run = self.authorize(base_url).exec();
-        assert_eq!(run.code, 0, "authorize failed: {run:?}");
+        assert_eq!(run.code, ExitCode::Success, "authorize failed: {run:?}");
         let id = run.stdout.trim().to_string();
         assert_eq!(id.len(), 8, "authorize prints the new id: {run:?}");
         id
@@ -114,7 +107,7 @@ impl Machine {
     /// `list --json`, parsed.
     pub fn list_json(&self) -> Vec<serde_json::Value> {
         let run = self.run(&["list", "--json"]);
-        assert_eq!(run.code, 0, "list --json failed: {run:?}");
+        assert_eq!(run.code, ExitCode::Success, "list --json failed: {run:?}");
         serde_json::from_str(&run.stdout).expect("list --json is a JSON array")
     }
 
