@@ -79,6 +79,18 @@ impl UpsFailure {
     pub fn is_rejection(&self) -> bool {
         matches!(self.status, Some(s) if (400..500).contains(&s) && s != 408 && s != 429)
     }
+
+    /// The failed exchange with UPS at `base_url` as the admin should see it.
+    pub fn into_error(self, base_url: &str) -> crate::error::Error {
+        if self.unreachable {
+            crate::error::Error::Network {
+                url: base_url.to_string(),
+                reason: self.message,
+            }
+        } else {
+            crate::error::Error::Ups(self.message)
+        }
+    }
 }
 
 fn config_error(what: &str, e: impl std::fmt::Display) -> UpsFailure {

@@ -27,23 +27,27 @@ pub mod ups;
 use clap::CommandFactory;
 use cli::{Cli, Command};
 use error::Result;
-use store::Index;
+use store::{Index, LocalStore};
 
 pub fn run(cli: Cli) -> Result<()> {
     output::set_quiet(cli.quiet);
     let profile = cli.profile.as_deref();
     let filter = commands::profile_filter(profile);
     let filter = filter.as_deref();
+    let store = || -> Result<LocalStore> {
+        Ok(LocalStore::new(
+            Index::default_location()?,
+            keyring_timeout(),
+        ))
+    };
     match cli.command {
-        Command::Authorize(args) => {
-            commands::authorize::run(&args, profile, &Index::default_location()?)
-        }
-        Command::List(args) => commands::list::run(&args, filter, &Index::default_location()?),
-        Command::Token(args) => commands::token::run(&args, filter, &Index::default_location()?),
-        Command::Exec(args) => commands::exec::run(&args, filter, &Index::default_location()?),
-        Command::Check(args) => commands::check::run(&args, filter, &Index::default_location()?),
-        Command::Clear(args) => commands::clear::run(&args, filter, &Index::default_location()?),
-        Command::Config(command) => commands::config::run(&command, profile),
+        Command::Authorize(args) => commands::authorize::run(&args, profile, &store()?),
+        Command::List(args) => commands::list::run(&args, filter, &store()?),
+        Command::Token(args) => commands::token::run(&args, filter, &store()?),
+        Command::Exec(args) => commands::exec::run(&args, filter, &store()?),
+        Command::Check(args) => commands::check::run(&args, filter, &store()?),
+        Command::Clear(args) => commands::clear::run(&args, filter, &store()?),
+        Command::Config(command) => commands::config::run(&command, profile, &store()?),
         Command::Demo(args) => commands::demo::run(&args),
         Command::Simulator(args) => commands::simulator::run(&args),
         Command::Completions { shell } => {
@@ -52,4 +56,13 @@ pub fn run(cli: Cli) -> Result<()> {
             output::print(&String::from_utf8_lossy(&out))
         }
     }
+}
+
+/// How long a keyring call may take: `IDM_AUTH_KEYRING_TIMEOUT` seconds, else 20.
+pub fn keyring_timeout() -> std::time::Duration {
+    std::env::var("IDM_AUTH_KEYRING_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(std::time::Duration::from_secs)
+        .unwrap_or(store::secrets::DEFAULT_TIMEOUT)
 }

@@ -6,7 +6,7 @@
 use crate::cli::{AuthorizeArgs, EnvName};
 use crate::config::{self, Profile};
 use crate::error::{Error, Result};
-use crate::store::{Keyring, SecretKind};
+use crate::store::{ExposeSecret, Store};
 use crate::ups;
 use oauth2::ClientSecret;
 use std::fmt;
@@ -116,11 +116,6 @@ fn parse_env_name(raw: &str) -> Result<EnvName> {
     }
 }
 
-/// The keyring user under which a profile's client secret is kept.
-pub fn profile_secret_id(profile: &str) -> String {
-    format!("profile:{profile}")
-}
-
 /// Gather every layer. Reading the profile's secret needs the keyring, so it is only
 /// looked up when asked for (`config show` and `authorize` without a flag or env secret).
 pub fn layers(args: &AuthorizeArgs, profile_flag: Option<&str>) -> Result<Layers> {
@@ -181,17 +176,19 @@ pub fn layers(args: &AuthorizeArgs, profile_flag: Option<&str>) -> Result<Layers
 
 impl Layers {
     /// The profile's secret in the keyring, if the flag and environment gave none.
-    pub fn secret_from_keyring(&self) -> Result<Option<(ClientSecret, Source)>> {
+    pub fn secret_from_keyring(&self, store: &dyn Store) -> Result<Option<(ClientSecret, Source)>> {
         if self.client_secret.is_some() {
             return Ok(None);
         }
         let Some(profile) = &self.profile else {
             return Ok(None);
         };
-        let (keyring, _) = Keyring::open_default()?;
-        Ok(keyring
-            .get(&profile_secret_id(&profile.value), SecretKind::ClientSecret)?
-            .map(|s| (ClientSecret::new(s), Source::Keyring(profile.value.clone()))))
+        Ok(store.profile_secret(&profile.value)?.map(|s| {
+            (
+                ClientSecret::new(s.expose_secret().to_string()),
+                Source::Keyring(profile.value.clone()),
+            )
+        }))
     }
 }
 
@@ -316,6 +313,7 @@ fn secret_from_stdin() -> Result<ClientSecret> {
 pub fn resolve_authorize(
     args: &AuthorizeArgs,
     profile_flag: Option<&str>,
+    store: &dyn Store,
 ) -> Result<AuthorizeSettings> {
     let layers = layers(args, profile_flag)?;
     let env = layers.environment.as_ref().map(|s| s.value);
@@ -368,7 +366,7 @@ pub fn resolve_authorize(
     let client_secret = match &layers.client_secret {
         Some(Source::Stdin) => Some(secret_from_stdin()?),
         Some(_) => env_var("IDM_AUTH_CLIENT_SECRET").map(ClientSecret::new),
-        None => layers.secret_from_keyring()?.map(|(secret, _)| secret),
+        None => layers.secret_from_keyring(store)?.map(|(secret, _)| secret),
     };
     Ok(AuthorizeSettings {
         profile: layers.profile.map(|p| p.value),

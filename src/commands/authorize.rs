@@ -8,14 +8,13 @@
 use crate::browser::{self, Launch};
 use crate::callback::CallbackListener;
 use crate::cli::AuthorizeArgs;
-use crate::commands::ups_error;
 use crate::error::{Error, Result};
 use crate::flow::{self, ClientConfig, UpsFailure};
 use crate::output::{print, print_json};
 use crate::render;
 use crate::say;
 use crate::settings::{self, AuthorizeSettings};
-use crate::store::{self, Index, Keyring, OptIn, SecretKind};
+use crate::store::{Backend, NewSecrets, OptIn, SecretString, Store};
 use chrono::Utc;
 use oauth2::AuthorizationCode;
 
@@ -30,14 +29,14 @@ pub enum Opener {
     Custom(Box<dyn FnOnce(String) + Send>),
 }
 
-pub fn run(args: &AuthorizeArgs, profile: Option<&str>, index: &Index) -> Result<()> {
-    let settings = settings::resolve_authorize(args, profile)?;
+pub fn run(args: &AuthorizeArgs, profile: Option<&str>, store: &dyn Store) -> Result<()> {
+    let settings = settings::resolve_authorize(args, profile, store)?;
     let opener = if settings.open_browser {
         Opener::System
     } else {
         Opener::Paste
     };
-    let row = authorize(&settings, index, opener)?;
+    let row = authorize(&settings, store, opener)?;
     if args.json {
         print_json(&render::json_row(&row, Utc::now()))
     } else {
@@ -45,24 +44,18 @@ pub fn run(args: &AuthorizeArgs, profile: Option<&str>, index: &Index) -> Result
     }
 }
 
-pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) -> Result<OptIn> {
+pub fn authorize(settings: &AuthorizeSettings, store: &dyn Store, opener: Opener) -> Result<OptIn> {
     let listener = CallbackListener::bind(settings.port, &settings.callback_path)?;
-    let contents = index.load_all()?;
-    for note in store::repair(index, &contents) {
+    for note in store.prepare_create()? {
         say!("note: {note}");
     }
-    let (keyring, note) = Keyring::open_default()?;
-    if let Some(note) = note {
-        say!("note: {note}");
-    }
-    store::check_writable(&keyring)?;
     let config = ClientConfig {
         base_url: settings.base_url.clone(),
         client_id: settings.client_id.clone(),
         client_secret: settings.client_secret.clone(),
         redirect_uri: settings.redirect_uri.clone(),
     };
-    let attempt = flow::start(&config).map_err(|f| ups_error(f, &settings.base_url))?;
+    let attempt = flow::start(&config).map_err(|f| f.into_error(&settings.base_url))?;
 
     // The address is the one thing the admin cannot do without, so it is printed even with
     // --quiet whenever no browser takes it.
@@ -114,18 +107,15 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
     let grant = flow::exchange_code(&config, AuthorizationCode::new(code), attempt.verifier)
         .map_err(|f| exchange_failed(f, &settings.base_url))?;
 
-    let mut secrets = vec![(
-        SecretKind::AccessToken,
-        grant.access_token.secret().as_str(),
-    )];
-    if let Some(refresh) = &grant.refresh_token {
-        secrets.push((SecretKind::RefreshToken, refresh.secret().as_str()));
-    }
-    if let Some(secret) = &settings.client_secret {
-        secrets.push((SecretKind::ClientSecret, secret.secret().as_str()));
-    }
+    let secret = |s: &str| SecretString::from(s);
+    let secrets = NewSecrets {
+        access_token: secret(grant.access_token.secret()),
+        refresh_token: grant.refresh_token.as_ref().map(|t| secret(t.secret())),
+        client_secret: settings.client_secret.as_ref().map(|s| secret(s.secret())),
+    };
     let row = OptIn {
-        id: store::fresh_id(&index.load_all()?)?,
+        // The store picks the id and the keyring.
+        id: String::new(),
         label: settings.label.clone(),
         profile: settings.profile.clone(),
         environment: settings.environment.clone(),
@@ -138,15 +128,15 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
         refresh_expires_at: grant.refresh_expires_at,
         refresh_count: grant.refresh_count,
         invalid_reason: None,
-        keyring: keyring.backend(),
+        keyring: Backend::SecretService,
         has_client_secret: settings.client_secret.is_some(),
     };
-    store::save_new(index, &keyring, row.clone(), &secrets)?;
+    let row = store.create(row, secrets)?;
     say!(
         "Opted in: {} ({}), tokens kept in the {}.",
         row.id,
         row.environment,
-        keyring.backend().describe()
+        row.keyring.describe()
     );
     Ok(row)
 }
@@ -156,5 +146,5 @@ fn exchange_failed(mut failure: UpsFailure, base_url: &str) -> Error {
     failure.message.push_str(
         ". The one-time code is never sent twice: run `idm-auth authorize` again for a new sign-in",
     );
-    ups_error(failure, base_url)
+    failure.into_error(base_url)
 }

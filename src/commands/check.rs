@@ -8,7 +8,7 @@ use crate::commands::of_profile;
 use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::say;
-use crate::store::{Index, OptIn, Status};
+use crate::store::{OptIn, Status, Store};
 use chrono::{DateTime, Duration, Local, SecondsFormat, Utc};
 use serde::Serialize;
 
@@ -77,8 +77,8 @@ fn describe(row: &OptIn, problem: Problem, now: DateTime<Utc>) -> String {
     }
 }
 
-pub fn run(args: &CheckArgs, profile: Option<&str>, index: &Index) -> Result<()> {
-    let rows = of_profile(index.load()?, profile);
+pub fn run(args: &CheckArgs, profile: Option<&str>, store: &dyn Store) -> Result<()> {
+    let rows = of_profile(store.rows()?, profile);
     let now = crate::clock::now();
     let within = Duration::days(i64::from(args.within));
     let found: Vec<(&OptIn, Problem)> = rows

@@ -9,16 +9,15 @@ use crate::error::{Error, Result};
 use crate::output::print_json;
 use crate::render;
 use crate::say;
-use crate::store::{self, Index, OptIn};
+use crate::store::{OptIn, Store};
 use chrono::Utc;
 use std::io::{BufRead, IsTerminal, Write};
 
-pub fn run(args: &ClearArgs, profile: Option<&str>, index: &Index) -> Result<()> {
-    let contents = index.load_all()?;
-    for note in store::repair(index, &contents) {
+pub fn run(args: &ClearArgs, profile: Option<&str>, store: &dyn Store) -> Result<()> {
+    let (rows, notes) = store.repaired_rows()?;
+    for note in notes {
         say!("note: {note}");
     }
-    let rows = contents.rows;
     let mut chosen: Vec<OptIn> = Vec::new();
     if args.all {
         chosen = of_profile(rows, profile);
@@ -41,7 +40,7 @@ pub fn run(args: &ClearArgs, profile: Option<&str>, index: &Index) -> Result<()>
         return Err(Error::Cancelled);
     }
     for row in &chosen {
-        store::remove(index, row)?;
+        store.remove(row)?;
         say!(
             "Cleared {}{}: its tokens are deleted from the {}.",
             row.id,

@@ -7,15 +7,15 @@ use crate::error::{Error, Result};
 use crate::output::{print, print_json};
 use crate::say;
 use crate::settings::{self, default_redirect_uri, Source, DEFAULT_PORT};
-use crate::store::{Keyring, SecretKind};
+use crate::store::{SecretString, Store};
 use crate::ups;
 use serde::Serialize;
 use std::io::{BufRead, IsTerminal};
 
-pub fn run(command: &ConfigCommand, profile: Option<&str>) -> Result<()> {
+pub fn run(command: &ConfigCommand, profile: Option<&str>, store: &dyn Store) -> Result<()> {
     match command {
-        ConfigCommand::Show { json } => show(profile, *json),
-        ConfigCommand::SetSecret => set_secret(profile),
+        ConfigCommand::Show { json } => show(profile, *json, store),
+        ConfigCommand::SetSecret => set_secret(profile, store),
         ConfigCommand::Path => print(&format!("{}\n", config::path()?.display())),
     }
 }
@@ -42,7 +42,7 @@ fn no_flags() -> AuthorizeArgs {
     }
 }
 
-fn show(profile: Option<&str>, json: bool) -> Result<()> {
+fn show(profile: Option<&str>, json: bool, store: &dyn Store) -> Result<()> {
     let layers = settings::layers(&no_flags(), profile)?;
     let row = |name, value: Option<String>, source: Source| Row {
         name,
@@ -77,7 +77,7 @@ fn show(profile: Option<&str>, json: bool) -> Result<()> {
             Source::Default,
         ),
     };
-    let secret = match (&layers.client_secret, layers.secret_from_keyring()?) {
+    let secret = match (&layers.client_secret, layers.secret_from_keyring(store)?) {
         (Some(source), _) => row("client_secret", Some("set".into()), source.clone()),
         (None, Some((_, source))) => row("client_secret", Some("set".into()), source),
         (None, None) => row(
@@ -132,7 +132,7 @@ fn show(profile: Option<&str>, json: bool) -> Result<()> {
     print(&out)
 }
 
-fn set_secret(profile: Option<&str>) -> Result<()> {
+fn set_secret(profile: Option<&str>, store: &dyn Store) -> Result<()> {
     let file = config::load()?;
     let (name, _, _) = config::select(&file, profile)?.ok_or_else(|| {
         Error::Config(format!(
@@ -156,18 +156,10 @@ fn set_secret(profile: Option<&str>) -> Result<()> {
     if secret.is_empty() {
         return Err(Error::Config("no secret given; nothing was stored".into()));
     }
-    let (keyring, note) = Keyring::open_default()?;
+    let (kept_in, note) = store.set_profile_secret(&name, &SecretString::from(secret))?;
     if let Some(note) = note {
         say!("note: {note}");
     }
-    keyring.set(
-        &settings::profile_secret_id(&name),
-        SecretKind::ClientSecret,
-        &secret,
-    )?;
-    say!(
-        "The client secret of profile {name} is kept in the {}.",
-        keyring.backend().describe()
-    );
+    say!("The client secret of profile {name} is kept in the {kept_in}.");
     Ok(())
 }

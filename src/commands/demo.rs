@@ -6,7 +6,6 @@
 use crate::browser::{self, Launch};
 use crate::cli::DemoArgs;
 use crate::commands::authorize::{authorize, Opener};
-use crate::commands::token;
 use crate::consent_robot;
 use crate::error::{Error, Result};
 use crate::output::{print, stdout_color};
@@ -14,7 +13,7 @@ use crate::render;
 use crate::say;
 use crate::settings::{default_redirect_uri, AuthorizeSettings, DEFAULT_CALLBACK_PATH};
 use crate::simulator::{Config, Simulator};
-use crate::store::{self, Index};
+use crate::store::{ExposeSecret, Index, LocalStore, Store};
 use chrono::Utc;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,14 +31,14 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         sim.base_url()
     );
     let dir = private_dir()?;
-    let index = Index::at(dir.clone());
-    let result = run_in(args, &sim, &index);
+    let store = LocalStore::new(Index::at(dir.clone()), crate::keyring_timeout());
+    let result = run_in(args, &sim, &store);
     let _ = std::fs::remove_dir_all(&dir);
     sim.shutdown();
     result
 }
 
-fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index) -> Result<()> {
+fn run_in(args: &DemoArgs, sim: &Simulator, store: &dyn Store) -> Result<()> {
     let port = free_port()?;
     let settings = AuthorizeSettings {
         profile: None,
@@ -72,17 +71,17 @@ fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index) -> Result<()> {
             }
         });
     }));
-    let row = authorize(&settings, index, opener)?;
+    let row = authorize(&settings, store, opener)?;
     let outcome = (|| {
-        print(&render::grid(&index.load()?, Utc::now(), stdout_color()))?;
-        let (_, access) = token::fetch(index, Some(&row.id), None)?;
+        print(&render::grid(&store.rows()?, Utc::now(), stdout_color()))?;
+        let access = store.access_token(&row)?;
         say!(
             "`idm-auth token` would now print a {}-character access token for scripts.",
-            access.len()
+            access.expose_secret().len()
         );
         Ok(())
     })();
-    store::remove(index, &row)?;
+    store.remove(&row)?;
     say!("Demo finished: its opt-in was cleared from the keyring again.");
     outcome
 }

@@ -5,10 +5,10 @@ use crate::commands::of_profile;
 use crate::error::Result;
 use crate::output::{print, stdout_color};
 use crate::render;
-use crate::store::Index;
+use crate::store::Store;
 
-pub fn run(args: &ListArgs, profile: Option<&str>, index: &Index) -> Result<()> {
-    let rows = of_profile(index.load()?, profile);
+pub fn run(args: &ListArgs, profile: Option<&str>, store: &dyn Store) -> Result<()> {
+    let rows = of_profile(store.rows()?, profile);
     let now = crate::clock::now();
     if args.json {
         return print(&render::json(&rows, now));

@@ -10,9 +10,9 @@
 //! else: with another key, every command stops (exit 9) before it changes anything on disk.
 
 use super::file_key::{self, KeySource};
-use super::keyring::SecretKind;
 use super::private_fs;
 use super::sealed::{SealingKey, Unsealed};
+use super::secrets::SecretKind;
 use crate::error::{Error, Result};
 use std::fs::{self, File};
 use std::io::{ErrorKind, Read, Write};
