@@ -24,6 +24,10 @@ pub struct Cli {
     /// No talk on stderr: only errors, and the sign-in address when no browser could open.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// Where the tokens live: the OS keyring (default), sealed files (servers), or
+    /// OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile.
+    #[arg(long, global = true, value_name = "STORE")]
+    pub store: Option<StoreName>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -116,6 +120,17 @@ pub enum EnvName {
     Cie,
     /// UPS production (https://onlinetools.ups.com)
     Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreName {
+    /// The OS keyring (Secret Service, Keychain, Credential Manager)
+    Keyring,
+    /// Sealed files in the data dir, with a key from IDM_AUTH_KEY_FILE or systemd
+    File,
+    /// OpenBao or HashiCorp Vault (KV version 2), shared by a fleet
+    Vault,
 }
 
 #[derive(Debug, Args)]

@@ -27,27 +27,21 @@ pub mod ups;
 use clap::CommandFactory;
 use cli::{Cli, Command};
 use error::Result;
-use store::{Index, LocalStore};
 
 pub fn run(cli: Cli) -> Result<()> {
     output::set_quiet(cli.quiet);
     let profile = cli.profile.as_deref();
     let filter = commands::profile_filter(profile);
     let filter = filter.as_deref();
-    let store = || -> Result<LocalStore> {
-        Ok(LocalStore::new(
-            Index::default_location()?,
-            keyring_timeout(),
-        ))
-    };
+    let store = || store::choice::open(cli.store, profile, keyring_timeout());
     match cli.command {
-        Command::Authorize(args) => commands::authorize::run(&args, profile, &store()?),
-        Command::List(args) => commands::list::run(&args, filter, &store()?),
-        Command::Token(args) => commands::token::run(&args, filter, &store()?),
-        Command::Exec(args) => commands::exec::run(&args, filter, &store()?),
-        Command::Check(args) => commands::check::run(&args, filter, &store()?),
-        Command::Clear(args) => commands::clear::run(&args, filter, &store()?),
-        Command::Config(command) => commands::config::run(&command, profile, &store()?),
+        Command::Authorize(args) => commands::authorize::run(&args, profile, &*store()?),
+        Command::List(args) => commands::list::run(&args, filter, &*store()?),
+        Command::Token(args) => commands::token::run(&args, filter, &*store()?),
+        Command::Exec(args) => commands::exec::run(&args, filter, &*store()?),
+        Command::Check(args) => commands::check::run(&args, filter, &*store()?),
+        Command::Clear(args) => commands::clear::run(&args, filter, &*store()?),
+        Command::Config(command) => commands::config::run(&command, profile, &*store()?),
         Command::Demo(args) => commands::demo::run(&args),
         Command::Simulator(args) => commands::simulator::run(&args),
         Command::Completions { shell } => {

@@ -35,7 +35,10 @@ fn tokens_survive_a_reboot_and_a_refresh_after_it() {
     assert_eq!(row["keyring"], "file", "{row}");
     let before = machine.run(&["token", &id]);
     assert_eq!(before.code, 0, "{before:?}");
-    assert!(cached(&id), "the kernel-keyring cache stays in front of the file store");
+    assert!(
+        cached(&id),
+        "the kernel-keyring cache stays in front of the file store"
+    );
 
     // Reboot: the kernel keyring is memory.
     forget_kernel_keys(&id);
@@ -88,7 +91,10 @@ fn no_token_or_secret_is_in_any_file_in_plain_text() {
     sim.settings(r#"{"access_ttl": 3600}"#);
     assert_eq!(machine.run(&["token", &id]).code, 0);
     let secrets = link.secrets();
-    assert!(secrets.len() >= 4, "codes, verifiers and two pairs crossed: {secrets:?}");
+    assert!(
+        secrets.len() >= 4,
+        "codes, verifiers and two pairs crossed: {secrets:?}"
+    );
     let files = snapshot(&machine);
     assert!(
         files
@@ -217,9 +223,16 @@ fn another_local_user_cannot_read_the_sealed_files() {
             .expect("setpriv (util-linux) runs the attacker")
     };
     let attempt = attacker_reads();
-    assert!(!attempt.status.success() && attempt.stdout.is_empty(), "the directory let another user in");
+    assert!(
+        !attempt.status.success() && attempt.stdout.is_empty(),
+        "the directory let another user in"
+    );
     // Even with the directory opened up, the file itself is the owner's only.
     chmod("data/idm-auth/secrets", 0o711);
     let attempt = attacker_reads();
-    assert!(!attempt.status.success() && attempt.stdout.is_empty(), "another user read {}", file.display());
+    assert!(
+        !attempt.status.success() && attempt.stdout.is_empty(),
+        "another user read {}",
+        file.display()
+    );
 }

@@ -47,8 +47,13 @@ fn two_machines_see_one_opt_in_and_clear_is_fleet_wide() {
     // Nothing but the local listing copy is on either machine's disk, and it holds no token.
     for machine in [&a, &b] {
         for file in files_under(machine.sandbox.dir.path()) {
-            let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
-            assert!(!text.contains(token_a.stdout.trim()), "token in {}", file.display());
+            let text =
+                String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
+            assert!(
+                !text.contains(token_a.stdout.trim()),
+                "token in {}",
+                file.display()
+            );
         }
     }
 
@@ -66,7 +71,13 @@ fn eight_token_calls_over_two_machines_at_expiry_cause_one_refresh() {
     let id = a.opt_in(&sim);
     sim.settings(r#"{"access_ttl": 3600}"#);
     let children = (0..8)
-        .map(|i| if i % 2 == 0 { a.spawn_token(&id) } else { b.spawn_token(&id) })
+        .map(|i| {
+            if i % 2 == 0 {
+                a.spawn_token(&id)
+            } else {
+                b.spawn_token(&id)
+            }
+        })
         .collect();
     let runs = finish_all(children);
     for run in &runs {
@@ -98,7 +109,10 @@ path "secret/metadata/idm-auth/*" { capabilities = ["read", "list"] }
     assert_eq!(run.code, 9, "{run:?}");
     assert!(run.stderr.contains("vault"), "{run:?}");
     std::thread::sleep(Duration::from_millis(500));
-    assert!(!machine.sandbox.path("never.json").exists(), "a browser opened");
+    assert!(
+        !machine.sandbox.path("never.json").exists(),
+        "a browser opened"
+    );
     assert_eq!(sim.stats()["authorize"], 0, "nobody was sent to sign in");
 }
 
@@ -116,7 +130,11 @@ fn an_invalid_vault_token_is_exit_9_and_never_echoed() {
     }
     // The same from the token file Vault Agent writes.
     machine.remove_env("VAULT_TOKEN");
-    std::fs::write(machine.sandbox.path("home/.vault-token"), format!("{bad}\n")).unwrap();
+    std::fs::write(
+        machine.sandbox.path("home/.vault-token"),
+        format!("{bad}\n"),
+    )
+    .unwrap();
     let run = machine.run(&["list"]);
     assert_eq!(run.code, 9, "{run:?}");
     assert!(!run.stderr.contains("thisTokenIsNotKnown"), "{run:?}");
@@ -143,7 +161,11 @@ fn with_vault_down_a_cached_token_is_served_and_anything_else_is_exit_9_at_once(
         let run = machine.run(&["token", &id]);
         assert_eq!(run.code, 9, "{run:?}");
         assert!(run.stderr.contains("cannot be reached"), "{run:?}");
-        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
     }
     assert_eq!(b.run(&["list"]).code, 9);
 }
@@ -175,7 +197,11 @@ fn a_refresher_killed_while_ups_answers_slowly_leaves_the_others_a_valid_token_o
     refresher.wait().unwrap();
 
     let started = Instant::now();
-    let runs = finish_all(vec![b.spawn_token(&id), a.spawn_token(&id), b.spawn_token(&id)]);
+    let runs = finish_all(vec![
+        b.spawn_token(&id),
+        a.spawn_token(&id),
+        b.spawn_token(&id),
+    ]);
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "the others hung: {:?}",
@@ -183,13 +209,23 @@ fn a_refresher_killed_while_ups_answers_slowly_leaves_the_others_a_valid_token_o
     );
     for run in &runs {
         match run.code {
-            0 => assert!(sim.is_active(run.stdout.trim()), "a token UPS no longer accepts: {run:?}"),
+            0 => assert!(
+                sim.is_active(run.stdout.trim()),
+                "a token UPS no longer accepts: {run:?}"
+            ),
             8 => {
                 assert!(run.stdout.is_empty(), "{run:?}");
-                assert!(run.stderr.contains("cut short") || run.stderr.contains("no longer valid"), "{run:?}");
+                assert!(
+                    run.stderr.contains("cut short") || run.stderr.contains("no longer valid"),
+                    "{run:?}"
+                );
             }
             _ => panic!("neither a valid token nor exit 8: {run:?}"),
         }
     }
-    assert_eq!(a.list_json()[0]["status"], "invalid", "the lost pair is named in list");
+    assert_eq!(
+        a.list_json()[0]["status"],
+        "invalid",
+        "the lost pair is named in list"
+    );
 }

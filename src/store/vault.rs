@@ -124,8 +124,7 @@ impl VaultStore {
         let Some(found) = self.kv.read(&VaultStore::key(id))? else {
             return Ok(None);
         };
-        let record = serde_json::from_value::<Record>(found.data)
-            .map_err(|_| self.damaged(id))?;
+        let record = serde_json::from_value::<Record>(found.data).map_err(|_| self.damaged(id))?;
         if record.row.id != id {
             return Err(self.damaged(id));
         }
@@ -150,7 +149,9 @@ remove {}/{}/{} with the vault CLI, or repair it",
     }
 
     fn cleared(id: &str) -> Error {
-        Error::NotFound(format!("opt-in {id} was cleared (on this or another machine)"))
+        Error::NotFound(format!(
+            "opt-in {id} was cleared (on this or another machine)"
+        ))
     }
 
     /// Every opt-in in Vault, newest first.
@@ -165,7 +166,7 @@ remove {}/{}/{} with the vault CLI, or repair it",
                 rows.push(record.row);
             }
         }
-        rows.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.created_at));
         Ok(rows)
     }
 

@@ -8,6 +8,7 @@ pub mod attacker;
 pub mod bao;
 pub mod private_keyring;
 pub mod siege;
+pub mod stores;
 pub mod ups_link;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -163,7 +163,12 @@ pub fn forget_kernel_keys(id: &str) {
 /// Whether the kernel keyring holds the cache entry of opt-in `id`.
 pub fn cached(id: &str) -> bool {
     Command::new("keyctl")
-        .args(["search", "@u", "user", &format!("idm-auth-cache:{id}/access-token")])
+        .args([
+            "search",
+            "@u",
+            "user",
+            &format!("idm-auth-cache:{id}/access-token"),
+        ])
         .output()
         .expect("keyctl is installed by scripts/test (keyutils)")
         .status
