@@ -25,7 +25,7 @@ pub struct Cli {
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
     /// Where the tokens live: the OS keyring (default), sealed files (servers), or
-    /// OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile.
+    /// OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile
     #[arg(long, global = true, value_name = "STORE")]
     pub store: Option<StoreName>,
     #[command(subcommand)]
@@ -125,11 +125,9 @@ pub enum EnvName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreName {
-    /// The OS keyring (Secret Service, Keychain, Credential Manager)
+    // No doc comments here: clap would turn every command's short help into the long one.
     Keyring,
-    /// Sealed files in the data dir, with a key from IDM_AUTH_KEY_FILE or systemd
     File,
-    /// OpenBao or HashiCorp Vault (KV version 2), shared by a fleet
     Vault,
 }
 
