@@ -4,7 +4,7 @@
 //! these sharing one `bao server -dev`.
 
 use super::bao::Bao;
-use super::{free_port, Exec, Run, Sandbox, Sim, CLIENT_ID};
+use super::{free_port, Exec, Run, Sandbox, Sim};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -78,18 +78,10 @@ impl Machine {
     /// `authorize` against `base_url` through the scripted browser, which approves.
     pub fn authorize(&self, base_url: &str) -> Command {
         let port = free_port();
-        let port_text = port.to_string();
-        let mut cmd = self.cmd(&[
-            "authorize",
-            "--base-url",
-            base_url,
-            "--client-id",
-            CLIENT_ID,
-            "--port",
-            &port_text,
-            "--timeout",
-            "30",
-        ]);
+        let mut cmd = self.sandbox.authorize_at(base_url, port, 30);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
         cmd.env(
             "BROWSER",
             self.sandbox
