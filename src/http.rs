@@ -89,7 +89,7 @@ pub fn check_destination(url: &url::Url) -> Result<(), String> {
 }
 
 /// Why a request failed, in words that carry no URL query or body.
-fn describe(e: &oauth2::reqwest::Error) -> String {
+pub(crate) fn describe(e: &oauth2::reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "no answer in time"
     } else if e.is_connect() {

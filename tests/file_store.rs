@@ -34,14 +34,17 @@ fn tokens_survive_a_reboot_and_a_refresh_after_it() {
     assert_eq!(row["store"], "file", "{row}");
     assert_eq!(row["keyring"], "file", "{row}");
     let before = machine.run(&["token", &id]);
-    assert_eq!(before.code, 0, "{before:?}");
-    assert!(cached(&id), "the kernel-keyring cache stays in front of the file store");
+    assert_eq!(before.code, ExitCode::Success, "{before:?}");
+    assert!(
+        cached(&id),
+        "the kernel-keyring cache stays in front of the file store"
+    );
 
     // Reboot: the kernel keyring is memory.
     forget_kernel_keys(&id);
     assert!(!cached(&id));
     let after = machine.run(&["token", &id]);
-    assert_eq!(after.code, 0, "{after:?}");
+    assert_eq!(after.code, ExitCode::Success, "{after:?}");
     assert_eq!(after.stdout, before.stdout);
     assert!(sim.is_active(after.stdout.trim()));
 
@@ -52,7 +55,7 @@ fn tokens_survive_a_reboot_and_a_refresh_after_it() {
     sim.settings(r#"{"access_ttl": 3600}"#);
     forget_kernel_keys(&expired);
     let refreshed = machine.run(&["token", &expired]);
-    assert_eq!(refreshed.code, 0, "{refreshed:?}");
+    assert_eq!(refreshed.code, ExitCode::Success, "{refreshed:?}");
     assert!(sim.is_active(refreshed.stdout.trim()));
     assert_eq!(sim.stats()["refreshes_issued"], 1);
 }
@@ -65,7 +68,7 @@ fn eight_parallel_token_calls_at_expiry_cause_one_refresh() {
     sim.settings(r#"{"access_ttl": 3600}"#);
     let runs = finish_all((0..8).map(|_| machine.spawn_token(&id)).collect());
     for run in &runs {
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
         assert_eq!(run.stdout, runs[0].stdout);
     }
     assert_eq!(sim.stats()["refresh_requests"], 1);
@@ -82,13 +85,16 @@ fn no_token_or_secret_is_in_any_file_in_plain_text() {
             .authorize(&link.base_url())
             .env("IDM_AUTH_CLIENT_SECRET", "the-client-secret-0123")
             .exec();
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
         run.stdout.trim().to_string()
     };
     sim.settings(r#"{"access_ttl": 3600}"#);
-    assert_eq!(machine.run(&["token", &id]).code, 0);
+    assert_eq!(machine.run(&["token", &id]).code, ExitCode::Success);
     let secrets = link.secrets();
-    assert!(secrets.len() >= 4, "codes, verifiers and two pairs crossed: {secrets:?}");
+    assert!(
+        secrets.len() >= 4,
+        "codes, verifiers and two pairs crossed: {secrets:?}"
+    );
     let files = snapshot(&machine);
     assert!(
         files
@@ -122,12 +128,12 @@ fn another_key_is_exit_9_names_the_key_and_changes_nothing() {
         vec!["clear", id.as_str(), "--yes"],
     ] {
         let run = machine.run(&args);
-        assert_eq!(run.code, 9, "{args:?}: {run:?}");
+        assert_eq!(run.code, ExitCode::Keyring, "{args:?}: {run:?}");
         assert!(run.stderr.contains("other.key"), "{run:?}");
         assert!(run.stdout.is_empty());
     }
     let run = machine.authorize(&sim.base_url).exec();
-    assert_eq!(run.code, 9, "{run:?}");
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
     assert_eq!(snapshot(&machine), before, "nothing changed on disk");
     assert_eq!(sim.stats()["refresh_requests"], 0, "nothing reached UPS");
 }
@@ -139,17 +145,17 @@ fn a_key_others_can_read_is_refused_naming_its_mode() {
     let loose = write_key(&machine.sandbox.path("home/loose.key"), &[0x44; 32], 0o644);
     machine.set_env("IDM_AUTH_KEY_FILE", &loose.display().to_string());
     let run = machine.authorize(&sim.base_url).exec();
-    assert_eq!(run.code, 9, "{run:?}");
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
     assert!(run.stderr.contains("0644"), "{run:?}");
     assert!(run.stderr.contains("chmod 600"), "{run:?}");
     let short = write_key(&machine.sandbox.path("home/short.key"), &[0x44; 16], 0o600);
     machine.set_env("IDM_AUTH_KEY_FILE", &short.display().to_string());
     let run = machine.authorize(&sim.base_url).exec();
-    assert_eq!(run.code, 9, "{run:?}");
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
     assert!(run.stderr.contains("16 bytes"), "{run:?}");
     machine.remove_env("IDM_AUTH_KEY_FILE");
     let run = machine.authorize(&sim.base_url).exec();
-    assert_eq!(run.code, 9, "{run:?}");
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
     assert!(run.stderr.contains("IDM_AUTH_KEY_FILE"), "{run:?}");
 }
 
@@ -165,7 +171,7 @@ fn the_key_can_come_from_systemds_credentials_directory() {
     let id = machine.opt_in(&sim);
     forget_kernel_keys(&id);
     let run = machine.run(&["token", &id]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(sim.is_active(run.stdout.trim()));
 }
 
@@ -184,7 +190,7 @@ fn a_sealed_file_swapped_for_another_is_refused_and_never_printed() {
     )
     .unwrap();
     let run = machine.run(&["token", &id]);
-    assert_eq!(run.code, 9, "{run:?}");
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
     assert!(run.stdout.is_empty());
     assert!(run.stderr.contains("copied from another entry"), "{run:?}");
 }
@@ -217,9 +223,16 @@ fn another_local_user_cannot_read_the_sealed_files() {
             .expect("setpriv (util-linux) runs the attacker")
     };
     let attempt = attacker_reads();
-    assert!(!attempt.status.success() && attempt.stdout.is_empty(), "the directory let another user in");
+    assert!(
+        !attempt.status.success() && attempt.stdout.is_empty(),
+        "the directory let another user in"
+    );
     // Even with the directory opened up, the file itself is the owner's only.
     chmod("data/idm-auth/secrets", 0o711);
     let attempt = attacker_reads();
-    assert!(!attempt.status.success() && attempt.stdout.is_empty(), "another user read {}", file.display());
+    assert!(
+        !attempt.status.success() && attempt.stdout.is_empty(),
+        "another user read {}",
+        file.display()
+    );
 }

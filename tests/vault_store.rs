@@ -42,20 +42,25 @@ fn two_machines_see_one_opt_in_and_clear_is_fleet_wide() {
     assert_eq!(on_b[0]["store"], "vault");
     let token_a = a.run(&["token", &id]);
     let token_b = b.run(&["token", &id]);
-    assert_eq!(token_b.code, 0, "{token_b:?}");
+    assert_eq!(token_b.code, ExitCode::Success, "{token_b:?}");
     assert_eq!(token_a.stdout, token_b.stdout);
     // Nothing but the local listing copy is on either machine's disk, and it holds no token.
     for machine in [&a, &b] {
         for file in files_under(machine.sandbox.dir.path()) {
-            let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
-            assert!(!text.contains(token_a.stdout.trim()), "token in {}", file.display());
+            let text =
+                String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
+            assert!(
+                !text.contains(token_a.stdout.trim()),
+                "token in {}",
+                file.display()
+            );
         }
     }
 
     let clear = b.run(&["clear", &id, "--yes"]);
-    assert_eq!(clear.code, 0, "{clear:?}");
+    assert_eq!(clear.code, ExitCode::Success, "{clear:?}");
     assert!(a.list_json().is_empty(), "cleared on b, gone on a");
-    assert_eq!(a.run(&["token", &id]).code, 12);
+    assert_eq!(a.run(&["token", &id]).code, ExitCode::NotFound);
 }
 
 #[test]
@@ -66,11 +71,17 @@ fn eight_token_calls_over_two_machines_at_expiry_cause_one_refresh() {
     let id = a.opt_in(&sim);
     sim.settings(r#"{"access_ttl": 3600}"#);
     let children = (0..8)
-        .map(|i| if i % 2 == 0 { a.spawn_token(&id) } else { b.spawn_token(&id) })
+        .map(|i| {
+            if i % 2 == 0 {
+                a.spawn_token(&id)
+            } else {
+                b.spawn_token(&id)
+            }
+        })
         .collect();
     let runs = finish_all(children);
     for run in &runs {
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
         assert_eq!(run.stdout, runs[0].stdout);
     }
     assert_eq!(sim.stats()["refresh_requests"], 1);
@@ -95,10 +106,13 @@ path "secret/metadata/idm-auth/*" { capabilities = ["read", "list"] }
         .authorize(&sim.base_url)
         .env("BROWSER", machine.sandbox.browser("approve", "never.json"))
         .exec();
-    assert_eq!(run.code, 9, "{run:?}");
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
     assert!(run.stderr.contains("vault"), "{run:?}");
     std::thread::sleep(Duration::from_millis(500));
-    assert!(!machine.sandbox.path("never.json").exists(), "a browser opened");
+    assert!(
+        !machine.sandbox.path("never.json").exists(),
+        "a browser opened"
+    );
     assert_eq!(sim.stats()["authorize"], 0, "nobody was sent to sign in");
 }
 
@@ -110,15 +124,19 @@ fn an_invalid_vault_token_is_exit_9_and_never_echoed() {
     machine.set_env("VAULT_TOKEN", bad);
     for args in [vec!["list"], vec!["token"], vec!["clear", "--all", "--yes"]] {
         let run = machine.run(&args);
-        assert_eq!(run.code, 9, "{args:?}: {run:?}");
+        assert_eq!(run.code, ExitCode::Keyring, "{args:?}: {run:?}");
         assert!(!run.stderr.contains("thisTokenIsNotKnown"), "{run:?}");
         assert!(!run.stdout.contains("thisTokenIsNotKnown"), "{run:?}");
     }
     // The same from the token file Vault Agent writes.
     machine.remove_env("VAULT_TOKEN");
-    std::fs::write(machine.sandbox.path("home/.vault-token"), format!("{bad}\n")).unwrap();
+    std::fs::write(
+        machine.sandbox.path("home/.vault-token"),
+        format!("{bad}\n"),
+    )
+    .unwrap();
     let run = machine.run(&["list"]);
-    assert_eq!(run.code, 9, "{run:?}");
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
     assert!(!run.stderr.contains("thisTokenIsNotKnown"), "{run:?}");
 }
 
@@ -129,11 +147,15 @@ fn with_vault_down_a_cached_token_is_served_and_anything_else_is_exit_9_at_once(
     let sim = Sim::start(&["--access-ttl", "3600"]);
     let id = a.opt_in(&sim);
     let served = a.run(&["token", &id]);
-    assert_eq!(served.code, 0, "{served:?}");
+    assert_eq!(served.code, ExitCode::Success, "{served:?}");
     bao.stop();
 
     let run = a.run(&["token", &id]);
-    assert_eq!(run.code, 0, "the cached token keeps scripts going: {run:?}");
+    assert_eq!(
+        run.code,
+        ExitCode::Success,
+        "the cached token keeps scripts going: {run:?}"
+    );
     assert_eq!(run.stdout, served.stdout);
     // Without a cached token (a machine that never served it, or after a reboot): exit 9,
     // in seconds rather than time-outs times retries.
@@ -141,11 +163,15 @@ fn with_vault_down_a_cached_token_is_served_and_anything_else_is_exit_9_at_once(
     for machine in [&a, &b] {
         let started = Instant::now();
         let run = machine.run(&["token", &id]);
-        assert_eq!(run.code, 9, "{run:?}");
+        assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
         assert!(run.stderr.contains("cannot be reached"), "{run:?}");
-        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
     }
-    assert_eq!(b.run(&["list"]).code, 9);
+    assert_eq!(b.run(&["list"]).code, ExitCode::Keyring);
 }
 
 #[test]
@@ -175,21 +201,35 @@ fn a_refresher_killed_while_ups_answers_slowly_leaves_the_others_a_valid_token_o
     refresher.wait().unwrap();
 
     let started = Instant::now();
-    let runs = finish_all(vec![b.spawn_token(&id), a.spawn_token(&id), b.spawn_token(&id)]);
+    let runs = finish_all(vec![
+        b.spawn_token(&id),
+        a.spawn_token(&id),
+        b.spawn_token(&id),
+    ]);
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "the others hung: {:?}",
         started.elapsed()
     );
     for run in &runs {
-        match run.code {
-            0 => assert!(sim.is_active(run.stdout.trim()), "a token UPS no longer accepts: {run:?}"),
-            8 => {
+        match run.code.known() {
+            Some(ExitCode::Success) => assert!(
+                sim.is_active(run.stdout.trim()),
+                "a token UPS no longer accepts: {run:?}"
+            ),
+            Some(ExitCode::Invalid) => {
                 assert!(run.stdout.is_empty(), "{run:?}");
-                assert!(run.stderr.contains("cut short") || run.stderr.contains("no longer valid"), "{run:?}");
+                assert!(
+                    run.stderr.contains("cut short") || run.stderr.contains("no longer valid"),
+                    "{run:?}"
+                );
             }
             _ => panic!("neither a valid token nor exit 8: {run:?}"),
         }
     }
-    assert_eq!(a.list_json()[0]["status"], "invalid", "the lost pair is named in list");
+    assert_eq!(
+        a.list_json()[0]["status"],
+        "invalid",
+        "the lost pair is named in list"
+    );
 }

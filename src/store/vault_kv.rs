@@ -344,23 +344,10 @@ impl Kv {
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
         self.unreachable.store(true, Ordering::Relaxed);
-        let kind = if e.is_timeout() {
-            "no answer in time"
-        } else if e.is_connect() {
-            "cannot connect"
-        } else {
-            "the request failed"
-        };
-        let mut cause = String::new();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            cause = s.to_string();
-            source = s.source();
-        }
         Error::Keyring(self.scrub(&format!(
-            "the vault store at {} cannot be reached: {kind}{}. Check VAULT_ADDR and that Vault is running and unsealed",
+            "the vault store at {} cannot be reached: {}. Check VAULT_ADDR and that Vault is running and unsealed",
             self.settings.addr,
-            if cause.is_empty() { String::new() } else { format!(" ({cause})") }
+            crate::http::describe(e)
         )))
     }
 
