@@ -165,11 +165,8 @@ pub struct Kv {
 
 impl Kv {
     pub fn connect(settings: VaultSettings) -> Result<Kv> {
-        let mut builder = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("idm-auth/", env!("CARGO_PKG_VERSION")));
+        let mut builder =
+            crate::http::builder_for(&settings.addr, CONNECT_TIMEOUT, REQUEST_TIMEOUT);
         if let Some(path) = &settings.ca_cert {
             let pem = std::fs::read(path)
                 .map_err(|e| Error::Keyring(format!("VAULT_CACERT {}: {e}", path.display())))?;
@@ -347,7 +344,7 @@ impl Kv {
         Error::Keyring(self.scrub(&format!(
             "the vault store at {} cannot be reached: {}. Check VAULT_ADDR and that Vault is running and unsealed",
             self.settings.addr,
-            crate::http::describe(e)
+            crate::http::describe(e, self.settings.addr.host_str().unwrap_or("?"))
         )))
     }
 
