@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::html::escape;
 use crate::loopback_http::{Request, Server};
 use crate::ups::printable;
-use std::io::BufRead;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -124,25 +123,23 @@ impl CallbackListener {
         self.port
     }
 
-    /// Wait until the real redirect arrives or `timeout` passes, and return the code. With
-    /// `paste`, an address pasted on stdin (the one the browser ended on, for SSH sessions)
-    /// counts as well; whichever arrives first wins, and both face the same state check.
-    pub fn wait(&self, expected_state: &str, timeout: Duration, paste: bool) -> Result<String> {
+    /// Wait until the real redirect arrives or `timeout` passes, and return the code. What
+    /// arrives on `elsewhere` (an address pasted on the terminal, already judged by the same
+    /// rules, see tty.rs) counts as well; whichever comes first wins.
+    pub fn wait(
+        &self,
+        expected_state: &str,
+        timeout: Duration,
+        elsewhere: Option<&mpsc::Receiver<Result<String>>>,
+    ) -> Result<String> {
         let deadline = Instant::now() + timeout;
-        let pasted = paste.then(read_pasted_lines);
-        let spinner = Spinner::start(!paste, deadline);
         loop {
             let now = Instant::now();
             if now >= deadline {
                 return Err(Error::Timeout(timeout.as_secs()));
             }
-            spinner.tick(deadline - now);
-            if let Some(lines) = &pasted {
-                while let Ok(line) = lines.try_recv() {
-                    if let Some(result) = self.judge_pasted(&line, expected_state) {
-                        return result;
-                    }
-                }
+            if let Some(Ok(outcome)) = elsewhere.map(mpsc::Receiver::try_recv) {
+                return outcome;
             }
             let slice = (deadline - now).min(Duration::from_millis(200));
             let Some(request) = self.server.next(slice) else {
@@ -169,98 +166,17 @@ impl CallbackListener {
             }
         }
     }
-
-    /// A pasted address: the end of the flow, or None (with a word to the admin) to wait on.
-    fn judge_pasted(&self, line: &str, expected_state: &str) -> Option<Result<String>> {
-        let line = line.trim();
-        if line.is_empty() {
-            return None;
-        }
-        let target = match url::Url::parse(line) {
-            Ok(url) => match url.query() {
-                Some(q) => format!("{}?{q}", url.path()),
-                None => url.path().to_string(),
-            },
-            Err(_) => {
-                crate::say!(
-                    "That is not an address. Paste the whole address the browser ended on."
-                );
-                return None;
-            }
-        };
-        match parse_callback("GET", &target, &self.path, expected_state) {
-            Verdict::Code(code) => Some(Ok(code)),
-            Verdict::Refused { error, description } => Some(Err(refusal(error, description))),
-            Verdict::Ignore(_, reason) => {
-                crate::say!("That address was not accepted: {reason} Paste the address the browser ended on.");
-                None
-            }
-        }
-    }
 }
 
 /// The callback's words are the network's, not ours: stripped of control characters before
 /// they reach the terminal.
-fn refusal(error: String, description: Option<String>) -> Error {
+pub fn refusal(error: String, description: Option<String>) -> Error {
     let error = printable(&error);
     let description = description.map(|d| printable(&d));
     if error == "access_denied" {
         Error::Denied(description)
     } else {
         Error::OAuthCallback { error, description }
-    }
-}
-
-/// Lines from stdin, read on their own thread so the listener never waits on the keyboard.
-fn read_pasted_lines() -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
-}
-
-/// The time left, spinning on stderr; only for a person at a terminal, never with `--quiet`,
-/// and not while they are asked to paste (it would overwrite what they type).
-struct Spinner(Option<indicatif::ProgressBar>);
-
-impl Spinner {
-    fn start(wanted: bool, deadline: Instant) -> Spinner {
-        if !wanted || crate::output::quiet() || !crate::output::stderr_is_terminal() {
-            return Spinner(None);
-        }
-        let bar = indicatif::ProgressBar::new_spinner();
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
-            bar.set_style(style);
-        }
-        bar.enable_steady_tick(Duration::from_millis(120));
-        let spinner = Spinner(Some(bar));
-        spinner.tick(deadline.saturating_duration_since(Instant::now()));
-        spinner
-    }
-
-    fn tick(&self, left: Duration) {
-        if let Some(bar) = &self.0 {
-            let secs = left.as_secs();
-            bar.set_message(format!(
-                "Waiting for the consent in the browser ({}:{:02} left)",
-                secs / 60,
-                secs % 60
-            ));
-        }
-    }
-}
-
-impl Drop for Spinner {
-    fn drop(&mut self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
     }
 }
 

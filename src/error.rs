@@ -122,6 +122,9 @@ pub enum Error {
     Unusable(String),
     #[error("{0}")]
     Other(String),
+    /// Whoever read stdout went away (`idm-auth list | head -1`): a normal end, exit 0.
+    #[error("stdout was closed")]
+    StdoutClosed,
 }
 
 fn detail(text: &Option<String>) -> String {
@@ -152,6 +155,7 @@ impl Error {
             Error::Exec { .. } => ExitCode::CommandNotExecutable,
             Error::Unusable(_) => ExitCode::Invalid,
             Error::Other(_) => ExitCode::Unexpected,
+            Error::StdoutClosed => ExitCode::Success,
         }
     }
 
