@@ -84,6 +84,7 @@ fn usage(ctx: &Ctx, e: &clap::Error) -> ExitCode {
 fn dispatch(cli: Cli, ctx: &Ctx) -> Result<()> {
     ctx.set_quiet(cli.quiet);
     let profile = cli.profile.as_deref();
+    ctx.choose_store(cli.store, profile);
     let filter = commands::profile_filter(ctx, profile);
     let filter = filter.as_deref();
     match cli.command {

@@ -46,7 +46,7 @@ enum Field<'a> {
 
 /// The fields of a `list --json` row, in the README's order: the one definition that both
 /// the serde form ([`JsonRow`]) and the hand-written writer ([`json`]) follow.
-fn fields(row: &OptIn, now: DateTime<Utc>) -> [(&'static str, Field<'_>); 14] {
+fn fields(row: &OptIn, now: DateTime<Utc>) -> [(&'static str, Field<'_>); 15] {
     use Field::*;
     [
         ("id", Text(&row.id)),
@@ -63,6 +63,7 @@ fn fields(row: &OptIn, now: DateTime<Utc>) -> [(&'static str, Field<'_>); 14] {
         ("status", Text(status_name(row.status(now)))),
         ("invalid_reason", MaybeText(row.invalid_reason.as_deref())),
         ("keyring", Text(row.keyring.name())),
+        ("store", Text(row.keyring.store())),
     ]
 }
 

@@ -21,6 +21,7 @@
 //! - `remove` is idempotent; `rows` reads and never writes, needs no secret and no network.
 
 pub mod cache;
+pub mod choice;
 pub mod file;
 mod file_key;
 pub mod index;
@@ -29,6 +30,7 @@ pub(crate) mod private_fs;
 mod sealed;
 pub mod secrets;
 mod timestamp;
+pub mod vault;
 pub mod vault_kv;
 
 use crate::error::{Error, Result};

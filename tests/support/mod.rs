@@ -10,6 +10,7 @@ pub mod bao;
 pub mod fixture;
 pub mod private_keyring;
 pub mod siege;
+pub mod stores;
 pub mod ups_link;
 
 use std::io::{BufRead, BufReader, Read};
