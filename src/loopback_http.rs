@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use zeroize::{Zeroize, Zeroizing};
 
 /// A request head larger than this is refused (431) and the connection closed.
 pub const MAX_HEAD: usize = 8 * 1024;
@@ -33,7 +34,9 @@ const READER_STACK: usize = 64 * 1024;
 /// One request head, with the connection to answer on.
 pub struct Request {
     pub method: String,
-    pub target: String,
+    /// The path and query; the real redirect's query holds the one-time code, so the
+    /// memory is wiped when the request is dropped.
+    pub target: Zeroizing<String>,
     stream: TcpStream,
 }
 
@@ -209,11 +212,11 @@ fn find_end(bytes: &[u8]) -> Option<usize> {
 
 fn deliver(stream: TcpStream, head: Head, tx: &SyncSender<Request>) {
     let bytes = match head {
-        Head::Complete(bytes) => bytes,
+        Head::Complete(bytes) => Zeroizing::new(bytes),
         Head::TooLarge => {
             let request = Request {
                 method: String::new(),
-                target: String::new(),
+                target: Zeroizing::default(),
                 stream,
             };
             request.respond(
@@ -226,26 +229,28 @@ fn deliver(stream: TcpStream, head: Head, tx: &SyncSender<Request>) {
         }
         Head::Incomplete => return,
     };
-    let text = String::from_utf8_lossy(&bytes);
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
     let mut words = text.lines().next().unwrap_or_default().split(' ');
     let (Some(method), Some(target), Some(version)) = (words.next(), words.next(), words.next())
     else {
         let request = Request {
             method: String::new(),
-            target: String::new(),
+            target: Zeroizing::default(),
             stream,
         };
         request.respond(400, "Bad Request", &[("Connection", "close")], "");
         return;
     };
     if !version.starts_with("HTTP/1.") {
+        text.zeroize();
         return;
     }
     let request = Request {
         method: method.to_string(),
-        target: target.to_string(),
+        target: Zeroizing::new(target.to_string()),
         stream,
     };
+    text.zeroize();
     match tx.try_send(request) {
         Ok(()) => {}
         // Too many heads waiting (or nobody listening any more): closed unanswered.
