@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use support::attacker::point_opt_in_at;
 use support::*;
 
 /// A test CA and an https server on 127.0.0.1 whose certificate it signed; every request is
@@ -114,24 +115,13 @@ fn answer(stream: &mut impl ReadWrite) -> std::io::Result<()> {
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 
-/// Point the opt-in at `base_url` and make its access token expired, so `token` refreshes.
-fn point_at(sandbox: &Sandbox, base_url: &str) {
-    let path = sandbox.index_path();
-    let mut index: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    index["opt_ins"][0]["base_url"] = base_url.into();
-    index["opt_ins"][0]["environment"] = "custom".into();
-    index["opt_ins"][0]["expires_at"] = "2020-01-01T00:00:00Z".into();
-    std::fs::write(&path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
-}
-
 #[test]
 fn a_company_ca_is_refused_until_ssl_cert_file_names_it() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let id = opt_in(&sandbox, &sim, "behind the proxy");
     let ups = CorporateUps::start();
-    point_at(&sandbox, &ups.base_url());
+    point_opt_in_at(&sandbox, &ups.base_url());
 
     let refused = sandbox.run(&["token", &id]);
     assert_eq!(refused.code, ExitCode::Unreachable, "{refused:?}");
