@@ -5,7 +5,7 @@
 mod support;
 
 use std::os::unix::fs::{symlink, PermissionsExt};
-use support::attacker::{as_other_user, point_opt_in_at, require_root, RecordingProxy, OTHER_UID};
+use support::attacker::{as_other_user, require_root, RecordingProxy, OTHER_UID};
 use support::*;
 
 const VICTIM: &str = "root's own file, which nobody may overwrite\n";
@@ -150,7 +150,8 @@ fn a_forged_index_cannot_send_the_refresh_token_over_plain_http() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let id = opt_in(&sandbox, &sim, "desk");
-    point_opt_in_at(&sandbox, "http://ups.example.test");
+    // A forged index: the opt-in now "belongs" to a remote host over plain http.
+    sandbox.send_next_refresh_to("http://ups.example.test");
     let proxy = RecordingProxy::start();
 
     let run = sandbox

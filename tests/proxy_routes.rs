@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::attacker::{point_opt_in_at, RecordingProxy};
+use support::attacker::RecordingProxy;
 use support::*;
 
 fn with_proxy(cmd: &mut std::process::Command, proxy: &RecordingProxy) {
@@ -45,7 +45,7 @@ fn every_other_host_goes_through_the_proxy() {
     let sim = Sim::start(&[]);
     let id = opt_in(&sandbox, &sim, "desk");
     // The opt-in now belongs to a UPS that only the proxy can reach.
-    point_opt_in_at(&sandbox, "https://ups.example.test");
+    sandbox.send_next_refresh_to("https://ups.example.test");
 
     let proxy = RecordingProxy::start();
     let mut cmd = sandbox.cmd(&["token", &id]);

@@ -9,7 +9,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use support::attacker::point_opt_in_at;
 use support::*;
 
 /// A test CA and an https server on 127.0.0.1 whose certificate it signed; every request is
@@ -115,13 +114,19 @@ fn answer(stream: &mut impl ReadWrite) -> std::io::Result<()> {
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 
+/// Point the opt-in at `base_url` and make its access token expired, so `token` refreshes.
+fn point_at(sandbox: &Sandbox, base_url: &str) {
+    sandbox.send_next_refresh_to(base_url);
+    sandbox.edit_newest_row(|row| row["environment"] = "custom".into());
+}
+
 #[test]
 fn a_company_ca_is_refused_until_ssl_cert_file_names_it() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let id = opt_in(&sandbox, &sim, "behind the proxy");
     let ups = CorporateUps::start();
-    point_opt_in_at(&sandbox, &ups.base_url());
+    point_at(&sandbox, &ups.base_url());
 
     let refused = sandbox.run(&["token", &id]);
     assert_eq!(refused.code, ExitCode::Unreachable, "{refused:?}");

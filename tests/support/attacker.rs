@@ -82,14 +82,3 @@ fn answer(mut stream: TcpStream, record: &Mutex<Vec<String>>) {
     let _ = stream
         .write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 }
-
-/// Forge the index: the first opt-in now belongs to `base_url`, and its access token has
-/// expired, so the next `token` sends its refresh token there.
-pub fn point_opt_in_at(sandbox: &super::Sandbox, base_url: &str) {
-    let path = sandbox.index_path();
-    let mut index: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    index["opt_ins"][0]["base_url"] = base_url.into();
-    index["opt_ins"][0]["expires_at"] = "2020-01-01T00:00:00Z".into();
-    std::fs::write(&path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
-}
