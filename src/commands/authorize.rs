@@ -62,6 +62,7 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
         client_secret: settings.client_secret.clone(),
         redirect_uri: settings.redirect_uri.clone(),
     };
+    crate::client_check::before_signin(&config)?;
     let attempt = flow::start(&config).map_err(|f| ups_error(f, &settings.base_url))?;
 
     // The address is the one thing the admin cannot do without, so it is printed even with
@@ -148,6 +149,7 @@ pub fn authorize(settings: &AuthorizeSettings, index: &Index, opener: Opener) ->
         row.environment,
         keyring.backend().describe()
     );
+    crate::public_client::notice(&row);
     Ok(row)
 }
 

@@ -7,6 +7,7 @@ use crate::cli::CheckArgs;
 use crate::commands::of_profile;
 use crate::error::{Error, Result};
 use crate::output::print_json;
+use crate::public_client;
 use crate::say;
 use crate::store::{Index, OptIn, Status};
 use chrono::{DateTime, Duration, Local, SecondsFormat, Utc};
@@ -18,6 +19,8 @@ pub enum Problem {
     ExpiresSoon,
     Expired,
     Invalid,
+    /// Made without a client secret: no refresh, it ends with its access token.
+    NoRefresh,
 }
 
 #[derive(Serialize)]
@@ -45,6 +48,9 @@ pub fn problem_of(row: &OptIn, now: DateTime<Utc>, within: Duration) -> Option<P
     match row.status(now) {
         Status::Invalid => Some(Problem::Invalid),
         Status::RefreshExpired => Some(Problem::Expired),
+        Status::Active | Status::AccessExpired if public_client::no_refresh(row) => {
+            Some(Problem::NoRefresh)
+        }
         Status::Active | Status::AccessExpired => match row.refresh_expires_at {
             Some(end) if end - within <= now => Some(Problem::ExpiresSoon),
             _ => None,
@@ -74,6 +80,7 @@ fn describe(row: &OptIn, problem: Problem, now: DateTime<Utc>) -> String {
             when(end)
         ),
         (Problem::ExpiresSoon, None) => format!("{who}: the opt-in ends soon"),
+        (Problem::NoRefresh, _) => format!("{who}: {}", public_client::check_line(row, now)),
     }
 }
 
@@ -117,7 +124,11 @@ pub fn run(args: &CheckArgs, profile: Option<&str>, index: &Index) -> Result<()>
     }
     let dead = found
         .iter()
-        .filter(|(_, p)| *p != Problem::ExpiresSoon)
+        .filter(|(row, p)| match p {
+            Problem::ExpiresSoon => false,
+            Problem::NoRefresh => public_client::ended(row, now, Duration::zero()),
+            _ => true,
+        })
         .count();
     let soon = found.len() - dead;
     if dead > 0 {

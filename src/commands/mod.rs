@@ -69,6 +69,9 @@ pub fn ups_error(failure: UpsFailure, base_url: &str) -> Error {
             reason: failure.message,
         }
     } else {
-        Error::Ups(failure.message)
+        Error::Ups {
+            message: failure.message,
+            hint: failure.hint,
+        }
     }
 }

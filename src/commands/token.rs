@@ -9,6 +9,7 @@ use crate::commands::{find, of_profile, ups_error};
 use crate::error::{Error, Result};
 use crate::flow::{self, ClientConfig, Grant};
 use crate::output::print;
+use crate::public_client;
 use crate::say;
 use crate::store::{self, cache, Action, Index, Keyring, OptIn, Pending, SecretKind, Status};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -29,7 +30,7 @@ fn pick(rows: &[OptIn], id: Option<&str>) -> Result<OptIn> {
         Some(id) => find(rows, id).cloned(),
         None => rows
             .iter()
-            .find(|r| r.status(now).is_usable())
+            .find(|r| r.status(now).is_usable() && !public_client::ended(r, now, MIN_VALIDITY))
             .cloned()
             .ok_or_else(|| match rows.first() {
                 None => Error::NotFound(
@@ -41,6 +42,9 @@ fn pick(rows: &[OptIn], id: Option<&str>) -> Result<OptIn> {
 }
 
 fn reauthorize(row: &OptIn, now: chrono::DateTime<Utc>) -> Error {
+    if row.status(now).is_usable() && public_client::ended(row, now, MIN_VALIDITY) {
+        return public_client::ended_error(row);
+    }
     let reason = match row.status(now) {
         Status::Invalid => row
             .invalid_reason
@@ -76,7 +80,7 @@ fn fetch_for(index: &Index, row: OptIn) -> Result<String> {
     if row.access_valid_for(now, MIN_VALIDITY) {
         return read_access(&row);
     }
-    if !row.status(now).is_usable() {
+    if !row.status(now).is_usable() || public_client::ended(&row, now, MIN_VALIDITY) {
         return Err(reauthorize(&row, now));
     }
     let _guard = index.lock(&store::lock_name(&row.id))?;

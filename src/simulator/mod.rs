@@ -117,6 +117,7 @@ const POLL: Duration = Duration::from_millis(50);
 pub struct Simulator {
     base_url: String,
     port: u16,
+    shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -179,6 +180,7 @@ impl Simulator {
         Ok(Simulator {
             base_url,
             port,
+            shared,
             stop,
             workers,
         })
@@ -192,6 +194,13 @@ impl Simulator {
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// A switch for [`Config::auto_approve`] that can be used from another thread while the
+    /// simulator runs.
+    pub fn auto_approve_switch(&self) -> impl Fn(bool) + Send + 'static {
+        let shared = self.shared.clone();
+        move |on| shared.lock().behaviour.auto_approve = on
     }
 
     /// Stops serving and waits for the worker threads; the port is closed on return.

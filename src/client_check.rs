@@ -1,0 +1,22 @@
+//! Before any browser opens, `authorize` asks UPS's validate-client whether the client id and
+//! the redirect URI are registered: a refusal there is a refusal the admin would otherwise
+//! meet on a confusing UPS page after signing in. The endpoint is documented on UPS's
+//! developer site but not in the OpenAPI document, so when it cannot be asked or answers
+//! something unexpected, the sign-in goes on.
+
+use crate::commands::ups_error;
+use crate::error::Result;
+use crate::flow::{self, ClientCheck, ClientConfig};
+use crate::say;
+
+/// Ok to go on to the browser, or UPS's refusal with a hint (exit 6).
+pub fn before_signin(config: &ClientConfig) -> Result<()> {
+    match flow::validate_client(config) {
+        ClientCheck::Registered => Ok(()),
+        ClientCheck::Refused(failure) => Err(ups_error(failure, &config.base_url)),
+        ClientCheck::Unknown(why) => {
+            say!("note: UPS's client check could not be used ({why}); going on with the sign-in.");
+            Ok(())
+        }
+    }
+}
