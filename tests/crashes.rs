@@ -35,7 +35,8 @@ impl World {
     fn new(sim_args: &[&str]) -> World {
         World {
             sandbox: Sandbox::new(),
-            sim: Sim::start(sim_args),
+            // With a client secret, so that its opt-ins can refresh (when given the secret).
+            sim: Sim::confidential(sim_args),
             keyring: PrivateKeyring::start(),
         }
     }
@@ -191,7 +192,10 @@ fn kill_9_during_refresh_never_leaves_a_usable_looking_row_with_a_spent_token() 
     // lands between UPS rotating the tokens and idm-auth storing them: the worst moment.
     let link = UpsLink::start(world.sim.port());
     let opt_in = || {
-        let run = world.authorize_at(&link.base_url()).exec();
+        let run = world
+            .authorize_at(&link.base_url())
+            .env("IDM_AUTH_CLIENT_SECRET", CLIENT_SECRET_FOR_REFRESH)
+            .exec();
         assert_eq!(run.code, 0, "{run:?}");
         run.stdout.trim().to_string()
     };

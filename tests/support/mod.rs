@@ -150,11 +150,23 @@ impl Exec for Command {
 pub struct Sim {
     child: Child,
     pub base_url: String,
+    /// The app's client secret, for a confidential app.
+    pub secret: Option<String>,
 }
 
+/// The client secret of [`Sim::confidential`]'s app.
+pub const CLIENT_SECRET_FOR_REFRESH: &str = "test-app-secret";
+
 impl Sim {
+    /// A public (PKCE-only) app: UPS's document offers it no refresh.
     pub fn start(extra: &[&str]) -> Sim {
         Sim::start_with_secret(extra, None)
+    }
+
+    /// An app with a client secret, which [`opt_in`] passes on, so its opt-ins refresh with
+    /// HTTP Basic as UPS documents.
+    pub fn confidential(extra: &[&str]) -> Sim {
+        Sim::start_with_secret(extra, Some(CLIENT_SECRET_FOR_REFRESH))
     }
 
     pub fn start_with_secret(extra: &[&str], secret: Option<&str>) -> Sim {
@@ -178,7 +190,11 @@ impl Sim {
             base_url.starts_with("http://127.0.0.1:"),
             "simulator said {base_url:?}"
         );
-        Sim { child, base_url }
+        Sim {
+            child,
+            base_url,
+            secret: secret.map(str::to_string),
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -436,20 +452,19 @@ impl Sandbox {
     }
 }
 
-/// Opt in once through the scripted browser; returns the new id.
+/// Opt in once through the scripted browser (with the app's client secret when it has
+/// one); returns the new id.
 pub fn opt_in(sandbox: &Sandbox, sim: &Sim, label: &str) -> String {
     let port = free_port();
-    let run = Run::from(
-        sandbox
-            .authorize(sim, port, 30)
-            .args(["--label", label])
-            .env(
-                "BROWSER",
-                sandbox.browser("approve", &format!("browser-{port}.json")),
-            )
-            .output()
-            .unwrap(),
+    let mut cmd = sandbox.authorize(sim, port, 30);
+    cmd.args(["--label", label]).env(
+        "BROWSER",
+        sandbox.browser("approve", &format!("browser-{port}.json")),
     );
+    if let Some(secret) = &sim.secret {
+        cmd.env("IDM_AUTH_CLIENT_SECRET", secret);
+    }
+    let run = Run::from(cmd.output().unwrap());
     assert_eq!(run.code, 0, "authorize failed: {run:?}");
     let id = run.stdout.trim().to_string();
     assert_eq!(id.len(), 8, "authorize prints the new id: {run:?}");
