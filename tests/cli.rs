@@ -20,7 +20,7 @@ fn committed_completions_match_the_binary() {
         ("elvish", "idm-auth.elv"),
     ] {
         let run = Sandbox::new().run(&["completions", shell]);
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
         let committed = std::fs::read_to_string(repo_path(&format!("completions/{file}")))
             .unwrap_or_else(|e| panic!("completions/{file}: {e}"));
         assert!(
@@ -33,15 +33,15 @@ fn committed_completions_match_the_binary() {
 #[test]
 fn usage_errors_exit_2_with_a_suggestion() {
     let run = Sandbox::new().run(&["lsit"]);
-    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.code, ExitCode::Usage, "{run:?}");
     assert!(run.stderr.contains("list"), "{run:?}");
 }
 
 #[test]
 fn help_and_version_exit_0() {
     let sandbox = Sandbox::new();
-    assert_eq!(sandbox.run(&["--help"]).code, 0);
+    assert_eq!(sandbox.run(&["--help"]).code, ExitCode::Success);
     let run = sandbox.run(&["--version"]);
-    assert_eq!(run.code, 0);
+    assert_eq!(run.code, ExitCode::Success);
     assert!(run.stdout.starts_with("idm-auth "));
 }

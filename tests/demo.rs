@@ -7,7 +7,7 @@ use support::*;
 fn the_demo_opts_in_against_the_simulator_and_prints_the_grid_headless() {
     let sandbox = Sandbox::new();
     let run = sandbox.run(&["demo"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(
         run.stderr.contains("automatically"),
         "says it approved by itself: {run:?}"

@@ -84,7 +84,7 @@ fn forged_duplicated_and_replayed_callbacks_get_4xx_and_no_forged_code_reaches_u
     assert_eq!(answer.status, 200);
     assert!(answer.body.contains(SUCCESS), "{}", answer.body);
     let run = first.finish();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
 
     // Replayed after success: nothing listens any more (or it is refused), never a second
     // exchange.
@@ -100,7 +100,7 @@ fn forged_duplicated_and_replayed_callbacks_get_4xx_and_no_forged_code_reaches_u
     let (_, genuine2) = port_and_target(&approve_at_simulator(&second.url));
     assert_eq!(http_raw(port2, "GET", &genuine2, &[], "").status, 200);
     let run = second.finish();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
 
     let stats = sim.stats();
     assert_eq!(stats["token_requests"], 2, "one exchange per real sign-in");
@@ -157,7 +157,7 @@ fn landing_pages_are_not_stored_leak_no_referrer_load_nothing_and_escape_the_que
         page.body
     );
     let run = refused.finish();
-    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(run.code, ExitCode::Denied, "{run:?}");
 
     let port = free_port();
     let approved = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
@@ -165,7 +165,7 @@ fn landing_pages_are_not_stored_leak_no_referrer_load_nothing_and_escape_the_que
     let page = http_raw(port, "GET", &genuine, &[], "");
     assert!(page.body.contains(SUCCESS), "{}", page.body);
     assert_safe_page("the success page", &page);
-    assert_eq!(approved.finish().code, 0);
+    assert_eq!(approved.finish().code, ExitCode::Success);
 }
 
 /// Local addresses of the sockets listening on `port` (from /proc/net/tcp and tcp6).
@@ -220,7 +220,11 @@ fn the_listener_is_on_loopback_only_and_the_redirect_uri_goes_out_byte_identical
     let (_, target) = port_and_target(&callback);
     assert_eq!(http_raw(port, "GET", &target, &[], "").status, 200);
     let run = waiting.finish();
-    assert_eq!(run.code, 0, "UPS accepted the token request: {run:?}");
+    assert_eq!(
+        run.code,
+        ExitCode::Success,
+        "UPS accepted the token request: {run:?}"
+    );
     assert_eq!(sim.stats()["tokens_issued"], 1);
 }
 
@@ -258,7 +262,7 @@ fn slow_partial_and_huge_requests_neither_hold_the_flow_nor_eat_memory_nor_delay
     // The browser starts 3 s late, so the siege is in place before the real redirect.
     let browser = format!("{} --delay 3", sandbox.browser("approve", "b.json"));
     let (run, took, peak) = besieged(&sandbox, &sim, 30, Some(browser));
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(peak < 100 * 1024, "authorize peaked at {peak} KiB");
     assert!(
         took < Duration::from_secs(20),
@@ -269,7 +273,7 @@ fn slow_partial_and_huge_requests_neither_hold_the_flow_nor_eat_memory_nor_delay
     // No redirect at all: the deadline still holds with the siege going on. (Long enough
     // for the siege to be in place and measured on a busy machine.)
     let (run, took, peak) = besieged(&sandbox, &sim, 8, None);
-    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(run.code, ExitCode::Timeout, "{run:?}");
     assert!(peak < 100 * 1024, "authorize peaked at {peak} KiB");
     assert!(
         took < Duration::from_secs(20),

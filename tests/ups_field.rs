@@ -42,7 +42,7 @@ fn an_unknown_client_is_refused_before_any_browser_opens_with_the_portal_hint() 
         .args(["--port", &port.to_string(), "--timeout", "30"])
         .env("BROWSER", sandbox.browser("approve", "b.json"))
         .exec();
-    assert_eq!(run.code, 6, "{run:?}");
+    assert_eq!(run.code, ExitCode::Ups, "{run:?}");
     let redirect = format!("http://127.0.0.1:{port}/callback");
     for words in [
         "ClientId is Invalid (UPS code 10401)",
@@ -74,7 +74,7 @@ fn an_unregistered_redirect_uri_is_refused_naming_the_exact_uri_sent() {
     );
     let port = free_port();
     let run = authorize(&sandbox, &sim, port, "b.json").exec();
-    assert_eq!(run.code, 6, "{run:?}");
+    assert_eq!(run.code, ExitCode::Ups, "{run:?}");
     assert!(
         run.stderr.contains("Invalid Redirect URL (UPS code 10400)"),
         "{run:?}"
@@ -92,7 +92,7 @@ fn an_unregistered_redirect_uri_is_refused_naming_the_exact_uri_sent() {
     let registered = format!("http://127.0.0.1:{port}/callback");
     settings(&sim, serde_json::json!({"redirect_uris": [registered]}));
     let run = authorize(&sandbox, &sim, port, "b2.json").exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn a_client_check_that_cannot_be_used_does_not_block_the_sign_in() {
         sim.fault(fault);
         let port = free_port();
         let run = authorize(&sandbox, &sim, port, &format!("b{i}.json")).exec();
-        assert_eq!(run.code, 0, "{fault}: {run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{fault}: {run:?}");
         assert!(
             run.stderr.contains("client check could not be used"),
             "{run:?}"
@@ -123,7 +123,7 @@ fn a_client_check_that_cannot_be_used_does_not_block_the_sign_in() {
         .env("BROWSER", sandbox.browser("approve", "silent.json"))
         .env("IDM_AUTH_HTTP_TIMEOUT", "2")
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(
         run.stderr.contains("client check could not be used"),
         "{run:?}"
@@ -136,7 +136,7 @@ fn a_public_opt_in_is_told_once_reported_by_check_and_never_refreshed_by_token()
     let sandbox = Sandbox::new();
     let sim = Sim::start(&["--access-ttl", "0"]);
     let run = authorize(&sandbox, &sim, free_port(), "b.json").exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let id = run.stdout.trim().to_string();
     assert_eq!(
         count(&run.stderr, "offers no refresh to a public client"),
@@ -146,15 +146,19 @@ fn a_public_opt_in_is_told_once_reported_by_check_and_never_refreshed_by_token()
     assert!(run.stderr.contains("idm-auth config set-secret"), "{run:?}");
 
     let run = sandbox.run(&["token", &id]);
-    assert_eq!(run.code, 8, "{run:?}");
+    assert_eq!(run.code, ExitCode::Invalid, "{run:?}");
     assert!(run.stderr.contains("without a client secret"), "{run:?}");
     assert!(run.stdout.is_empty());
     // A bare `token` says the same rather than picking it.
-    assert_eq!(sandbox.run(&["token"]).code, 8);
+    assert_eq!(sandbox.run(&["token"]).code, ExitCode::Invalid);
     assert_eq!(sim.stats()["refresh_requests"], 0, "never tried");
 
     let run = sandbox.run(&["check", "--json"]);
-    assert_eq!(run.code, 8, "its access token has expired: {run:?}");
+    assert_eq!(
+        run.code,
+        ExitCode::Invalid,
+        "its access token has expired: {run:?}"
+    );
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["problems"][0]["problem"], "no_refresh", "{report}");
     let lines: Vec<&str> = run.stderr.lines().filter(|l| l.contains(&id)).collect();
@@ -167,11 +171,11 @@ fn a_public_opt_in_with_a_live_token_is_due_soon_in_check_and_hands_out_its_toke
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let run = authorize(&sandbox, &sim, free_port(), "b.json").exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let id = run.stdout.trim();
-    assert_eq!(sandbox.run(&["token", id]).code, 0);
+    assert_eq!(sandbox.run(&["token", id]).code, ExitCode::Success);
     let run = sandbox.run(&["check", "--json"]);
-    assert_eq!(run.code, 14, "{run:?}");
+    assert_eq!(run.code, ExitCode::ExpiresSoon, "{run:?}");
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["problems"][0]["problem"], "no_refresh", "{report}");
     assert!(run.stderr.contains("ends when its access token expires"));
@@ -184,7 +188,7 @@ fn a_public_refresh_tried_and_refused_says_why_and_one_ups_allows_goes_through()
     let mut ids = Vec::new();
     for log in ["a.json", "b.json"] {
         let run = authorize(&sandbox, &sim, free_port(), log).exec();
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
         ids.push(run.stdout.trim().to_string());
     }
     let token = |id: &str| {
@@ -194,7 +198,7 @@ fn a_public_refresh_tried_and_refused_says_why_and_one_ups_allows_goes_through()
             .exec()
     };
     let run = token(&ids[0]);
-    assert_eq!(run.code, 8, "{run:?}");
+    assert_eq!(run.code, ExitCode::Invalid, "{run:?}");
     assert!(
         run.stderr
             .contains("no client secret, and UPS's document offers a refresh only with one"),
@@ -204,7 +208,7 @@ fn a_public_refresh_tried_and_refused_says_why_and_one_ups_allows_goes_through()
 
     settings(&sim, serde_json::json!({"public_refresh": true}));
     let run = token(&ids[1]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert_eq!(sim.stats()["refreshes_issued"], 1);
 }
 
@@ -222,19 +226,19 @@ fn an_answer_that_is_not_approved_stores_nothing_or_ends_the_opt_in() {
     };
     settings(&sim, serde_json::json!({"token_status": "pending"}));
     let run = authorize_with_secret("a.json");
-    assert_eq!(run.code, 6, "{run:?}");
+    assert_eq!(run.code, ExitCode::Ups, "{run:?}");
     assert!(run.stderr.contains("status `pending`"), "{run:?}");
     assert!(sandbox.list_json().is_empty());
     assert_eq!(keyring.entries(), Vec::<String>::new(), "nothing stored");
 
     settings(&sim, serde_json::json!({"token_status": "approved"}));
     let run = authorize_with_secret("b.json");
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let id = run.stdout.trim().to_string();
     settings(&sim, serde_json::json!({"refresh_token_status": "revoked"}));
     let mut cmd = sandbox.cmd(&["token", &id]);
     let run = keyring.apply(&mut cmd).exec();
-    assert_eq!(run.code, 8, "{run:?}");
+    assert_eq!(run.code, ExitCode::Invalid, "{run:?}");
     assert!(
         run.stderr.contains("refresh_token_status `revoked`"),
         "{run:?}"
@@ -258,7 +262,7 @@ fn a_rate_limit_is_never_retried_and_points_scripts_at_idm_auth_token() {
     );
     let before = sim.stats();
     let run = sandbox.run(&["token", &id]);
-    assert_eq!(run.code, 6, "{run:?}");
+    assert_eq!(run.code, ExitCode::Ups, "{run:?}");
     for words in [
         "Too Many Requests (UPS code 10429)",
         "UPS asks to wait 120 s",
@@ -277,12 +281,12 @@ fn a_rate_limit_is_never_retried_and_points_scripts_at_idm_auth_token() {
 
     // At sign-in time the client check meets the limit first: no browser opens.
     let run = authorize(&sandbox, &sim, free_port(), "b.json").exec();
-    assert_eq!(run.code, 6, "{run:?}");
+    assert_eq!(run.code, ExitCode::Ups, "{run:?}");
     assert!(run.stderr.contains("UPS asks to wait 120 s"), "{run:?}");
     assert_eq!(sim.stats()["authorize"], before["authorize"]);
 
     settings(&sim, serde_json::json!({"rate_limited": false}));
-    assert_eq!(sandbox.run(&["token", &id]).code, 0);
+    assert_eq!(sandbox.run(&["token", &id]).code, ExitCode::Success);
 }
 
 #[test]
@@ -293,14 +297,14 @@ fn a_blocked_merchant_has_its_own_message_at_sign_in_and_ends_the_opt_in_at_refr
     settings(&sim, serde_json::json!({"blocked_users": ["demo-user"]}));
 
     let run = sandbox.run(&["token", &id]);
-    assert_eq!(run.code, 8, "{run:?}");
+    assert_eq!(run.code, ExitCode::Invalid, "{run:?}");
     assert!(
         run.stderr.contains("Blocked Merchant (UPS code 10403)"),
         "{run:?}"
     );
 
     let run = authorize(&sandbox, &sim, free_port(), "b.json").exec();
-    assert_eq!(run.code, 6, "{run:?}");
+    assert_eq!(run.code, ExitCode::Ups, "{run:?}");
     assert!(
         run.stderr.contains("Blocked Merchant (UPS code 10403)"),
         "{run:?}"
@@ -318,7 +322,7 @@ fn invalid_authentication_information_points_at_credentials_and_api_products() {
     let sim = Sim::start(&[]);
     sim.fault(r#"{"endpoint":"token","status":401,"body":"{\"response\":{\"errors\":[{\"code\":\"250002\",\"message\":\"Invalid Authentication Information\"}]}}"}"#);
     let run = authorize(&sandbox, &sim, free_port(), "b.json").exec();
-    assert_eq!(run.code, 6, "{run:?}");
+    assert_eq!(run.code, ExitCode::Ups, "{run:?}");
     assert!(
         run.stderr
             .contains("Invalid Authentication Information (UPS code 250002)"),
