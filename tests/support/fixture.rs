@@ -22,8 +22,8 @@ fn stamp(t: DateTime<Utc>) -> Value {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into()
 }
 
-/// One opt-in row. [`Row::new`] is a healthy CIE opt-in made a day before [`NOW`]: its
-/// access token has 3 hours left, its refresh token 59 days.
+/// One opt-in row. [`Row::new`] is a healthy CIE opt-in made a day before [`NOW`] with the
+/// app's client secret: its access token has 3 hours left, its refresh token 59 days.
 #[derive(Clone)]
 pub struct Row(Value);
 
@@ -45,8 +45,13 @@ impl Row {
             "refresh_count": 0,
             "invalid_reason": null,
             "keyring": "secret-service",
-            "has_client_secret": false,
+            "has_client_secret": true,
         }))
+    }
+
+    /// Made without a client secret: UPS's document offers it no refresh.
+    pub fn public(self) -> Row {
+        self.set("has_client_secret", false.into())
     }
 
     fn set(mut self, key: &str, value: Value) -> Row {
