@@ -2,8 +2,7 @@
 //! opt-in is usable and none ends within DAYS; 14 when one ends soon (an opt-in without a
 //! client secret ends with its access token: `no_refresh`); 8 when one has ended (refresh
 //! token expired, or a `no_refresh` one's access token) or was refused by UPS; 12 when there
-//! are none. One line per
-//! problem on stderr. Reads the index only: no keyring, no network.
+//! are none. One line per problem on stderr. Reads the index only: no keyring, no network.
 
 use crate::cli::CheckArgs;
 use crate::commands::of_profile;
