@@ -4,18 +4,25 @@
 //! developer site but not in the OpenAPI document, so when it cannot be asked or answers
 //! something unexpected, the sign-in goes on.
 
-use crate::commands::ups_error;
+use crate::context::Ctx;
 use crate::error::Result;
 use crate::flow::{self, ClientCheck, ClientConfig};
 use crate::say;
 
 /// Ok to go on to the browser, or UPS's refusal with a hint (exit 6).
-pub fn before_signin(config: &ClientConfig) -> Result<()> {
-    match flow::validate_client(config) {
+pub fn before_signin(ctx: &Ctx, config: &ClientConfig) -> Result<()> {
+    let checked = match ctx.http() {
+        Ok(http) => flow::validate_client_with(&http, config),
+        Err(failure) => ClientCheck::Unknown(failure.message),
+    };
+    match checked {
         ClientCheck::Registered => Ok(()),
-        ClientCheck::Refused(failure) => Err(ups_error(failure, &config.base_url)),
+        ClientCheck::Refused(failure) => Err(failure.into_error(&config.base_url)),
         ClientCheck::Unknown(why) => {
-            say!("note: UPS's client check could not be used ({why}); going on with the sign-in.");
+            say!(
+                ctx,
+                "note: UPS's client check could not be used ({why}); going on with the sign-in."
+            );
             Ok(())
         }
     }

@@ -4,29 +4,41 @@
 //! `token` says so instead of trying, unless IDM_AUTH_PUBLIC_REFRESH=1 says that this app's
 //! refreshes work without a secret.
 
+use crate::context::Ctx;
 use crate::error::Error;
 use crate::say;
-use crate::store::OptIn;
-use chrono::{DateTime, Duration, Local, Utc};
+use crate::store::{OptIn, MIN_VALIDITY};
+use chrono::{DateTime, Local, Utc};
 
 /// Set to 1 to refresh public opt-ins anyway (for an app whose refreshes UPS accepts
 /// without a secret).
 pub const PUBLIC_REFRESH_ENV: &str = "IDM_AUTH_PUBLIC_REFRESH";
 
-fn refresh_allowed() -> bool {
-    std::env::var(PUBLIC_REFRESH_ENV).is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
+fn refresh_allowed(ctx: &Ctx) -> bool {
+    ctx.var(PUBLIC_REFRESH_ENV)
+        .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
 }
 
 /// Whether `row` gets no refresh here: no client secret, and no word that UPS refreshes it
 /// without one.
-pub fn no_refresh(row: &OptIn) -> bool {
-    !row.has_client_secret && !refresh_allowed()
+pub fn no_refresh(ctx: &Ctx, row: &OptIn) -> bool {
+    !row.has_client_secret && !refresh_allowed(ctx)
 }
 
-/// Whether `row` is such an opt-in whose access token has less than `margin` left: nothing
-/// to hand out and nothing to refresh with.
-pub fn ended(row: &OptIn, now: DateTime<Utc>, margin: Duration) -> bool {
-    no_refresh(row) && !row.access_valid_for(now, margin)
+/// Whether `row` is such an opt-in whose access token is (all but) spent: nothing to hand
+/// out and nothing to refresh with. A usable-looking row only: other ends say themselves.
+pub fn ended(ctx: &Ctx, row: &OptIn, now: DateTime<Utc>) -> bool {
+    row.status(now).is_usable() && no_refresh(ctx, row) && !row.access_valid_for(now, MIN_VALIDITY)
+}
+
+/// Why a row cannot give a token: [`ended_error`] for an ended public opt-in, else what the
+/// row says.
+pub fn unusable(ctx: &Ctx, row: &OptIn, now: DateTime<Utc>) -> Error {
+    if ended(ctx, row, now) {
+        ended_error(row)
+    } else {
+        row.unusable(now)
+    }
 }
 
 fn local(t: DateTime<Utc>) -> String {
@@ -60,12 +72,13 @@ pub fn check_line(row: &OptIn, now: DateTime<Utc>) -> String {
 }
 
 /// `authorize`'s word, once, on an opt-in made without a client secret.
-pub fn notice(row: &OptIn) {
-    if !no_refresh(row) {
+pub fn notice(ctx: &Ctx, row: &OptIn) {
+    if !no_refresh(ctx, row) {
         return;
     }
     let minutes = (row.expires_at - row.created_at).num_minutes().max(0);
     say!(
+        ctx,
         "note: no client secret was given, and UPS's document offers no refresh to a public client, so this opt-in lasts until its access token expires at {} ({minutes} min, the lifetime UPS gave). For unattended scripts, {KEEP_A_SECRET}.",
         local(row.expires_at)
     );

@@ -45,3 +45,34 @@ fn help_and_version_exit_0() {
     assert_eq!(run.code, ExitCode::Success);
     assert!(run.stdout.starts_with("idm-auth "));
 }
+
+/// Scripts branch on the README's exit-code table: every row is an `ExitCode` with that
+/// number, and every `ExitCode` is a row.
+#[test]
+fn the_exit_codes_are_the_readmes_table() {
+    let readme = std::fs::read_to_string(repo_path("README.md")).unwrap();
+    let table = readme
+        .split("## Exit codes")
+        .nth(1)
+        .expect("README has an exit-code section");
+    let mut documented: Vec<i32> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("| code"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .flat_map(|row| {
+            row.split('|').nth(1).unwrap().split(',').map(move |n| {
+                n.trim()
+                    .parse::<i32>()
+                    .unwrap_or_else(|e| panic!("{row}: {e}"))
+            })
+        })
+        .collect();
+    documented.sort();
+    let mut ours: Vec<i32> = ExitCode::ALL.iter().map(|c| c.code()).collect();
+    ours.sort();
+    assert_eq!(ours, documented);
+    for code in ExitCode::ALL {
+        assert_eq!(ExitCode::from_code(code.code()), Some(code));
+    }
+}

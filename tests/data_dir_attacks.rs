@@ -10,22 +10,16 @@ use support::*;
 
 const VICTIM: &str = "root's own file, which nobody may overwrite\n";
 
-fn empty_index() -> &'static str {
-    "{\"version\": 1, \"opt_ins\": []}\n"
+fn empty_index() -> String {
+    fixture::index_text(&[])
 }
 
 /// An index holding one opt-in (its secrets need not exist for `clear`).
 fn one_row_index(base_url: &str) -> String {
-    serde_json::json!({"version": 1, "opt_ins": [{
-        "id": "abcd1234", "label": "desk", "profile": null, "environment": "cie",
-        "base_url": base_url, "client_id": "client",
-        "redirect_uri": "http://127.0.0.1:8765/callback",
-        "created_at": "2026-11-29T06:49:12Z", "refreshed_at": null,
-        "expires_at": "2026-11-29T10:49:12Z", "refresh_expires_at": "2099-01-28T06:49:12Z",
-        "refresh_count": 0, "invalid_reason": null, "keyring": "secret-service",
-        "has_client_secret": false
-    }]})
-    .to_string()
+    fixture::index_text(&[fixture::Row::new("abcd1234")
+        .label("desk")
+        .client_id("client")
+        .base_url(base_url)])
 }
 
 #[test]
@@ -131,7 +125,7 @@ fn an_index_too_large_to_be_ours_is_damage_left_in_place_and_kept_aside() {
     let path = sandbox.index_path();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     // Valid JSON, but 20 MB of it.
-    let mut text = empty_index().to_string();
+    let mut text = empty_index();
     text.push_str(&" ".repeat(20 << 20));
     std::fs::write(&path, &text).unwrap();
 

@@ -25,8 +25,7 @@ fn query_value(url_or_target: &str, key: &str) -> String {
 fn forged_duplicated_and_replayed_callbacks_get_4xx_and_no_forged_code_reaches_ups() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
-    let port = free_port();
-    let first = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let (first, port) = sandbox.sign_in_without_browser(&sim);
     let state = first.state();
     let (_, genuine) = port_and_target(&approve_at_simulator(&first.url));
     let code = query_value(&genuine, "code");
@@ -93,8 +92,7 @@ fn forged_duplicated_and_replayed_callbacks_get_4xx_and_no_forged_code_reaches_u
         assert!((400..500).contains(&status), "replay -> {status}");
     }
     // Replayed into a later sign-in: its state is not this one's.
-    let port2 = free_port();
-    let second = Waiting::start(sandbox.authorize(&sim, port2, 30).arg("--no-browser"));
+    let (second, port2) = sandbox.sign_in_without_browser(&sim);
     let replay = http_raw(port2, "GET", &genuine, &[], "");
     assert_eq!(replay.status, 400, "{}", replay.body);
     let (_, genuine2) = port_and_target(&approve_at_simulator(&second.url));
@@ -137,8 +135,7 @@ fn landing_pages_are_not_stored_leak_no_referrer_load_nothing_and_escape_the_que
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
 
-    let port = free_port();
-    let refused = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let (refused, port) = sandbox.sign_in_without_browser(&sim);
     let stray = http_raw(port, "GET", "/favicon.ico", &[], "");
     assert_eq!(stray.status, 404);
     assert_safe_page("the 4xx page", &stray);
@@ -159,8 +156,7 @@ fn landing_pages_are_not_stored_leak_no_referrer_load_nothing_and_escape_the_que
     let run = refused.finish();
     assert_eq!(run.code, ExitCode::Denied, "{run:?}");
 
-    let port = free_port();
-    let approved = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let (approved, port) = sandbox.sign_in_without_browser(&sim);
     let (_, genuine) = port_and_target(&approve_at_simulator(&approved.url));
     let page = http_raw(port, "GET", &genuine, &[], "");
     assert!(page.body.contains(SUCCESS), "{}", page.body);
@@ -193,27 +189,20 @@ fn listening_addresses(port: u16) -> Vec<String> {
 }
 
 #[test]
-fn the_listener_is_on_loopback_only_and_the_redirect_uri_goes_out_byte_identical() {
+fn the_listener_is_on_the_loopback_addresses_only_and_the_redirect_uri_goes_out_byte_identical() {
     let sandbox = Sandbox::new();
     let port = free_port();
     // Spelled the way someone registered it; any normalising (lower-casing the host, say)
     // in either request would make the simulator refuse, as UPS compares exactly.
     let redirect = format!("http://LOCALHOST:{port}/callback");
     let sim = Sim::start(&["--redirect-uri", &redirect]);
-    let waiting = Waiting::start(&mut sandbox.cmd(&[
-        "authorize",
-        "--base-url",
-        &sim.base_url,
-        "--client-id",
-        CLIENT_ID,
-        "--redirect-uri",
-        &redirect,
-        "--timeout",
-        "30",
-        "--no-browser",
-    ]));
+    let waiting = Waiting::start(&mut sandbox.authorize_with_redirect(&sim, &redirect));
     assert_eq!(query_value(&waiting.url, "redirect_uri"), redirect);
-    assert_eq!(listening_addresses(port), ["127.0.0.1"]);
+    // `localhost` may resolve to either loopback address: both are ours, nothing else.
+    assert_eq!(
+        listening_addresses(port),
+        ["127.0.0.1", "ipv6 00000000000000000000000001000000"]
+    );
 
     let callback = approve_at_simulator(&waiting.url);
     assert!(callback.starts_with(&redirect), "{callback}");

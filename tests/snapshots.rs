@@ -6,33 +6,37 @@
 
 mod support;
 use chrono::Duration;
-use support::fixture::{Row, NOW};
+use support::fixture::{fixed_now, Row, NOW};
 use support::*;
+
+fn row(id: &str) -> Row {
+    Row::as_of(id, fixed_now())
+}
 
 /// Newest first, one opt-in in each state `list` and `check` tell apart.
 fn opt_ins() -> Vec<Row> {
     vec![
-        Row::new("3f9c2a1b")
+        row("3f9c2a1b")
             .label("Jane Doe (shipping)")
             .profile("prod")
             .production()
             .created(Duration::hours(20))
             .refreshed(3, Duration::hours(1)),
-        Row::new("a1b2c3d4")
+        row("a1b2c3d4")
             .label("returns desk")
             .created(Duration::days(2))
             .access_expires(-Duration::hours(2)),
-        Row::new("0badc0de")
+        row("0badc0de")
             .label("ends soon")
             .profile("cie")
             .created(Duration::days(57))
             .refresh_expires(Duration::days(3) + Duration::hours(4)),
-        Row::new("deadbeef")
+        row("deadbeef")
             .label("")
             .created(Duration::days(70))
             .access_expires(-Duration::days(30))
             .refresh_expires(-Duration::days(10)),
-        Row::new("c0ffee00")
+        row("c0ffee00")
             .label("password changed")
             .created(Duration::days(80))
             .invalid("UPS refused to refresh it: Invalid Refresh Token (UPS code 10401)"),

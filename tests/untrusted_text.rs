@@ -20,27 +20,10 @@ fn assert_no_controls(what: &str, text: &str) {
 
 /// An index written by someone else, with one row whose label and reason are hostile.
 fn plant_index(sandbox: &Sandbox) {
-    let row = serde_json::json!({
-        "id": "abcd1234",
-        "label": HOSTILE,
-        "profile": null,
-        "environment": "cie",
-        "base_url": "https://wwwcie.ups.com",
-        "client_id": "client",
-        "redirect_uri": "http://127.0.0.1:8765/callback",
-        "created_at": "2026-11-29T06:49:12Z",
-        "refreshed_at": null,
-        "expires_at": "2026-11-29T10:49:12Z",
-        "refresh_expires_at": "2027-01-28T06:49:12Z",
-        "refresh_count": 0,
-        "invalid_reason": HOSTILE,
-        "keyring": "secret-service",
-        "has_client_secret": false
-    });
-    let index = serde_json::json!({"version": 1, "opt_ins": [row]});
-    let path = sandbox.index_path();
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, serde_json::to_vec(&index).unwrap()).unwrap();
+    sandbox.write_index(&[fixture::Row::new("abcd1234")
+        .label(HOSTILE)
+        .client_id("client")
+        .invalid(HOSTILE)]);
 }
 
 #[test]
@@ -85,8 +68,7 @@ fn a_label_with_control_characters_is_refused() {
 fn the_callbacks_error_words_reach_the_terminal_without_controls() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
-    let port = free_port();
-    let waiting = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let (waiting, port) = sandbox.sign_in_without_browser(&sim);
     let state = waiting.state();
     wait_for_listener(port, std::time::Duration::from_secs(10));
     let hostile: String = url::form_urlencoded::byte_serialize(HOSTILE.as_bytes()).collect();

@@ -6,11 +6,11 @@
 
 use crate::cli::CheckArgs;
 use crate::commands::of_profile;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::output::print_json;
 use crate::public_client;
 use crate::say;
-use crate::store::{Index, OptIn, Status};
+use crate::store::{OptIn, Status};
 use chrono::{DateTime, Duration, Local, SecondsFormat, Utc};
 use serde::Serialize;
 
@@ -45,11 +45,11 @@ struct Report<'a> {
 }
 
 /// What is wrong with one opt-in, if anything.
-pub fn problem_of(row: &OptIn, now: DateTime<Utc>, within: Duration) -> Option<Problem> {
+pub fn problem_of(ctx: &Ctx, row: &OptIn, now: DateTime<Utc>, within: Duration) -> Option<Problem> {
     match row.status(now) {
         Status::Invalid => Some(Problem::Invalid),
         Status::RefreshExpired => Some(Problem::Expired),
-        Status::Active | Status::AccessExpired if public_client::no_refresh(row) => {
+        Status::Active | Status::AccessExpired if public_client::no_refresh(ctx, row) => {
             Some(Problem::NoRefresh)
         }
         Status::Active | Status::AccessExpired => match row.refresh_expires_at {
@@ -85,19 +85,19 @@ fn describe(row: &OptIn, problem: Problem, now: DateTime<Utc>) -> String {
     }
 }
 
-pub fn run(args: &CheckArgs, profile: Option<&str>, index: &Index) -> Result<()> {
-    let rows = of_profile(index.load()?, profile);
-    let now = crate::clock::now();
+pub fn run(ctx: &Ctx, args: &CheckArgs, profile: Option<&str>) -> Result<()> {
+    let rows = of_profile(ctx.store()?.rows()?, profile);
+    let now = ctx.now();
     let within = Duration::days(i64::from(args.within));
     let found: Vec<(&OptIn, Problem)> = rows
         .iter()
-        .filter_map(|r| problem_of(r, now, within).map(|p| (r, p)))
+        .filter_map(|r| problem_of(ctx, r, now, within).map(|p| (r, p)))
         .collect();
     for (row, problem) in &found {
-        say!("{}", describe(row, *problem, now));
+        say!(ctx, "{}", describe(row, *problem, now));
     }
     if args.json {
-        print_json(&Report {
+        ctx.print_json(&Report {
             ok: !rows.is_empty() && found.is_empty(),
             within_days: args.within,
             checked: rows.len(),
@@ -127,7 +127,7 @@ pub fn run(args: &CheckArgs, profile: Option<&str>, index: &Index) -> Result<()>
         .iter()
         .filter(|(row, p)| match p {
             Problem::ExpiresSoon => false,
-            Problem::NoRefresh => public_client::ended(row, now, Duration::zero()),
+            Problem::NoRefresh => !row.access_valid_for(now, Duration::zero()),
             _ => true,
         })
         .count();
@@ -146,6 +146,7 @@ pub fn run(args: &CheckArgs, profile: Option<&str>, index: &Index) -> Result<()>
         )));
     }
     say!(
+        ctx,
         "All {} opt-ins are usable for more than {} days.",
         rows.len(),
         args.within

@@ -5,25 +5,25 @@
 //! (a random secret), as UPS's document expects for refreshes. Its tokens are cleared from
 //! the keyring at the end, so the demo leaves nothing behind.
 
-use crate::browser::{self, Launch};
+use crate::browser::Launch;
 use crate::cli::DemoArgs;
-use crate::commands::authorize::{authorize, Opener};
-use crate::commands::token;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::output::{print, stdout_color};
 use crate::render;
 use crate::say;
-use crate::settings::{default_redirect_uri, AuthorizeSettings, DEFAULT_CALLBACK_PATH};
+use crate::settings::{
+    default_redirect_uri, AuthorizeSettings, DEFAULT_CALLBACK_PATH, DEFAULT_TIMEOUT_SECS,
+};
+use crate::signin::{sign_in, Opener};
 use crate::simulator::{Config, Simulator};
-use crate::store::{self, Index};
-use chrono::Utc;
+use crate::store::{ExposeSecret, Index, LocalStore, Store};
 use oauth2::ClientSecret;
 use std::path::PathBuf;
 use std::time::Duration;
 
 const DEMO_CLIENT_ID: &str = "idm-auth-demo";
 
-pub fn run(args: &DemoArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<()> {
     let secret = random_hex()?;
     let sim = Simulator::start(Config {
         client_id: DEMO_CLIENT_ID.into(),
@@ -32,18 +32,25 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     })
     .map_err(|e| Error::Other(format!("cannot start the UPS simulator: {e}")))?;
     say!(
+        ctx,
         "Demo: a UPS OAuth simulator runs at {} (no UPS account needed).",
         sim.base_url()
     );
-    let dir = private_dir()?;
-    let index = Index::at(dir.clone());
-    let result = run_in(args, &sim, &index, secret);
+    let dir = private_dir(ctx)?;
+    let store = LocalStore::new(Index::at(dir.clone()), ctx.keyring_timeout());
+    let result = run_in(ctx, args, &sim, &store, ClientSecret::new(secret));
     let _ = std::fs::remove_dir_all(&dir);
     sim.shutdown();
     result
 }
 
-fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index, secret: String) -> Result<()> {
+fn run_in(
+    ctx: &Ctx,
+    args: &DemoArgs,
+    sim: &Simulator,
+    store: &dyn Store,
+    secret: ClientSecret,
+) -> Result<()> {
     let port = free_port()?;
     let settings = AuthorizeSettings {
         profile: None,
@@ -51,68 +58,58 @@ fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index, secret: String) -> Re
         environment: "simulator".into(),
         base_url: sim.base_url(),
         client_id: DEMO_CLIENT_ID.into(),
-        client_secret: Some(ClientSecret::new(secret)),
+        client_secret_from: None,
         redirect_uri: default_redirect_uri(port),
         port,
         callback_path: DEFAULT_CALLBACK_PATH.into(),
-        timeout: Duration::from_secs(300),
+        timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
         open_browser: !args.no_browser,
     };
     let try_browser = !args.no_browser;
     let auto_approve = sim.auto_approve_switch();
-    let opener = Opener::Custom(Box::new(move |url: String| {
+    let opener = Opener::Custom(Box::new(move |ctx: &Ctx, url: String| {
         if try_browser {
-            match browser::open(&url) {
-                Launch::Started(what) => {
-                    say!("Opened {what}: press Approve on the simulated UPS page.");
-                    return;
+            match ctx.open_browser(&url) {
+                Launch::Started(what, page) => {
+                    say!(
+                        ctx,
+                        "Opened {what}: press Approve on the simulated UPS page."
+                    );
+                    return Some(page);
                 }
-                Launch::Failed(why) => say!("No browser can open here: {why}."),
+                Launch::Failed(why) => say!(ctx, "No browser can open here: {why}."),
             }
         }
-        say!("Approving the simulated consent automatically (the simulator's auto-approve), as a person would in the browser.");
+        say!(
+            ctx,
+            "Approving the simulated consent automatically (the simulator's auto-approve), as a person would in the browser."
+        );
         auto_approve(true);
+        let talk = ctx.talk();
         std::thread::spawn(move || {
             if let Err(e) = follow_sign_in(&url) {
-                say!("The automatic approval failed: {e}");
+                talk.say(format_args!("The automatic approval failed: {e}"));
             }
         });
+        None
     }));
-    let row = authorize(&settings, index, opener)?;
+    let row = sign_in(ctx, store, &settings, Some(secret), opener)?;
     let outcome = (|| {
-        print(&render::grid(&index.load()?, Utc::now(), stdout_color()))?;
-        let (_, access) = token::fetch(index, Some(&row.id), None)?;
+        ctx.print(&render::grid(&store.rows()?, ctx.now(), ctx.stdout_color()))?;
+        let access = store.access_token(&row)?;
         say!(
+            ctx,
             "`idm-auth token` would now print a {}-character access token for scripts.",
-            access.len()
+            access.expose_secret().len()
         );
         Ok(())
     })();
-    store::remove(index, &row)?;
-    say!("Demo finished: its opt-in was cleared from the keyring again.");
+    store.remove(&row)?;
+    say!(
+        ctx,
+        "Demo finished: its opt-in was cleared from the keyring again."
+    );
     outcome
-}
-
-/// What a browser does with the sign-in address when the simulator approves by itself:
-/// follow its redirects to the loopback listener's landing page.
-fn follow_sign_in(url: &str) -> std::result::Result<(), String> {
-    let client = oauth2::reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let landing = client.get(url).send().map_err(|e| e.to_string())?;
-    if landing.status().is_success() {
-        Ok(())
-    } else {
-        Err(format!("the landing page answered {}", landing.status()))
-    }
-}
-
-/// A random client secret for the demo app, in hex.
-fn random_hex() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| Error::Other(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// A loopback port that is free right now, for the demo's callback.
@@ -123,9 +120,37 @@ fn free_port() -> Result<u16> {
         .map_err(|e| Error::Other(format!("cannot find a free loopback port: {e}")))
 }
 
+/// What a browser does with the sign-in address when the simulator approves by itself:
+/// follow its redirects to the loopback listener's landing page.
+fn follow_sign_in(url: &str) -> std::result::Result<(), String> {
+    let client = oauth2::reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let landing = client.get(url).send().map_err(|e| e.to_string())?;
+    if landing.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("the landing page answered {}", landing.status()))
+    }
+}
+
+/// Random bytes in hex: the demo app's client secret, the demo directory's name.
+fn random_hex() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|e| Error::Other(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// A fresh 0700 directory for the demo's index, so the admin's real opt-ins are untouched.
-fn private_dir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("idm-auth-demo-{}", random_hex()?));
+fn private_dir(ctx: &Ctx) -> Result<PathBuf> {
+    let name = random_hex()?;
+    let tmp = ctx
+        .var("TMPDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = tmp.join(format!("idm-auth-demo-{name}"));
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

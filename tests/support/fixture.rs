@@ -1,18 +1,19 @@
 //! Opt-in rows written straight into an index file, for tests that need opt-ins in a given
-//! state (ending soon, expired, refused by UPS) without running the sign-in for each. The
-//! rows are written in the index file's own format (`{"version": 1, "opt_ins": [...]}`),
-//! which idm-auth must keep reading; they have no secrets in any keyring.
+//! state (ending soon, expired, refused by UPS, planted by someone else) without running the
+//! sign-in for each. The rows are written in the index file's own format
+//! (`{"version": 1, "opt_ins": [...]}`), which idm-auth must keep reading; they have no
+//! secrets in any keyring.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-/// The fixed "now" of the snapshot tests (`IDM_AUTH_TEST_NOW`): rows built with
-/// [`Row::new`] are times relative to it.
+/// The fixed "now" of the snapshot tests (`IDM_AUTH_TEST_NOW`).
 pub const NOW: &str = "2026-12-01T12:00:00Z";
 
-pub fn now() -> DateTime<Utc> {
+/// [`NOW`], for [`Row::as_of`].
+pub fn fixed_now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(NOW)
         .unwrap()
         .with_timezone(&Utc)
@@ -22,15 +23,25 @@ fn stamp(t: DateTime<Utc>) -> Value {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into()
 }
 
-/// One opt-in row. [`Row::new`] is a healthy CIE opt-in made a day before [`NOW`] with the
-/// app's client secret: its access token has 3 hours left, its refresh token 59 days.
+/// One opt-in row: a healthy CIE opt-in made a day ago with the app's client secret, whose
+/// access token has 3 hours left and its refresh token 59 days. Every time is relative to
+/// the row's "now".
 #[derive(Clone)]
-pub struct Row(Value);
+pub struct Row {
+    json: Value,
+    now: DateTime<Utc>,
+}
 
 impl Row {
+    /// A row as of the real clock.
     pub fn new(id: &str) -> Row {
-        let made = now() - Duration::days(1);
-        Row(json!({
+        Row::as_of(id, Utc::now())
+    }
+
+    /// A row as of `now` (e.g. [`fixed_now`], for a command run with `IDM_AUTH_TEST_NOW`).
+    pub fn as_of(id: &str, now: DateTime<Utc>) -> Row {
+        let made = now - Duration::days(1);
+        let json = json!({
             "id": id,
             "label": "",
             "profile": null,
@@ -40,13 +51,14 @@ impl Row {
             "redirect_uri": "http://127.0.0.1:8765/callback",
             "created_at": stamp(made),
             "refreshed_at": null,
-            "expires_at": stamp(now() + Duration::hours(3)),
+            "expires_at": stamp(now + Duration::hours(3)),
             "refresh_expires_at": stamp(made + Duration::days(60)),
             "refresh_count": 0,
             "invalid_reason": null,
             "keyring": "secret-service",
             "has_client_secret": true,
-        }))
+        });
+        Row { json, now }
     }
 
     /// Made without a client secret: UPS's document offers it no refresh.
@@ -55,7 +67,7 @@ impl Row {
     }
 
     fn set(mut self, key: &str, value: Value) -> Row {
-        self.0[key] = value;
+        self.json[key] = value;
         self
     }
 
@@ -67,31 +79,44 @@ impl Row {
         self.set("profile", profile.into())
     }
 
+    pub fn client_id(self, client_id: &str) -> Row {
+        self.set("client_id", client_id.into())
+    }
+
+    /// The UPS origin its tokens belong to.
+    pub fn base_url(self, base_url: &str) -> Row {
+        self.set("base_url", base_url.into())
+    }
+
     /// The production environment, with its base URL.
     pub fn production(self) -> Row {
         self.set("environment", "production".into())
-            .set("base_url", "https://onlinetools.ups.com".into())
+            .base_url("https://onlinetools.ups.com")
     }
 
-    /// Made `ago` before [`NOW`].
+    /// Made `ago` before now.
     pub fn created(self, ago: Duration) -> Row {
-        self.set("created_at", stamp(now() - ago))
+        let t = self.now - ago;
+        self.set("created_at", stamp(t))
     }
 
-    /// The access token expires `from_now` after [`NOW`] (negative: it has expired).
+    /// The access token expires `from_now` after now (negative: it has expired).
     pub fn access_expires(self, from_now: Duration) -> Row {
-        self.set("expires_at", stamp(now() + from_now))
+        let t = self.now + from_now;
+        self.set("expires_at", stamp(t))
     }
 
-    /// The refresh token, so the opt-in, ends `from_now` after [`NOW`] (negative: ended).
+    /// The refresh token, so the opt-in, ends `from_now` after now (negative: ended).
     pub fn refresh_expires(self, from_now: Duration) -> Row {
-        self.set("refresh_expires_at", stamp(now() + from_now))
+        let t = self.now + from_now;
+        self.set("refresh_expires_at", stamp(t))
     }
 
-    /// Refreshed `count` times, the last `ago` before [`NOW`].
+    /// Refreshed `count` times, the last `ago` before now.
     pub fn refreshed(self, count: u64, ago: Duration) -> Row {
+        let t = self.now - ago;
         self.set("refresh_count", count.into())
-            .set("refreshed_at", stamp(now() - ago))
+            .set("refreshed_at", stamp(t))
     }
 
     /// Refused by UPS, for `reason`.
@@ -100,8 +125,14 @@ impl Row {
     }
 
     pub fn json(&self) -> &Value {
-        &self.0
+        &self.json
     }
+}
+
+/// The text of an index file holding `rows` (newest first).
+pub fn index_text(rows: &[Row]) -> String {
+    let rows: Vec<&Value> = rows.iter().map(Row::json).collect();
+    serde_json::to_string_pretty(&json!({"version": 1, "opt_ins": rows})).unwrap() + "\n"
 }
 
 /// Write `rows` (newest first) as the index file in the data directory `data_home`
@@ -110,9 +141,7 @@ pub fn write_index(data_home: &Path, rows: &[Row]) {
     let dir = data_home.join("idm-auth");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let rows: Vec<&Value> = rows.iter().map(Row::json).collect();
     let file = dir.join("index.json");
-    let text = serde_json::to_string_pretty(&json!({"version": 1, "opt_ins": rows})).unwrap();
-    std::fs::write(&file, text).unwrap();
+    std::fs::write(&file, index_text(rows)).unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
 }

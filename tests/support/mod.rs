@@ -10,15 +10,17 @@ pub mod bao;
 pub mod fixture;
 pub mod private_keyring;
 pub mod siege;
+pub mod stores;
 pub mod ups_link;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub use idm_auth::error::ExitCode;
+use oauth2::reqwest;
 pub use private_keyring::suite_bus;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_idm-auth");
@@ -247,6 +249,8 @@ pub struct Sim {
     pub base_url: String,
     /// The app's client secret, for a confidential app.
     pub secret: Option<String>,
+    /// The token `/_simulator/` requests must carry, as the simulator printed it.
+    pub control_token: String,
 }
 
 /// The client secret of [`Sim::confidential`]'s app.
@@ -276,19 +280,28 @@ impl Sim {
             cmd.env("IDM_AUTH_CLIENT_SECRET", secret);
         }
         let mut child = cmd.spawn().expect("start the simulator");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
+        out.read_line(&mut line)
             .expect("simulator prints its base URL");
         let base_url = line.trim().to_string();
         assert!(
             base_url.starts_with("http://127.0.0.1:"),
             "simulator said {base_url:?}"
         );
+        let mut line = String::new();
+        out.read_line(&mut line)
+            .expect("simulator prints its control token");
+        let control_token = line
+            .trim()
+            .strip_prefix("control-token ")
+            .unwrap_or_else(|| panic!("simulator said {line:?}"))
+            .to_string();
         Sim {
             child,
             base_url,
             secret: secret.map(str::to_string),
+            control_token,
         }
     }
 
@@ -296,15 +309,24 @@ impl Sim {
         self.base_url.rsplit(':').next().unwrap().parse().unwrap()
     }
 
-    /// A raw HTTP/1.1 request to the simulator; returns (status, body).
+    /// A raw HTTP/1.1 request to the simulator, as its owner (with the control token);
+    /// returns (status, body).
     pub fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         http(
             self.port(),
             method,
             path,
-            &[("Content-Type", "application/json")],
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", &self.bearer()),
+            ],
             body,
         )
+    }
+
+    /// The `Authorization` value for the control endpoints.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.control_token)
     }
 
     pub fn settings(&self, json: &str) {
@@ -326,7 +348,10 @@ impl Sim {
             self.port(),
             "POST",
             "/_simulator/introspect",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", &self.bearer()),
+            ],
             &body,
         );
         assert_eq!(status, 200, "introspect: {answer}");
@@ -347,7 +372,25 @@ impl Drop for Sim {
     }
 }
 
-/// A minimal HTTP/1.1 client over a raw socket, for requests a browser would never send.
+/// The tests' one HTTP client (reqwest, as idm-auth itself uses): redirects are not
+/// followed (a test reads each Location itself, as the browser's next step), no connection
+/// is reused (each request meets the server afresh, as a new browser tab would), and no
+/// answer takes longer than 10 s. Hand-made bytes on a socket are only for requests that
+/// are malformed on purpose (siege.rs).
+pub fn http_client() -> &'static reqwest::blocking::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("an HTTP client")
+    })
+}
+
+/// `METHOD http://127.0.0.1:PORT/TARGET` with `headers` (a `Host` among them replaces the
+/// real one) and `body`; returns (status, body).
 pub fn http(
     port: u16,
     method: &str,
@@ -359,7 +402,7 @@ pub fn http(
     (answer.status, answer.body)
 }
 
-/// An answer read off the wire: status, headers (names lower-cased) and body.
+/// An answer: status, headers (names lower-cased) and body.
 pub struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -383,35 +426,53 @@ pub fn http_raw(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Answer {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
+    http_to(
+        &format!("http://127.0.0.1:{port}"),
+        method,
+        target,
+        headers,
+        body,
+    )
+}
+
+/// [`http_raw`] to another origin (e.g. `http://[::1]:PORT`).
+pub fn http_to(
+    origin: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let url = format!("{origin}{target}");
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let mut request = http_client().request(method.clone(), &url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+    if !body.is_empty() {
+        request = request.body(body.to_string());
+    }
+    let response = request
+        .send()
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
         .collect();
+    let body = response
+        .text()
+        .unwrap_or_else(|e| panic!("{method} {url}: the body: {e}"));
     Answer {
         status,
         headers,
-        body: body.to_string(),
+        body,
     }
 }
 
@@ -526,6 +587,33 @@ impl Sandbox {
             "--timeout",
             &timeout,
         ])
+    }
+}
+
+impl Sandbox {
+    /// `idm-auth authorize --no-browser` against the simulator with the callback at
+    /// `redirect` (spelled as registered: the simulator compares it exactly).
+    pub fn authorize_with_redirect(&self, sim: &Sim, redirect: &str) -> Command {
+        self.cmd(&[
+            "authorize",
+            "--base-url",
+            &sim.base_url,
+            "--client-id",
+            CLIENT_ID,
+            "--redirect-uri",
+            redirect,
+            "--timeout",
+            "30",
+            "--no-browser",
+        ])
+    }
+
+    /// An `authorize --no-browser` against the simulator, waiting on a free port for the
+    /// test to play the browser: the waiting process and its port.
+    pub fn sign_in_without_browser(&self, sim: &Sim) -> (Waiting, u16) {
+        let port = free_port();
+        let waiting = Waiting::start(self.authorize(sim, port, 30).arg("--no-browser"));
+        (waiting, port)
     }
 }
 

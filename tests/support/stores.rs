@@ -4,7 +4,7 @@
 //! these sharing one `bao server -dev`.
 
 use super::bao::Bao;
-use super::{free_port, Exec, Run, Sandbox, Sim, CLIENT_ID};
+use super::{free_port, Exec, ExitCode, Run, Sandbox, Sim};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -54,7 +54,11 @@ impl Machine {
 
     /// `idm-auth ARGS` on this machine.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = self.sandbox.cmd(args);
+        self.on_this_machine(self.sandbox.cmd(args))
+    }
+
+    /// `cmd` (an idm-auth command of this machine's sandbox) with the store's environment.
+    fn on_this_machine(&self, mut cmd: Command) -> Command {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -78,18 +82,7 @@ impl Machine {
     /// `authorize` against `base_url` through the scripted browser, which approves.
     pub fn authorize(&self, base_url: &str) -> Command {
         let port = free_port();
-        let port_text = port.to_string();
-        let mut cmd = self.cmd(&[
-            "authorize",
-            "--base-url",
-            base_url,
-            "--client-id",
-            CLIENT_ID,
-            "--port",
-            &port_text,
-            "--timeout",
-            "30",
-        ]);
+        let mut cmd = self.on_this_machine(self.sandbox.authorize_at(base_url, port, 30));
         cmd.env(
             "BROWSER",
             self.sandbox
@@ -163,7 +156,12 @@ pub fn forget_kernel_keys(id: &str) {
 /// Whether the kernel keyring holds the cache entry of opt-in `id`.
 pub fn cached(id: &str) -> bool {
     Command::new("keyctl")
-        .args(["search", "@u", "user", &format!("idm-auth-cache:{id}/access-token")])
+        .args([
+            "search",
+            "@u",
+            "user",
+            &format!("idm-auth-cache:{id}/access-token"),
+        ])
         .output()
         .expect("keyctl is installed by scripts/test (keyutils)")
         .status
