@@ -1309,7 +1309,7 @@ fn validate_client_answers_for_the_client_and_its_registered_callbacks() {
 
 #[test]
 fn auto_approve_redirects_back_with_a_code_without_a_page() {
-    let sim = Simulator::start(Config {
+    let sim = start(Config {
         auto_approve: true,
         ..Config::default()
     })
