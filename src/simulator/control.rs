@@ -76,11 +76,18 @@ struct Settings {
     blocked_users: Option<Vec<String>>,
     token_status: Option<String>,
     refresh_token_status: Option<String>,
+    /// The length in characters that new access tokens reach at least, for storage limits
+    /// such as the Credential Manager's 2,560 bytes.
+    access_token_min_len: Option<usize>,
 }
+
+/// Longer access tokens than this help no test and would only eat memory.
+const MAX_ACCESS_TOKEN_LEN: usize = 64 * 1024;
 
 /// `POST /_simulator/settings` with any of `{"access_ttl": N, "refresh_ttl": N,
 /// "redirect_uris": [...], "public_refresh": B, "auto_approve": B, "rate_limited": B,
-/// "retry_after": N, "blocked_users": [...], "token_status": S, "refresh_token_status": S}`;
+/// "retry_after": N, "blocked_users": [...], "token_status": S, "refresh_token_status": S,
+/// "access_token_min_len": N}`;
 /// what is left out stays as it was.
 pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
     let s = match serde_json::from_slice::<Settings>(&req.body) {
@@ -95,8 +102,17 @@ pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
     {
         return Reply::text(400, "invalid settings: a status is a printable word");
     }
+    if s.access_token_min_len.unwrap_or(0) > MAX_ACCESS_TOKEN_LEN {
+        return Reply::text(
+            400,
+            &format!("invalid settings: access_token_min_len is at most {MAX_ACCESS_TOKEN_LEN}"),
+        );
+    }
     let mut st = shared.lock();
     st.apply_settings(s.access_ttl, s.refresh_ttl);
+    if let Some(len) = s.access_token_min_len {
+        st.set_access_token_min_len(len);
+    }
     let b = &mut st.behaviour;
     if let Some(uris) = s.redirect_uris {
         b.redirect_uris = (!uris.is_empty()).then_some(uris);

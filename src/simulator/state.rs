@@ -213,6 +213,7 @@ pub(crate) struct Introspection {
 
 pub(crate) struct State {
     access_ttl: u64,
+    access_token_min_len: usize,
     refresh_ttl: u64,
     pending: HashMap<String, Pending>,
     codes: HashMap<String, CodeGrant>,
@@ -231,6 +232,7 @@ impl State {
         State {
             behaviour: Behaviour::new(None),
             access_ttl,
+            access_token_min_len: 0,
             refresh_ttl,
             pending: HashMap::new(),
             codes: HashMap::new(),
@@ -246,6 +248,15 @@ impl State {
 
     pub(crate) fn access_ttl(&self) -> u64 {
         self.access_ttl
+    }
+
+    pub(crate) fn access_token_min_len(&self) -> usize {
+        self.access_token_min_len
+    }
+
+    /// Applies to access tokens issued from now on.
+    pub(crate) fn set_access_token_min_len(&mut self, len: usize) {
+        self.access_token_min_len = len;
     }
 
     /// New lifetimes apply to tokens issued from now on.

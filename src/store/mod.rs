@@ -177,7 +177,7 @@ impl OptIn {
 }
 
 /// A short random id (32 bits, hex) that nothing in `taken` has. Short, because admins
-/// type it; `save_new` still refuses a clash with an id written meanwhile by another process.
+/// type it; `create` still refuses a clash with an id written meanwhile by another process.
 pub fn fresh_id(taken: &Contents) -> Result<String> {
     loop {
         let mut bytes = [0u8; 4];

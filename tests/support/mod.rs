@@ -3,6 +3,10 @@
 //! scripted browser. The Secret Service is a real gnome-keyring in a private D-Bus session
 //! that the support code starts for each test binary (private_keyring.rs), so plain
 //! `cargo test` needs no wrapper; nothing here is mocked.
+//!
+//! The suite is Linux's (gnome-keyring, /proc, setpriv): every test file starts with
+//! `#![cfg(target_os = "linux")]`, so the Windows and macOS checks of scripts/platforms
+//! compile it out; Windows gets tests/windows_wine.rs, run from Linux.
 #![allow(dead_code)]
 
 pub mod attacker;
@@ -110,6 +114,24 @@ impl Sandbox {
     /// Write `rows` (newest first) as this sandbox's index file.
     pub fn write_index(&self, rows: &[fixture::Row]) {
         fixture::write_index(&self.path("data"), rows);
+    }
+
+    /// Change the newest opt-in's row in the index file, as a forger or a moved clock would.
+    pub fn edit_newest_row(&self, edit: impl FnOnce(&mut serde_json::Value)) {
+        let path = self.index_path();
+        let mut index: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        edit(&mut index["opt_ins"][0]);
+        std::fs::write(&path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+    }
+
+    /// Point the newest opt-in at `base_url` with its access token expired, so the next
+    /// `token` refreshes there.
+    pub fn send_next_refresh_to(&self, base_url: &str) {
+        self.edit_newest_row(|row| {
+            row["base_url"] = base_url.into();
+            row["expires_at"] = "2020-01-01T00:00:00Z".into();
+        });
     }
 
     /// Write the config file (`$XDG_CONFIG_HOME/idm-auth/config.toml`).
