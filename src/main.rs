@@ -4,6 +4,8 @@ use clap::Parser;
 use idm_auth::cli::Cli;
 use std::process::ExitCode;
 
+mod fast_path;
+
 fn main() -> ExitCode {
     // A bug must still end as a plain message and the documented "unexpected failure" code,
     // not a backtrace dump.
@@ -11,7 +13,9 @@ fn main() -> ExitCode {
         eprintln!("idm-auth: internal error (a bug, please report it): {info}");
         std::process::exit(1);
     }));
-    let cli = match Cli::try_parse() {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    let parsed = fast_path::token_command(&args).map_or_else(Cli::try_parse, Ok);
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
