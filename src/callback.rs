@@ -184,7 +184,11 @@ impl CallbackListener {
     }
 }
 
+/// The callback's words are the network's, not ours: stripped of control characters before
+/// they reach the terminal.
 fn refusal(error: String, description: Option<String>) -> Error {
+    let error = printable(&error);
+    let description = description.map(|d| printable(&d));
     if error == "access_denied" {
         Error::Denied(description)
     } else {

@@ -67,6 +67,27 @@ impl Transport for UpsHttp {
     }
 }
 
+/// Secrets go to UPS over https only; plain http only to this machine (the simulator). Checked
+/// on every request, not only when the settings are read: the origin of a refresh comes from
+/// the index file, and a forged index must not send a refresh token in the clear.
+pub fn check_destination(url: &url::Url) -> Result<(), String> {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        scheme => Err(format!(
+            "refused to send a request to {}://{}: https is required for any host but this machine's loopback",
+            scheme,
+            url.host_str().unwrap_or("?")
+        )),
+    }
+}
+
 /// Why a request failed, in words that carry no URL query or body.
 fn describe(e: &oauth2::reqwest::Error) -> String {
     let kind = if e.is_timeout() {
@@ -134,6 +155,7 @@ impl oauth2::SyncHttpClient for UpsHttp {
         }
         let request: oauth2::reqwest::blocking::Request =
             request.try_into().map_err(|_| TransportError::Build)?;
+        check_destination(request.url()).map_err(TransportError::NotSent)?;
         let response = self.client.execute(request).map_err(|e| {
             if e.is_connect() || e.is_builder() {
                 TransportError::NotSent(describe(&e))

@@ -25,9 +25,11 @@ fn main() -> ExitCode {
     match idm_auth::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("idm-auth: error: {e}");
+            // Errors can quote labels, reasons and UPS's words: no control characters.
+            let safe = idm_auth::render::terminal_safe;
+            eprintln!("idm-auth: error: {}", safe(&e.to_string()));
             if let Some(hint) = e.hint() {
-                eprintln!("hint: {hint}");
+                eprintln!("hint: {}", safe(&hint));
             }
             e.exit_code().into()
         }

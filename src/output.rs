@@ -20,7 +20,7 @@ pub fn quiet() -> bool {
 macro_rules! say {
     ($($arg:tt)*) => {
         if !$crate::output::quiet() {
-            eprintln!($($arg)*);
+            eprintln!("{}", $crate::render::terminal_safe(&format!($($arg)*)));
         }
     };
 }

@@ -4,6 +4,36 @@
 use crate::store::{OptIn, Status};
 use chrono::{DateTime, Datelike, Local, SecondsFormat, Timelike, Utc};
 use serde::Serialize;
+use std::borrow::Cow;
+
+/// Text for a terminal, where some of it did not come from this program (labels and reasons
+/// from the index, UPS's and the callback's words): every control character except the line
+/// breaks and tabs of our own messages is shown as `\u{..}`, so no escape sequence, bell or
+/// carriage return reaches the terminal.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    escape_controls(text, |c| c == '\n' || c == '\t')
+}
+
+/// One cell or one value on one line: every control character escaped, line breaks too.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    escape_controls(text, |_| false)
+}
+
+fn escape_controls(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    let bad = |c: char| c.is_control() && !keep(c);
+    if !text.chars().any(bad) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// One element of `list --json` (schema documented in the README), for the commands that
 /// print a row or two; `json` below writes the same for the whole list.
@@ -217,7 +247,7 @@ pub fn grid(rows: &[OptIn], now: DateTime<Utc>, color: bool) -> String {
             if row.label.is_empty() {
                 "-".into()
             } else {
-                row.label.clone()
+                one_line(&row.label).into_owned()
             },
             row.environment.clone(),
             local(row.created_at),

@@ -199,7 +199,7 @@ pub fn default_redirect_uri(port: u16) -> String {
     format!("http://127.0.0.1:{port}{DEFAULT_CALLBACK_PATH}")
 }
 
-fn is_loopback(host: Option<Host<&str>>) -> bool {
+pub(crate) fn is_loopback(host: Option<Host<&str>>) -> bool {
     match host {
         Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
@@ -230,6 +230,7 @@ pub fn parse_base_url(raw: &str) -> Result<String> {
     if url.host().is_none() {
         return Err(Error::Config(format!("base URL `{raw}` has no host")));
     }
+    refuse_userinfo(&url, "base URL")?;
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
         return Err(Error::Config(format!(
             "base URL `{raw}` must be an origin only, like https://wwwcie.ups.com (the paths come from UPS's API)"
@@ -238,18 +239,30 @@ pub fn parse_base_url(raw: &str) -> Result<String> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
-/// The environment name recorded with the tokens: the one asked for, else the one the host
-/// belongs to; a loopback host is the simulator.
+/// A `user:password@` part would be handed on to UPS and to a shell-style `$BROWSER`, and
+/// neither UPS's origin nor a loopback callback has any use for one.
+fn refuse_userinfo(url: &Url, what: &str) -> Result<()> {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(format!(
+            "the {what} must not carry a user name or password (`user:password@`): leave that part out"
+        )));
+    }
+    Ok(())
+}
+
+/// The environment name recorded with the tokens. A loopback host is the simulator whatever
+/// was asked for (a token from this machine is never a CIE or production token); otherwise
+/// the one asked for, else the one the host belongs to.
 fn environment_of(env: Option<EnvName>, base_url: &str) -> String {
+    if matches!(Url::parse(base_url), Ok(u) if is_loopback(u.host())) {
+        return "simulator".into();
+    }
     match env {
         Some(EnvName::Cie) => "cie".into(),
         Some(EnvName::Production) => "production".into(),
         None if base_url == ups::CIE_BASE_URL => "cie".into(),
         None if base_url == ups::PRODUCTION_BASE_URL => "production".into(),
-        None => match Url::parse(base_url) {
-            Ok(u) if is_loopback(u.host()) => "simulator".into(),
-            _ => "custom".into(),
-        },
+        None => "custom".into(),
     }
 }
 
@@ -263,6 +276,7 @@ fn parse_redirect_uri(raw: &str, port: Option<u16>) -> Result<(String, u16, Stri
             "redirect URI `{raw}` must be a loopback address such as http://127.0.0.1:{DEFAULT_PORT}{DEFAULT_CALLBACK_PATH}: the listener runs on this machine"
         )));
     }
+    refuse_userinfo(&url, "redirect URI")?;
     let uri_port = url.port().ok_or_else(|| {
         Error::Config(format!(
             "redirect URI `{raw}` must name its port explicitly"
@@ -408,8 +422,13 @@ mod tests {
         assert_eq!(environment_of(None, "http://127.0.0.1:1"), "simulator");
         assert_eq!(
             environment_of(Some(EnvName::Cie), "http://127.0.0.1:1"),
-            "cie"
+            "simulator"
         );
+        assert_eq!(
+            environment_of(Some(EnvName::Production), "http://localhost:1"),
+            "simulator"
+        );
+        assert_eq!(environment_of(Some(EnvName::Cie), "https://x.test"), "cie");
     }
 
     #[test]

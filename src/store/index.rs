@@ -14,18 +14,23 @@
 
 use crate::error::{Error, Result};
 use crate::store::keyring::Backend;
+use crate::store::private_fs;
 use crate::store::timestamp::{exact, exact_opt};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::Write;
+use std::fs::{self, File, TryLockError};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 const FORMAT_VERSION: u32 = 1;
 
 /// Opt-in ids are short hex strings; they name lock files, so nothing else is accepted.
 const MAX_ID_LEN: usize = 32;
+
+/// The largest index read: 2,000 opt-ins take about 1 MB, so a file past this is not one of
+/// ours, and reading it whole would cost its size in memory.
+const MAX_INDEX_BYTES: u64 = 16 * 1024 * 1024;
 
 /// One opt-in of one UPS.com user, minus its secrets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,6 +169,9 @@ pub fn encode(contents: &Contents) -> serde_json::Result<Vec<u8>> {
 #[derive(Debug, Clone)]
 pub struct Index {
     dir: PathBuf,
+    /// The data directory that holds `dir` (`$XDG_DATA_HOME`), checked as `dir` is; None
+    /// when the caller chose `dir` itself (the demo's temporary directory, unit tests).
+    base: Option<PathBuf>,
 }
 
 impl Index {
@@ -172,11 +180,22 @@ impl Index {
         let base = dirs::data_dir().ok_or_else(|| {
             Error::Config("cannot find a data directory: set HOME or XDG_DATA_HOME".into())
         })?;
-        Ok(Index::at(base.join("idm-auth")))
+        Ok(Index {
+            dir: base.join("idm-auth"),
+            base: Some(base),
+        })
     }
 
     pub fn at(dir: PathBuf) -> Index {
-        Index { dir }
+        Index { dir, base: None }
+    }
+
+    /// The data directory and ours must belong to this user and be writable by nobody else.
+    fn check_trusted(&self) -> Result<()> {
+        if let Some(base) = &self.base {
+            private_fs::check_dir(base)?;
+        }
+        private_fs::check_dir(&self.dir)
     }
 
     pub fn path(&self) -> PathBuf {
@@ -191,12 +210,25 @@ impl Index {
     /// The rows and the operations in flight. A missing file is an empty index; a damaged
     /// one is an error that leaves the file as it is and keeps a copy aside.
     pub fn load_all(&self) -> Result<Contents> {
+        self.check_trusted()?;
         let path = self.path();
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
+        let mut file = match private_fs::open_read(&path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Contents::default()),
             Err(e) => return Err(Error::index(&path, format!("cannot read the index: {e}"))),
         };
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if size > MAX_INDEX_BYTES {
+            return Err(self.oversized(&mut file, size));
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        (&mut file)
+            .take(MAX_INDEX_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::index(&path, format!("cannot read the index: {e}")))?;
+        if bytes.len() as u64 > MAX_INDEX_BYTES {
+            return Err(self.oversized(&mut file, bytes.len() as u64));
+        }
         parse(&bytes).map_err(|e| match e {
             ParseError::Version(v) => Error::index(
                 &path,
@@ -219,6 +251,38 @@ again; their secrets stay in the keyring)"
         })
     }
 
+    /// An index too large to be ours is damage: left in place, copied aside (streamed, so the
+    /// copy costs no memory), never read.
+    fn oversized(&self, file: &mut File, size: u64) -> Error {
+        use std::io::Seek;
+        let copy = self
+            .dir
+            .join(format!("index.json.damaged-oversized-{size}"));
+        let kept =
+            file.seek(std::io::SeekFrom::Start(0)).and_then(|_| {
+                match private_fs::options()
+                    .write(true)
+                    .create_new(true)
+                    .open(&copy)
+                {
+                    Ok(mut out) => std::io::copy(file, &mut out).and_then(|_| out.sync_all()),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+                    Err(e) => Err(e),
+                }
+            });
+        let kept = match kept {
+            Ok(()) => format!("a copy is kept at {}", copy.display()),
+            Err(e) => format!("no copy could be kept aside ({e})"),
+        };
+        Error::index(
+            self.path(),
+            format!(
+                "the index file is damaged: it holds {size} bytes, more than any index ({MAX_INDEX_BYTES}); \
+it was left as it is and {kept}. Move it away to start afresh"
+            ),
+        )
+    }
+
     /// Copy a damaged index to `index.json.damaged-<hash>` (once per distinct content), so
     /// whatever happens to the original later, its contents survive.
     fn keep_aside(&self, bytes: &[u8]) -> std::io::Result<PathBuf> {
@@ -228,7 +292,10 @@ again; their secrets stay in the keyring)"
         if copy.exists() {
             return Ok(copy);
         }
-        let mut file = private_options().write(true).create_new(true).open(&copy)?;
+        let mut file = private_fs::options()
+            .write(true)
+            .create_new(true)
+            .open(&copy)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         Ok(copy)
@@ -273,12 +340,7 @@ again; their secrets stay in the keyring)"
         self.ensure_dir(&self.dir)?;
         self.ensure_dir(&dir)?;
         let path = dir.join(format!("{name}.lock"));
-        let file = private_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
+        let file = private_fs::open_or_create(&path)
             .map_err(|e| Error::index(&path, format!("cannot open the lock file: {e}")))?;
         Ok((file, path))
     }
@@ -290,6 +352,8 @@ again; their secrets stay in the keyring)"
 
     /// Create `dir` as 0700, and take back group and other access if it exists with them.
     fn ensure_dir(&self, dir: &Path) -> Result<()> {
+        self.check_trusted()?;
+        private_fs::check_dir(dir)?;
         let mut builder = fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
@@ -297,6 +361,7 @@ again; their secrets stay in the keyring)"
         builder
             .create(dir)
             .map_err(|e| Error::index(dir, format!("cannot create the directory: {e}")))?;
+        private_fs::check_dir(dir)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -314,17 +379,11 @@ again; their secrets stay in the keyring)"
     fn write(&self, contents: &Contents) -> Result<()> {
         self.ensure_dir(&self.dir)?;
         let path = self.path();
-        let tmp = self
-            .dir
-            .join(format!(".index.json.{}.tmp", std::process::id()));
         let bytes = encode(contents)
             .map_err(|e| Error::index(&path, format!("cannot encode the index: {e}")))?;
+        let (mut f, tmp) = private_fs::create_temp(&self.dir, "index.json")
+            .map_err(|e| Error::index(&path, format!("cannot write the index: {e}")))?;
         let result = (|| -> std::io::Result<()> {
-            let mut f = private_options()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&tmp)?;
             f.write_all(&bytes)?;
             f.sync_all()?;
             fs::rename(&tmp, &path)?;
@@ -336,13 +395,6 @@ again; their secrets stay in the keyring)"
             Error::index(&path, format!("cannot write the index: {e}"))
         })
     }
-}
-
-fn private_options() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
 }
 
 #[cfg(test)]

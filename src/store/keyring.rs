@@ -63,7 +63,7 @@ impl SecretKind {
         SecretKind::RefreshToken,
         SecretKind::ClientSecret,
     ];
-    fn slug(self) -> &'static str {
+    pub(crate) fn slug(self) -> &'static str {
         match self {
             SecretKind::AccessToken => "access-token",
             SecretKind::RefreshToken => "refresh-token",

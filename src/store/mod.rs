@@ -10,11 +10,16 @@
 //! crash, once the next `authorize`, `token` or `clear` has run.
 
 pub mod cache;
+pub mod file;
+mod file_key;
 pub mod index;
 #[cfg(target_os = "linux")]
 mod kernel_keyring;
 pub mod keyring;
+mod private_fs;
+mod sealed;
 mod timestamp;
+pub mod vault_kv;
 
 use crate::error::{Error, Result};
 use chrono::{DateTime, Duration, Utc};

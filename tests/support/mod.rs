@@ -4,6 +4,8 @@
 //! D-Bus session with gnome-keyring); nothing here is mocked.
 #![allow(dead_code)]
 
+pub mod attacker;
+pub mod bao;
 pub mod private_keyring;
 pub mod siege;
 pub mod ups_link;

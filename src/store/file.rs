@@ -1,0 +1,410 @@
+//! The file store: secrets sealed at rest (sealed.rs) with a key kept apart from them
+//! (file_key.rs), for headless servers where no Secret Service answers and the kernel
+//! keyring would lose the tokens at every reboot. One file per secret,
+//! `<data dir>/secrets/<id>.<kind>`, in a 0700 directory; every write is a new 0600 file
+//! (`O_EXCL`, so no planted file or link is written through), flushed to disk, then renamed
+//! over the old one, so a crash leaves the old secret or the new one, never half of one. The
+//! callers hold the store's locks, as for every other backend.
+//!
+//! A `key-check` file, sealed with the first key that wrote here, is opened before anything
+//! else: with another key, every command stops (exit 9) before it changes anything on disk.
+
+use super::file_key::{self, KeySource};
+use super::keyring::SecretKind;
+use super::sealed::{SealingKey, Unsealed};
+use crate::error::{Error, Result};
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The directory under the data dir that holds the sealed files.
+pub const DIR_NAME: &str = "secrets";
+const KEY_CHECK: &str = "key-check";
+/// Far more than any token; a larger file is not one of ours.
+const MAX_FILE_BYTES: u64 = 256 * 1024;
+
+pub struct FileSecrets {
+    dir: PathBuf,
+    key: SealingKey,
+    source: KeySource,
+}
+
+impl FileSecrets {
+    /// The store under `data_dir`, with the key the environment names. Fails (exit 9) when
+    /// there is no usable key, or when it is not the key the store was written with.
+    pub fn open(data_dir: &Path) -> Result<FileSecrets> {
+        let source = file_key::locate(|name| std::env::var_os(name))?;
+        let material = file_key::load(&source)?;
+        FileSecrets::with_key(data_dir, &material, source)
+    }
+
+    pub fn with_key(data_dir: &Path, material: &[u8], source: KeySource) -> Result<FileSecrets> {
+        let store = FileSecrets {
+            dir: data_dir.join(DIR_NAME),
+            key: SealingKey::derive(material),
+            source,
+        };
+        store.verify_key()?;
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn set(&self, id: &str, kind: SecretKind, value: &str) -> Result<()> {
+        let name = entry_name(id, kind)?;
+        self.ensure_dir()?;
+        self.ensure_key_check()?;
+        let sealed = self
+            .key
+            .seal(&name, value.as_bytes())
+            .map_err(|e| self.failed(&e))?;
+        write_atomically(&self.dir, &file_name(&name), &sealed)
+            .map_err(|e| self.failed(&format!("cannot write {name}: {e}")))
+    }
+
+    /// The secret, or None when there is no such file.
+    pub fn get(&self, id: &str, kind: SecretKind) -> Result<Option<String>> {
+        let name = entry_name(id, kind)?;
+        let Some(bytes) = self.read(&file_name(&name))? else {
+            return Ok(None);
+        };
+        let plain = self
+            .key
+            .open(&name, &bytes)
+            .map_err(|why| self.unopened(&file_name(&name), why))?;
+        String::from_utf8(plain.to_vec())
+            .map(Some)
+            .map_err(|_| self.failed(&format!("{name} is not text")))
+    }
+
+    /// Deleting what is not there is not an error: clear must be idempotent.
+    pub fn delete(&self, id: &str, kind: SecretKind) -> Result<()> {
+        let name = entry_name(id, kind)?;
+        match fs::remove_file(self.dir.join(file_name(&name))) {
+            Ok(()) => sync_dir(&self.dir)
+                .map_err(|e| self.failed(&format!("cannot flush the directory: {e}"))),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.failed(&format!("cannot delete {name}: {e}"))),
+        }
+    }
+
+    /// With another key, stop before anything is written.
+    fn verify_key(&self) -> Result<()> {
+        match self.read(KEY_CHECK)? {
+            None => Ok(()),
+            Some(bytes) => self
+                .key
+                .open(KEY_CHECK, &bytes)
+                .map(drop)
+                .map_err(|why| self.unopened(KEY_CHECK, why)),
+        }
+    }
+
+    /// The first write records which key this store belongs to. Another process may do the
+    /// same at the same moment: O_EXCL lets one win, and the other checks the winner's key.
+    fn ensure_key_check(&self) -> Result<()> {
+        if self.dir.join(KEY_CHECK).exists() {
+            return self.verify_key();
+        }
+        let sealed = self
+            .key
+            .seal(KEY_CHECK, b"idm-auth file store")
+            .map_err(|e| self.failed(&e))?;
+        let path = self.dir.join(KEY_CHECK);
+        match create_private(&path).and_then(|mut f| {
+            f.write_all(&sealed)?;
+            f.sync_all()
+        }) {
+            Ok(()) => sync_dir(&self.dir).map_err(|e| self.failed(&e.to_string())),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => self.verify_key(),
+            Err(e) => {
+                let _ = fs::remove_file(&path);
+                Err(self.failed(&format!("cannot write {KEY_CHECK}: {e}")))
+            }
+        }
+    }
+
+    /// The bytes of `file`, None when it does not exist. Links are not followed.
+    fn read(&self, file: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.dir.join(file);
+        let mut handle = match open_no_follow(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.failed(&format!("cannot open {file}: {e}"))),
+        };
+        let meta = handle
+            .metadata()
+            .map_err(|e| self.failed(&format!("cannot read {file}: {e}")))?;
+        if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+            return Err(self.failed(&format!("{file} is not a sealed secret")));
+        }
+        let mut bytes = Vec::new();
+        handle
+            .read_to_end(&mut bytes)
+            .map_err(|e| self.failed(&format!("cannot read {file}: {e}")))?;
+        Ok(Some(bytes))
+    }
+
+    /// Create the directory 0700, and take group and other access back if it has them.
+    fn ensure_dir(&self) -> Result<()> {
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&self.dir)
+            .map_err(|e| self.failed(&format!("cannot create the directory: {e}")))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let meta = fs::symlink_metadata(&self.dir)
+                .map_err(|e| self.failed(&format!("cannot read the directory: {e}")))?;
+            if !meta.is_dir() {
+                return Err(self.failed("it is not a directory"));
+            }
+            if meta.permissions().mode() & 0o077 != 0 {
+                fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
+                    .map_err(|e| self.failed(&format!("cannot make it private: {e}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn failed(&self, why: &str) -> Error {
+        Error::Keyring(format!(
+            "the file store in {} failed: {why}",
+            self.dir.display()
+        ))
+    }
+
+    fn unopened(&self, file: &str, why: Unsealed) -> Error {
+        let path = self.dir.join(file);
+        Error::Keyring(match why {
+            Unsealed::OtherKey => format!(
+                "the file store's key {} is not the key {} was sealed with; nothing was changed. \
+Use the key the store was made with (if it is lost, so are the tokens: move {} away and run `idm-auth authorize` again)",
+                self.source,
+                path.display(),
+                self.dir.display()
+            ),
+            Unsealed::Changed | Unsealed::NotSealed => format!(
+                "{} does not open with the file store's key: it was changed, damaged or copied from another entry; nothing was changed",
+                path.display()
+            ),
+        })
+    }
+}
+
+/// The name sealed into a file, which also makes up its file name: ids are short
+/// alphanumeric strings (index.rs), so no name can leave the directory.
+fn entry_name(id: &str, kind: SecretKind) -> Result<String> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::Other(format!("not an opt-in id: {id:?}")));
+    }
+    Ok(format!("{id}/{}", kind.slug()))
+}
+
+fn file_name(entry: &str) -> String {
+    entry.replace('/', ".")
+}
+
+fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let mut suffix = [0u8; 8];
+    getrandom::getrandom(&mut suffix).map_err(std::io::Error::other)?;
+    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    let temp = dir.join(format!(".{name}.{suffix}.tmp"));
+    let written = create_private(&temp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    let renamed = written.and_then(|()| fs::rename(&temp, dir.join(name)));
+    if renamed.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    renamed.and_then(|()| sync_dir(dir))
+}
+
+/// A new file, 0600, never an existing one or one a link points to.
+fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
+}
+
+fn open_no_follow(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    options.open(path)
+}
+
+/// Make a rename or a removal in `dir` survive a power cut.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ExitCode;
+
+    fn source() -> KeySource {
+        KeySource {
+            path: "/test/key".into(),
+            via: file_key::KEY_FILE_VAR,
+        }
+    }
+
+    fn store(data: &Path, material: &[u8]) -> Result<FileSecrets> {
+        FileSecrets::with_key(data, material, source())
+    }
+
+    const KEY: &[u8] = b"a key of thirty-two bytes or more";
+
+    #[test]
+    fn secrets_round_trip_and_delete_is_idempotent() {
+        let data = tempfile::tempdir().unwrap();
+        let files = store(data.path(), KEY).unwrap();
+        assert_eq!(files.get("a1", SecretKind::RefreshToken).unwrap(), None);
+        files
+            .set("a1", SecretKind::RefreshToken, "refresh-1")
+            .unwrap();
+        files
+            .set("a1", SecretKind::RefreshToken, "refresh-2")
+            .unwrap();
+        files
+            .set("a1", SecretKind::AccessToken, "access-1")
+            .unwrap();
+        assert_eq!(
+            files
+                .get("a1", SecretKind::RefreshToken)
+                .unwrap()
+                .as_deref(),
+            Some("refresh-2")
+        );
+        // A second process with the same key sees the same secrets.
+        let again = store(data.path(), KEY).unwrap();
+        assert_eq!(
+            again.get("a1", SecretKind::AccessToken).unwrap().as_deref(),
+            Some("access-1")
+        );
+        files.delete("a1", SecretKind::RefreshToken).unwrap();
+        files.delete("a1", SecretKind::RefreshToken).unwrap();
+        assert_eq!(files.get("a1", SecretKind::RefreshToken).unwrap(), None);
+        // No temporary file is left behind.
+        let mut names: Vec<String> = fs::read_dir(files.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a1.access-token", "key-check"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_directory_is_0700_and_every_file_0600_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let data = tempfile::tempdir().unwrap();
+        let files = store(data.path(), KEY).unwrap();
+        files.set("a1", SecretKind::AccessToken, "x").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(files.dir()), 0o700);
+        for entry in fs::read_dir(files.dir()).unwrap() {
+            assert_eq!(mode(&entry.unwrap().path()), 0o600);
+        }
+    }
+
+    #[test]
+    fn no_secret_is_in_any_file_in_plain_text() {
+        let data = tempfile::tempdir().unwrap();
+        let files = store(data.path(), KEY).unwrap();
+        let secret = "eyJhbGciOiJSUzI1NiJ9.plain-text-marker";
+        files.set("a1", SecretKind::AccessToken, secret).unwrap();
+        for entry in fs::read_dir(files.dir()).unwrap() {
+            let bytes = fs::read(entry.unwrap().path()).unwrap();
+            assert!(!bytes.windows(17).any(|w| w == b"plain-text-marker"));
+        }
+    }
+
+    #[test]
+    fn another_key_is_exit_9_and_changes_nothing() {
+        let data = tempfile::tempdir().unwrap();
+        store(data.path(), KEY)
+            .unwrap()
+            .set("a1", SecretKind::RefreshToken, "r")
+            .unwrap();
+        let before = snapshot(&data.path().join(DIR_NAME));
+        let error = store(data.path(), b"another key, also thirty-two bytes")
+            .err()
+            .unwrap();
+        assert_eq!(error.exit_code(), ExitCode::Keyring);
+        assert!(error.to_string().contains("/test/key"), "{error}");
+        assert_eq!(snapshot(&data.path().join(DIR_NAME)), before);
+    }
+
+    #[test]
+    fn a_file_copied_over_another_entry_does_not_open() {
+        let data = tempfile::tempdir().unwrap();
+        let files = store(data.path(), KEY).unwrap();
+        files.set("a1", SecretKind::RefreshToken, "one").unwrap();
+        files.set("b2", SecretKind::RefreshToken, "two").unwrap();
+        fs::copy(
+            files.dir().join("a1.refresh-token"),
+            files.dir().join("b2.refresh-token"),
+        )
+        .unwrap();
+        let error = files.get("b2", SecretKind::RefreshToken).unwrap_err();
+        assert_eq!(error.exit_code(), ExitCode::Keyring);
+        assert!(error.to_string().contains("copied"), "{error}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_in_place_of_a_secret_is_not_followed() {
+        let data = tempfile::tempdir().unwrap();
+        let files = store(data.path(), KEY).unwrap();
+        files.set("a1", SecretKind::AccessToken, "x").unwrap();
+        let target = data.path().join("elsewhere");
+        fs::write(&target, b"not a secret").unwrap();
+        std::os::unix::fs::symlink(&target, files.dir().join("b2.access-token")).unwrap();
+        assert!(files.get("b2", SecretKind::AccessToken).is_err());
+        // Writing replaces the link itself; the file it pointed at is untouched.
+        files.set("b2", SecretKind::AccessToken, "y").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"not a secret");
+    }
+
+    #[test]
+    fn ids_that_could_leave_the_directory_are_refused() {
+        let data = tempfile::tempdir().unwrap();
+        let files = store(data.path(), KEY).unwrap();
+        assert!(files.set("../x", SecretKind::AccessToken, "x").is_err());
+        assert!(files.get("", SecretKind::AccessToken).is_err());
+    }
+
+    fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut all: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().into_string().unwrap(),
+                    fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    }
+}

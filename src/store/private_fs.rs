@@ -1,0 +1,129 @@
+//! The files of the data directory, opened so that nobody else can steer them. The data
+//! directory (`$XDG_DATA_HOME`) and our `idm-auth` directory in it must belong to the user
+//! and be writable by nobody else; otherwise another local user could plant links there and
+//! have our writes land in a file of their choosing (root's, when root runs idm-auth). Inside
+//! them no link is ever followed: the index, its temporary files and the lock files are
+//! opened with O_NOFOLLOW, and new files are created with O_EXCL under unpredictable names.
+
+use crate::error::{Error, Result};
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+/// Refuse `dir` unless it is ours and only we can change it. A missing directory is fine (it
+/// will be created as ours). On other platforms the OS's ACLs of the profile folder do this.
+#[cfg(unix)]
+pub fn check_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let refuse = |why: String| {
+        Error::index(
+            dir,
+            format!(
+                "{why}: another user could plant files or links there. Use a directory of your own (set XDG_DATA_HOME)"
+            ),
+        )
+    };
+    let link = match fs::symlink_metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::index(dir, format!("cannot read the directory: {e}"))),
+    };
+    // SAFETY: geteuid and getegid cannot fail and touch no memory.
+    let (me, my_group) = unsafe { (libc::geteuid(), libc::getegid()) };
+    if link.file_type().is_symlink() && link.uid() != me {
+        return Err(refuse(format!(
+            "the data directory is a link made by user {}, not by you (user {me})",
+            link.uid()
+        )));
+    }
+    let meta = fs::metadata(dir)
+        .map_err(|e| refuse(format!("the data directory cannot be followed ({e})")))?;
+    if !meta.is_dir() {
+        return Err(refuse("the data directory is not a directory".into()));
+    }
+    if meta.uid() != me {
+        return Err(refuse(format!(
+            "the data directory belongs to user {}, not to you (user {me})",
+            meta.uid()
+        )));
+    }
+    // Group write is fine only for the user's own group (the user-private-group setups).
+    let mode = meta.mode();
+    if mode & 0o002 != 0 || (mode & 0o020 != 0 && meta.gid() != my_group) {
+        return Err(refuse(format!(
+            "the data directory can be written by other users (mode {:o})",
+            mode & 0o7777
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn check_dir(_dir: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// Options for a file only we can read and write, never through a link.
+pub fn options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options
+}
+
+/// Open an existing file for reading, refusing a link or anything but a regular file.
+pub fn open_read(path: &Path) -> std::io::Result<File> {
+    let file = options().read(true).open(path).map_err(|e| {
+        if is_link_error(&e) {
+            std::io::Error::other("it is a link, and links are never followed here")
+        } else {
+            e
+        }
+    })?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    Ok(file)
+}
+
+/// Open (creating it if needed) a long-lived file such as a lock, never through a link.
+pub fn open_or_create(path: &Path) -> std::io::Result<File> {
+    options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| {
+            if is_link_error(&e) {
+                std::io::Error::other("it is a link, and links are never followed here")
+            } else {
+                e
+            }
+        })
+}
+
+/// A new file `<dir>/.<stem>.<random>.tmp` that did not exist before (O_EXCL).
+pub fn create_temp(dir: &Path, stem: &str) -> std::io::Result<(File, PathBuf)> {
+    let mut random = [0u8; 12];
+    getrandom::getrandom(&mut random).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let tag: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let path = dir.join(format!(".{stem}.{tag}.tmp"));
+    let file = options().write(true).create_new(true).open(&path)?;
+    Ok((file, path))
+}
+
+/// O_NOFOLLOW on a link fails with ELOOP.
+fn is_link_error(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
+}

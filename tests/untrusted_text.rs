@@ -1,0 +1,154 @@
+//! Text that did not come from idm-auth never drives the terminal, and URLs that smuggle
+//! credentials or pretend a loopback simulator is UPS are refused or recorded for what they
+//! are. The attacker writes the index file, answers as the callback, or types the flags.
+
+mod support;
+
+use support::*;
+
+/// Terminal controls an attacker would like to reach the admin's terminal: set the window
+/// title, ring the bell, clear the screen, rewrite the line.
+const HOSTILE: &str = "evil\u{1b}]0;pwned\u{7}\u{1b}[2J\rfake line\u{9b}31m";
+
+fn assert_no_controls(what: &str, text: &str) {
+    let found: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+        .collect();
+    assert!(found.is_empty(), "{what} carries {found:?}: {text:?}");
+}
+
+/// An index written by someone else, with one row whose label and reason are hostile.
+fn plant_index(sandbox: &Sandbox) {
+    let row = serde_json::json!({
+        "id": "abcd1234",
+        "label": HOSTILE,
+        "profile": null,
+        "environment": "cie",
+        "base_url": "https://wwwcie.ups.com",
+        "client_id": "client",
+        "redirect_uri": "http://127.0.0.1:8765/callback",
+        "created_at": "2026-11-29T06:49:12Z",
+        "refreshed_at": null,
+        "expires_at": "2026-11-29T10:49:12Z",
+        "refresh_expires_at": "2027-01-28T06:49:12Z",
+        "refresh_count": 0,
+        "invalid_reason": HOSTILE,
+        "keyring": "secret-service",
+        "has_client_secret": false
+    });
+    let index = serde_json::json!({"version": 1, "opt_ins": [row]});
+    let path = sandbox.index_path();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, serde_json::to_vec(&index).unwrap()).unwrap();
+}
+
+#[test]
+fn labels_and_reasons_from_the_index_reach_the_terminal_escaped() {
+    let sandbox = Sandbox::new();
+    plant_index(&sandbox);
+
+    let list = sandbox.run(&["list"]);
+    assert_eq!(list.code, 0, "{list:?}");
+    assert!(list.stdout.contains("abcd1234"), "{list:?}");
+    assert!(list.stdout.contains("evil\\u{1b}]0;pwned"), "{list:?}");
+    assert_no_controls("list", &list.stdout);
+
+    let check = sandbox.run(&["check"]);
+    assert_eq!(check.code, 8, "{check:?}");
+    assert!(check.stderr.contains("abcd1234"), "{check:?}");
+    assert_no_controls("check", &check.stderr);
+
+    let token = sandbox.run(&["token", "abcd1234"]);
+    assert_eq!(token.code, 8, "{token:?}");
+    assert!(token.stderr.contains("fake line"), "{token:?}");
+    assert_no_controls("token", &token.stderr);
+
+    // The JSON keeps the text as it is, escaped the JSON way, for scripts.
+    let json = sandbox.list_json();
+    assert_eq!(json[0]["label"], HOSTILE);
+}
+
+#[test]
+fn a_label_with_control_characters_is_refused() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    let run = sandbox
+        .authorize(&sim, free_port(), 10)
+        .args(["--label", "desk\u{1b}[2J", "--no-browser"])
+        .exec();
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_no_controls("authorize", &run.stderr);
+}
+
+#[test]
+fn the_callbacks_error_words_reach_the_terminal_without_controls() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    let port = free_port();
+    let waiting = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let state = waiting.state();
+    wait_for_listener(port, std::time::Duration::from_secs(10));
+    let hostile: String = url::form_urlencoded::byte_serialize(HOSTILE.as_bytes()).collect();
+    let (status, _) = http(
+        port,
+        "GET",
+        &format!("/callback?error=server_error{hostile}&error_description={hostile}&state={state}"),
+        &[],
+        "",
+    );
+    assert_eq!(status, 200);
+    let run = waiting.finish();
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(run.stderr.contains("fake line"), "{run:?}");
+    assert_no_controls("authorize", &run.stderr);
+}
+
+#[test]
+fn urls_with_a_user_name_or_password_are_refused() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    let port = sim.port();
+    for (flag, value) in [
+        (
+            "--base-url",
+            format!("http://admin:hunter2@127.0.0.1:{port}"),
+        ),
+        ("--base-url", "https://user@wwwcie.ups.com".to_string()),
+        (
+            "--redirect-uri",
+            "http://admin:hunter2@127.0.0.1:9000/cb".to_string(),
+        ),
+    ] {
+        let mut cmd = sandbox.cmd(&[
+            "authorize",
+            "--client-id",
+            CLIENT_ID,
+            "--no-browser",
+            "--timeout",
+            "5",
+        ]);
+        if flag == "--redirect-uri" {
+            cmd.args(["--base-url", &sim.base_url]);
+        }
+        let run = cmd.args([flag, &value]).exec();
+        assert_eq!(run.code, 3, "{flag} {value}: {run:?}");
+        assert!(run.stderr.contains("user name or password"), "{run:?}");
+        assert!(!run.stderr.contains("hunter2"), "{run:?}");
+    }
+}
+
+#[test]
+fn a_loopback_base_url_is_recorded_as_the_simulator_whatever_env_says() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    let port = free_port();
+    let run = sandbox
+        .authorize(&sim, port, 30)
+        .args(["--env", "production"])
+        .env("BROWSER", sandbox.browser("approve", "browser.json"))
+        .exec();
+    assert_eq!(run.code, 0, "{run:?}");
+    let rows = sandbox.list_json();
+    assert_eq!(rows[0]["environment"], "simulator", "{rows:?}");
+}

@@ -1,0 +1,84 @@
+//! The Vault KV v2 client against a real `bao server -dev`: check-and-set decides between
+//! two writers, history is kept short, and every failure is exit 9 without the token in it.
+
+mod support;
+
+use idm_auth::error::ExitCode;
+use idm_auth::store::vault_kv::{Kv, VaultProfile, VaultSettings, Written};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use support::bao::Bao;
+
+fn kv(bao: &Bao, token: &str) -> Kv {
+    let env = |name: &str| match name {
+        "VAULT_ADDR" => Some(bao.addr()),
+        "VAULT_TOKEN" => Some(token.to_string()),
+        _ => None,
+    };
+    Kv::connect(VaultSettings::resolve(&VaultProfile::default(), env, None).unwrap()).unwrap()
+}
+
+#[test]
+fn check_and_set_lets_exactly_one_of_two_writers_through() {
+    let bao = Bao::start();
+    let kv = kv(&bao, &bao.root_token);
+    assert_eq!(kv.read("optins/a1").unwrap(), None);
+    assert_eq!(
+        kv.write("optins/a1", &json!({"n": 1}), 0).unwrap(),
+        Written::Stored(1)
+    );
+    // A second creator loses: the record exists.
+    assert_eq!(
+        kv.write("optins/a1", &json!({"n": 2}), 0).unwrap(),
+        Written::Lost
+    );
+    kv.limit_history("optins/a1", 1).unwrap();
+    let read = kv.read("optins/a1").unwrap().unwrap();
+    assert_eq!((read.version, read.data), (1, json!({"n": 1})));
+    // Two writers that read version 1: the first wins, the second is told it lost.
+    assert_eq!(
+        kv.write("optins/a1", &json!({"n": 3}), 1).unwrap(),
+        Written::Stored(2)
+    );
+    assert_eq!(
+        kv.write("optins/a1", &json!({"n": 4}), 1).unwrap(),
+        Written::Lost
+    );
+    assert_eq!(kv.read("optins/a1").unwrap().unwrap().data, json!({"n": 3}));
+    // Only the latest version is kept: the old one held the old tokens.
+    let (code, _) = bao.api(
+        "GET",
+        "secret/data/idm-auth/optins/a1?version=1",
+        None,
+        &bao.root_token,
+    );
+    assert_eq!(code, 404, "version 1 is still readable");
+    assert_eq!(kv.list("optins").unwrap(), ["a1"]);
+    kv.destroy("optins/a1").unwrap();
+    kv.destroy("optins/a1").unwrap();
+    assert_eq!(kv.read("optins/a1").unwrap(), None);
+    assert!(kv.list("optins").unwrap().is_empty());
+}
+
+#[test]
+fn a_bad_token_is_exit_9_and_never_echoed() {
+    let bao = Bao::start();
+    let bad = "hvs.not-a-real-token-0123456789";
+    let error = kv(&bao, bad).read("optins/a1").unwrap_err();
+    assert_eq!(error.exit_code(), ExitCode::Keyring);
+    let message = error.to_string();
+    assert!(message.contains("403"), "{message}");
+    assert!(!message.contains("not-a-real-token"), "{message}");
+}
+
+#[test]
+fn a_stopped_vault_is_exit_9_within_seconds() {
+    let mut bao = Bao::start();
+    let kv = kv(&bao, &bao.root_token);
+    bao.stop();
+    let started = Instant::now();
+    let error = kv.read("optins/a1").unwrap_err();
+    assert_eq!(error.exit_code(), ExitCode::Keyring);
+    assert!(error.to_string().contains("cannot be reached"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
