@@ -140,7 +140,10 @@ mod tests {
             "",
         ] {
             let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
-            assert!(token_command(&args).is_none(), "{line:?} took the fast path");
+            assert!(
+                token_command(&args).is_none(),
+                "{line:?} took the fast path"
+            );
         }
         #[cfg(unix)]
         {

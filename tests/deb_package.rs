@@ -100,7 +100,9 @@ fn the_deb_installs_the_command_man_page_completions_and_units() {
     let man = run("man", &["-w", "idm-auth"]);
     assert!(man.status.success(), "man -w idm-auth: {}", text(&man));
     assert!(
-        String::from_utf8_lossy(&man.stdout).trim().starts_with("/usr/share/man/man1/idm-auth.1"),
+        String::from_utf8_lossy(&man.stdout)
+            .trim()
+            .starts_with("/usr/share/man/man1/idm-auth.1"),
         "{}",
         text(&man)
     );
@@ -135,7 +137,10 @@ fn the_deb_installs_the_command_man_page_completions_and_units() {
     let wants = Path::new("/etc/systemd/user/timers.target.wants/idm-auth-check.timer");
     assert!(!wants.exists(), "the package enabled the check timer");
     let service = std::fs::read_to_string("/usr/lib/systemd/user/idm-auth-check.service").unwrap();
-    assert!(service.contains("ExecStart=/usr/bin/idm-auth --quiet check"), "{service}");
+    assert!(
+        service.contains("ExecStart=/usr/bin/idm-auth --quiet check"),
+        "{service}"
+    );
 
     // Licences in the package, as in the tarball.
     for file in ["LICENSE-MIT", "LICENSE-APACHE", "copyright"] {
