@@ -1,20 +1,22 @@
-//! The loopback listener that catches UPS's redirect. Bound to 127.0.0.1 only, on the fixed
-//! port of the registered redirect URI. Only a GET on the callback path carrying the state of
-//! this attempt ends the wait; everything else (other paths, favicon, wrong or missing state,
-//! a forged `error=` without the right state) gets a 4xx page and the listener keeps waiting.
+//! The loopback listener that catches UPS's redirect, on the fixed port of the registered
+//! redirect URI: on 127.0.0.1 or ::1 as the URI names, and on both for `localhost` (a browser
+//! may resolve it either way, and another user must not be able to listen on the other one).
+//! Only a GET on the callback path carrying the state of this attempt ends the wait;
+//! everything else (other paths, favicon, wrong or missing state, a forged `error=` without
+//! the right state) gets a 4xx page and the listener keeps waiting.
 //!
-//! tiny_http reads each connection on its own worker thread, so a slow or endless request
-//! never blocks this loop; the loop itself only ever waits with `recv_timeout`, so the
-//! deadline always holds.
+//! Connections are read by the bounded server in loopback_http.rs, so a slow, endless or
+//! huge request never blocks this loop nor grows memory or threads; the loop itself only
+//! ever waits with a time-out, so the deadline always holds.
 
 use crate::error::{Error, Result};
 use crate::html::escape;
+use crate::loopback_http::{Request, Server};
 use crate::ups::printable;
-use std::io::BufRead;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use tiny_http::{Header, Request, Response, Server};
-use url::form_urlencoded;
+use url::{form_urlencoded, Host, Url};
 
 /// What one request on the listener amounts to. Pure, so it can be tested on odd URLs.
 #[derive(Debug, PartialEq, Eq)]
@@ -86,9 +88,27 @@ pub struct CallbackListener {
 }
 
 impl CallbackListener {
-    /// Bind now, before any browser opens, so a busy port fails at once.
-    pub fn bind(port: u16, path: &str) -> Result<CallbackListener> {
-        let server = Server::http(("127.0.0.1", port)).map_err(|e| Error::Port {
+    /// Bind now, before any browser opens, so a busy port fails at once: every address the
+    /// redirect URI's host can mean, or none.
+    pub fn bind(redirect_uri: &str, port: u16, path: &str) -> Result<CallbackListener> {
+        let mut listeners = Vec::new();
+        for ip in listen_addresses(redirect_uri) {
+            match TcpListener::bind((ip, port)) {
+                Ok(listener) => listeners.push(listener),
+                // No IPv6 loopback on this machine: nobody can listen there either.
+                Err(e)
+                    if ip.is_ipv6()
+                        && e.kind() == std::io::ErrorKind::AddrNotAvailable
+                        && redirect_uri_is_localhost(redirect_uri) => {}
+                Err(e) => {
+                    return Err(Error::Port {
+                        port,
+                        reason: format!("{}: {e}", std::net::SocketAddr::from((ip, port))),
+                    })
+                }
+            }
+        }
+        let server = Server::start(listeners).map_err(|e| Error::Port {
             port,
             reason: e.to_string(),
         })?;
@@ -103,38 +123,30 @@ impl CallbackListener {
         self.port
     }
 
-    /// Wait until the real redirect arrives or `timeout` passes, and return the code. With
-    /// `paste`, an address pasted on stdin (the one the browser ended on, for SSH sessions)
-    /// counts as well; whichever arrives first wins, and both face the same state check.
-    pub fn wait(&self, expected_state: &str, timeout: Duration, paste: bool) -> Result<String> {
+    /// Wait until the real redirect arrives or `timeout` passes, and return the code. What
+    /// arrives on `elsewhere` (an address pasted on the terminal, already judged by the same
+    /// rules, see tty.rs) counts as well; whichever comes first wins.
+    pub fn wait(
+        &self,
+        expected_state: &str,
+        timeout: Duration,
+        elsewhere: Option<&mpsc::Receiver<Result<String>>>,
+    ) -> Result<String> {
         let deadline = Instant::now() + timeout;
-        let pasted = paste.then(read_pasted_lines);
-        let spinner = Spinner::start(!paste, deadline);
         loop {
             let now = Instant::now();
             if now >= deadline {
                 return Err(Error::Timeout(timeout.as_secs()));
             }
-            spinner.tick(deadline - now);
-            if let Some(lines) = &pasted {
-                while let Ok(line) = lines.try_recv() {
-                    if let Some(result) = self.judge_pasted(&line, expected_state) {
-                        return result;
-                    }
-                }
+            if let Some(Ok(outcome)) = elsewhere.map(mpsc::Receiver::try_recv) {
+                return outcome;
             }
             let slice = (deadline - now).min(Duration::from_millis(200));
-            let request = match self.server.recv_timeout(slice) {
-                Ok(Some(r)) => r,
-                Ok(None) => continue,
-                Err(e) => return Err(Error::Other(format!("the callback listener failed: {e}"))),
+            let Some(request) = self.server.next(slice) else {
+                continue;
             };
-            let verdict = parse_callback(
-                request.method().as_str(),
-                request.url(),
-                &self.path,
-                expected_state,
-            );
+            let verdict =
+                parse_callback(&request.method, &request.target, &self.path, expected_state);
             match verdict {
                 Verdict::Code(code) => {
                     respond(request, 200, &success_page());
@@ -154,39 +166,11 @@ impl CallbackListener {
             }
         }
     }
-
-    /// A pasted address: the end of the flow, or None (with a word to the admin) to wait on.
-    fn judge_pasted(&self, line: &str, expected_state: &str) -> Option<Result<String>> {
-        let line = line.trim();
-        if line.is_empty() {
-            return None;
-        }
-        let target = match url::Url::parse(line) {
-            Ok(url) => match url.query() {
-                Some(q) => format!("{}?{q}", url.path()),
-                None => url.path().to_string(),
-            },
-            Err(_) => {
-                crate::say!(
-                    "That is not an address. Paste the whole address the browser ended on."
-                );
-                return None;
-            }
-        };
-        match parse_callback("GET", &target, &self.path, expected_state) {
-            Verdict::Code(code) => Some(Ok(code)),
-            Verdict::Refused { error, description } => Some(Err(refusal(error, description))),
-            Verdict::Ignore(_, reason) => {
-                crate::say!("That address was not accepted: {reason} Paste the address the browser ended on.");
-                None
-            }
-        }
-    }
 }
 
 /// The callback's words are the network's, not ours: stripped of control characters before
 /// they reach the terminal.
-fn refusal(error: String, description: Option<String>) -> Error {
+pub fn refusal(error: String, description: Option<String>) -> Error {
     let error = printable(&error);
     let description = description.map(|d| printable(&d));
     if error == "access_denied" {
@@ -196,60 +180,13 @@ fn refusal(error: String, description: Option<String>) -> Error {
     }
 }
 
-/// Lines from stdin, read on their own thread so the listener never waits on the keyboard.
-fn read_pasted_lines() -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
-}
-
-/// The time left, spinning on stderr; only for a person at a terminal, never with `--quiet`,
-/// and not while they are asked to paste (it would overwrite what they type).
-struct Spinner(Option<indicatif::ProgressBar>);
-
-impl Spinner {
-    fn start(wanted: bool, deadline: Instant) -> Spinner {
-        if !wanted || crate::output::quiet() || !crate::output::stderr_is_terminal() {
-            return Spinner(None);
-        }
-        let bar = indicatif::ProgressBar::new_spinner();
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
-            bar.set_style(style);
-        }
-        bar.enable_steady_tick(Duration::from_millis(120));
-        let spinner = Spinner(Some(bar));
-        spinner.tick(deadline.saturating_duration_since(Instant::now()));
-        spinner
-    }
-
-    fn tick(&self, left: Duration) {
-        if let Some(bar) = &self.0 {
-            let secs = left.as_secs();
-            bar.set_message(format!(
-                "Waiting for the consent in the browser ({}:{:02} left)",
-                secs / 60,
-                secs % 60
-            ));
-        }
-    }
-}
-
-impl Drop for Spinner {
-    fn drop(&mut self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 fn respond(request: Request, status: u16, html: &str) {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        _ => "Bad Request",
+    };
     let headers = [
         ("Content-Type", "text/html; charset=utf-8"),
         ("Cache-Control", "no-store"),
@@ -261,14 +198,27 @@ fn respond(request: Request, status: u16, html: &str) {
         ("X-Content-Type-Options", "nosniff"),
         ("Connection", "close"),
     ];
-    let mut response = Response::from_string(html).with_status_code(status);
-    for (name, value) in headers {
-        if let Ok(h) = Header::from_bytes(name, value) {
-            response.add_header(h);
-        }
-    }
     // A browser that went away is no reason to fail the flow.
-    let _ = request.respond(response);
+    request.respond(status, reason, &headers, html);
+}
+
+/// The loopback addresses the redirect URI's host stands for.
+fn listen_addresses(redirect_uri: &str) -> Vec<IpAddr> {
+    let v4 = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let v6 = IpAddr::V6(Ipv6Addr::LOCALHOST);
+    match Url::parse(redirect_uri).ok().as_ref().and_then(Url::host) {
+        Some(Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
+        Some(Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
+        Some(Host::Domain(_)) => vec![v4, v6],
+        None => vec![v4],
+    }
+}
+
+fn redirect_uri_is_localhost(redirect_uri: &str) -> bool {
+    matches!(
+        Url::parse(redirect_uri).ok().as_ref().and_then(Url::host),
+        Some(Host::Domain(_))
+    )
 }
 
 fn page(title: &str, body: &str) -> String {

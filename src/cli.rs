@@ -120,6 +120,24 @@ pub enum EnvName {
 
 #[derive(Debug, Args)]
 pub struct AuthorizeArgs {
+    #[command(flatten)]
+    pub settings: SettingFlags,
+    /// Seconds to wait for the consent to complete.
+    #[arg(long, value_name = "SECS", default_value_t = crate::settings::DEFAULT_TIMEOUT_SECS)]
+    pub timeout: u64,
+    /// Do not open a browser: print the address, and accept the address the browser ended on
+    /// pasted on stdin (for SSH sessions).
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Print the new opt-in as JSON (the `list --json` object) instead of its id.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The flags that are settings of an opt-in (also given by the environment or a profile;
+/// `config show` resolves them with none given).
+#[derive(Debug, Default, Args)]
+pub struct SettingFlags {
     /// A name for this opt-in, shown by `list` (e.g. the UPS.com user's name).
     #[arg(long, value_name = "TEXT")]
     pub label: Option<String>,
@@ -143,16 +161,6 @@ pub struct AuthorizeArgs {
     /// The full redirect URI registered at UPS, e.g. http://127.0.0.1:8765/callback.
     #[arg(long, value_name = "URI")]
     pub redirect_uri: Option<String>,
-    /// Seconds to wait for the consent to complete.
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
-    pub timeout: u64,
-    /// Do not open a browser: print the address, and accept the address the browser ended on
-    /// pasted on stdin (for SSH sessions).
-    #[arg(long)]
-    pub no_browser: bool,
-    /// Print the new opt-in as JSON (the `list --json` object) instead of its id.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -22,7 +22,7 @@ use crate::cli::EnvName;
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,10 +51,9 @@ pub fn path() -> Result<PathBuf> {
         })
 }
 
-/// The file, or an empty configuration when there is none.
-pub fn load() -> Result<ConfigFile> {
-    let path = path()?;
-    let text = match std::fs::read_to_string(&path) {
+/// The file at `path`, or an empty configuration when there is none.
+pub fn load(path: &Path) -> Result<ConfigFile> {
+    let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
         Err(e) => {
@@ -84,15 +83,13 @@ fn parse(text: &str) -> std::result::Result<ConfigFile, String> {
     toml::from_str(text).map_err(|e| e.message().to_string())
 }
 
-/// The profile in force: `--profile`, else IDM_AUTH_PROFILE, else the file's default.
-/// Returns its name (if any) and where the name came from.
+/// The profile in force: `--profile`, else IDM_AUTH_PROFILE (`env`), else the file's
+/// default. Returns its name (if any) and where the name came from.
 pub fn select(
     file: &ConfigFile,
     flag: Option<&str>,
+    env: Option<String>,
 ) -> Result<Option<(String, Profile, &'static str)>> {
-    let env = std::env::var("IDM_AUTH_PROFILE")
-        .ok()
-        .filter(|s| !s.is_empty());
     let (name, source) = match (flag, env, &file.default_profile) {
         (Some(f), _, _) => (f.to_string(), "--profile"),
         (None, Some(e), _) => (e, "IDM_AUTH_PROFILE"),
@@ -122,14 +119,14 @@ mod tests {
             "default_profile = \"a\"\n[profiles.a]\nenvironment = \"production\"\nclient_id = \"x\"\nport = 9000\n",
         )
         .unwrap();
-        let (name, profile, source) = select(&file, None).unwrap().unwrap();
+        let (name, profile, source) = select(&file, None, None).unwrap().unwrap();
         assert_eq!(
             (name.as_str(), source),
             ("a", "config file default_profile")
         );
         assert_eq!(profile.environment, Some(EnvName::Production));
         assert_eq!(profile.port, Some(9000));
-        assert!(select(&file, Some("b")).is_err());
+        assert!(select(&file, Some("b"), None).is_err());
     }
 
     #[test]

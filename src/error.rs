@@ -104,7 +104,7 @@ pub enum Error {
     Keyring(String),
     #[error("{message} ({})", path.display())]
     Index { path: PathBuf, message: String },
-    #[error("cannot listen on 127.0.0.1:{port}: {reason}")]
+    #[error("cannot listen on loopback port {port}: {reason}")]
     Port { port: u16, reason: String },
     #[error("{0}")]
     NotFound(String),
@@ -122,6 +122,9 @@ pub enum Error {
     Unusable(String),
     #[error("{0}")]
     Other(String),
+    /// Whoever read stdout went away (`idm-auth list | head -1`): a normal end, exit 0.
+    #[error("stdout was closed")]
+    StdoutClosed,
 }
 
 fn detail(text: &Option<String>) -> String {
@@ -152,6 +155,7 @@ impl Error {
             Error::Exec { .. } => ExitCode::CommandNotExecutable,
             Error::Unusable(_) => ExitCode::Invalid,
             Error::Other(_) => ExitCode::Unexpected,
+            Error::StdoutClosed => ExitCode::Success,
         }
     }
 

@@ -7,7 +7,7 @@
 //! returns None and goes to clap, so every message and exit code stays clap's. A test
 //! compares the two on every short command line built from the relevant words.
 
-use idm_auth::cli::{Cli, Command, TokenArgs};
+use crate::cli::{Cli, Command, TokenArgs};
 use std::ffi::OsString;
 
 /// The `Cli` that clap would produce for `args` (argv without the program name), when they

@@ -3,7 +3,7 @@
 //! /refresh. Client authentication follows UPS's document: HTTP Basic when a client secret is
 //! configured, otherwise the PKCE public-client form (client_id in the body, no Basic header).
 
-use crate::http::{LastAnswer, Transport, TransportError, UpsHttp};
+use crate::http::{LastAnswer, Transport, TransportError};
 use crate::ups::{self, UpsErrorResponse, UpsTokenResponse};
 use chrono::{DateTime, Utc};
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse};
@@ -79,9 +79,21 @@ impl UpsFailure {
     pub fn is_rejection(&self) -> bool {
         matches!(self.status, Some(s) if (400..500).contains(&s) && s != 408 && s != 429)
     }
+
+    /// The failed exchange with UPS at `base_url` as the admin should see it.
+    pub fn into_error(self, base_url: &str) -> crate::error::Error {
+        if self.unreachable {
+            crate::error::Error::Network {
+                url: base_url.to_string(),
+                reason: self.message,
+            }
+        } else {
+            crate::error::Error::Ups(self.message)
+        }
+    }
 }
 
-fn config_error(what: &str, e: impl std::fmt::Display) -> UpsFailure {
+pub(crate) fn config_error(what: &str, e: impl std::fmt::Display) -> UpsFailure {
     UpsFailure {
         status: None,
         message: format!("{what}: {e}"),
@@ -92,16 +104,16 @@ fn config_error(what: &str, e: impl std::fmt::Display) -> UpsFailure {
 
 /// How long one request to UPS may take: `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
 pub fn http_timeout() -> Duration {
-    std::env::var("IDM_AUTH_HTTP_TIMEOUT")
-        .ok()
+    http_timeout_from(std::env::var("IDM_AUTH_HTTP_TIMEOUT").ok())
+}
+
+/// [`http_timeout`] for a value of `IDM_AUTH_HTTP_TIMEOUT` read elsewhere (the context).
+pub fn http_timeout_from(value: Option<String>) -> Duration {
+    value
         .and_then(|s| s.trim().parse::<u64>().ok())
         .filter(|&secs| secs > 0)
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_HTTP_TIMEOUT)
-}
-
-fn transport() -> Result<UpsHttp, UpsFailure> {
-    UpsHttp::new(http_timeout()).map_err(|e| config_error("HTTP client", e))
 }
 
 fn client(config: &ClientConfig, token_path: &str) -> Result<UpsClient, UpsFailure> {
@@ -140,17 +152,8 @@ pub fn start(config: &ClientConfig) -> Result<Attempt, UpsFailure> {
     })
 }
 
-/// Trade the one-time code for tokens at /security/v1/oauth/token. Never retried: a code
-/// works once.
-pub fn exchange_code(
-    config: &ClientConfig,
-    code: AuthorizationCode,
-    verifier: PkceCodeVerifier,
-) -> Result<Grant, UpsFailure> {
-    exchange_code_with(&transport()?, config, code, verifier)
-}
-
-/// [`exchange_code`] over a given transport.
+/// Trade the one-time code for tokens at /security/v1/oauth/token, over `http`. Never
+/// retried: a code works once.
 pub fn exchange_code_with(
     http: &impl Transport,
     config: &ClientConfig,
@@ -164,13 +167,8 @@ pub fn exchange_code_with(
     finish(result, http.last_answer(), "token exchange")
 }
 
-/// Rotate the pair at /security/v1/oauth/refresh. The old refresh token is spent once UPS
-/// has seen this request, whatever happens to the answer.
-pub fn refresh(config: &ClientConfig, refresh_token: &RefreshToken) -> Result<Grant, UpsFailure> {
-    refresh_with(&transport()?, config, refresh_token)
-}
-
-/// [`refresh`] over a given transport.
+/// Rotate the pair at /security/v1/oauth/refresh, over `http`. The old refresh token is
+/// spent once UPS has seen this request, whatever happens to the answer.
 pub fn refresh_with(
     http: &impl Transport,
     config: &ClientConfig,

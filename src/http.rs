@@ -3,13 +3,21 @@
 //! answer, because the `oauth2` crate drops it when a body is not JSON (a gateway's HTML 502)
 //! and the admin needs to be told which status UPS's side answered with.
 //!
+//! Trust and routes: the TLS roots are the operating system's (its store on macOS and
+//! Windows; on Linux the distribution's bundle, or `SSL_CERT_FILE`/`SSL_CERT_DIR` when set),
+//! plus Mozilla's bundled roots for machines with none, so a company CA installed for a
+//! TLS-inspecting proxy is trusted. Names are resolved in-process (no system resolver
+//! library), so the static build needs nothing of the system. Requests to a loopback host
+//! (the simulator) go straight out; every other host honours `HTTPS_PROXY`/`HTTP_PROXY`/
+//! `ALL_PROXY` and `NO_PROXY`, as corporate networks need.
+//!
 //! A failure is sorted by whether the request can have reached UPS: a refused connection
 //! means UPS never saw it, but a reset or a silence after the request went out means UPS may
 //! have acted on it, and for a one-time code or a rotating refresh token that matters.
 
 use oauth2::{HttpRequest, HttpResponse};
 use std::io::Read;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// More than any token response; a gateway page larger than this is cut off.
@@ -23,9 +31,15 @@ pub struct LastAnswer {
 }
 
 pub struct UpsHttp {
-    client: oauth2::reqwest::blocking::Client,
+    timeout: Duration,
+    /// For loopback hosts: never through a proxy. Built on first use.
+    direct: OnceLock<Client>,
+    /// For every other host: through the proxy the environment names, if any.
+    proxied: OnceLock<Client>,
     last: Mutex<LastAnswer>,
 }
+
+type Client = oauth2::reqwest::blocking::Client;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -47,17 +61,37 @@ pub trait Transport: oauth2::SyncHttpClient<Error = TransportError> {
 
 impl UpsHttp {
     pub fn new(timeout: Duration) -> Result<UpsHttp, String> {
-        let client = oauth2::reqwest::blocking::Client::builder()
-            .redirect(oauth2::reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10).min(timeout))
-            .timeout(timeout)
-            .user_agent(concat!("idm-auth/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("could not set up HTTPS: {e}"))?;
         Ok(UpsHttp {
-            client,
+            timeout,
+            direct: OnceLock::new(),
+            proxied: OnceLock::new(),
             last: Mutex::new(LastAnswer::default()),
         })
+    }
+
+    /// The client for `url`: direct for loopback, through the environment's proxy otherwise.
+    fn client_for(&self, url: &url::Url) -> Result<&Client, TransportError> {
+        let loopback = is_loopback(url);
+        let cell = if loopback {
+            &self.direct
+        } else {
+            &self.proxied
+        };
+        if let Some(client) = cell.get() {
+            return Ok(client);
+        }
+        let mut builder = Client::builder()
+            .redirect(oauth2::reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10).min(self.timeout))
+            .timeout(self.timeout)
+            .user_agent(concat!("idm-auth/", env!("CARGO_PKG_VERSION")));
+        if loopback {
+            builder = builder.no_proxy();
+        }
+        let client = builder
+            .build()
+            .map_err(|e| TransportError::NotSent(format!("could not set up HTTPS: {e}")))?;
+        Ok(cell.get_or_init(|| client))
     }
 }
 
@@ -71,15 +105,9 @@ impl Transport for UpsHttp {
 /// on every request, not only when the settings are read: the origin of a refresh comes from
 /// the index file, and a forged index must not send a refresh token in the clear.
 pub fn check_destination(url: &url::Url) -> Result<(), String> {
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
     match url.scheme() {
         "https" => Ok(()),
-        "http" if loopback => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
         scheme => Err(format!(
             "refused to send a request to {}://{}: https is required for any host but this machine's loopback",
             scheme,
@@ -88,8 +116,28 @@ pub fn check_destination(url: &url::Url) -> Result<(), String> {
     }
 }
 
-/// Why a request failed, in words that carry no URL query or body.
-fn describe(e: &oauth2::reqwest::Error) -> String {
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// rustls's error reaches us wrapped in io::Errors, whose source() skips what they wrap.
+fn tls_error<'a>(mut error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        error = error.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+}
+
+/// Why a request failed, in words that carry no URL query or body. A certificate that is
+/// not trusted names the host and says how to trust a company's CA.
+fn describe(e: &oauth2::reqwest::Error, host: &str) -> String {
     let kind = if e.is_timeout() {
         "no answer in time"
     } else if e.is_connect() {
@@ -105,6 +153,23 @@ fn describe(e: &oauth2::reqwest::Error) -> String {
     while let Some(s) = source {
         cause = s.to_string();
         source = s.source();
+    }
+    let mut chain = std::error::Error::source(e);
+    while let Some(s) = chain {
+        let tls = tls_error(s);
+        if tls.is_some_and(|t| {
+            matches!(
+                t,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            )
+        }) {
+            return format!(
+                "the TLS certificate of {host} is not trusted ({cause}). If a company proxy \
+inspects TLS, add its CA certificate to the system's trust store, or point SSL_CERT_FILE at a \
+PEM file that holds it"
+            );
+        }
+        chain = s.source();
     }
     if cause.is_empty() {
         kind.to_string()
@@ -156,11 +221,13 @@ impl oauth2::SyncHttpClient for UpsHttp {
         let request: oauth2::reqwest::blocking::Request =
             request.try_into().map_err(|_| TransportError::Build)?;
         check_destination(request.url()).map_err(TransportError::NotSent)?;
-        let response = self.client.execute(request).map_err(|e| {
+        let host = request.url().host_str().unwrap_or_default().to_string();
+        let client = self.client_for(request.url())?;
+        let response = client.execute(request).map_err(|e| {
             if e.is_connect() || e.is_builder() {
-                TransportError::NotSent(describe(&e))
+                TransportError::NotSent(describe(&e, &host))
             } else {
-                TransportError::AnswerLost(describe(&e))
+                TransportError::AnswerLost(describe(&e, &host))
             }
         })?;
         let header = |name: &str| {

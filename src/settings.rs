@@ -3,19 +3,21 @@
 //! that). Precedence: flags > environment > profile > defaults. Everything that can be
 //! checked before a port is bound or a browser opened is checked here.
 
-use crate::cli::{AuthorizeArgs, EnvName};
+use crate::cli::{EnvName, SettingFlags};
 use crate::config::{self, Profile};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::store::{Keyring, SecretKind};
+use crate::store::{ExposeSecret, Store};
 use crate::ups;
 use oauth2::ClientSecret;
 use std::fmt;
-use std::io::BufRead;
 use std::time::Duration;
 use url::{Host, Url};
 
 pub const DEFAULT_PORT: u16 = 8765;
 pub const DEFAULT_CALLBACK_PATH: &str = "/callback";
+/// How long `authorize` waits for the consent unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +57,9 @@ pub struct AuthorizeSettings {
     /// The UPS origin without a trailing slash, e.g. `https://wwwcie.ups.com`.
     pub base_url: String,
     pub client_id: String,
-    pub client_secret: Option<ClientSecret>,
+    /// Where the client secret is to be read from (a profile's keyring entry is looked up
+    /// when none is named); reading it is a step of its own, [`read_client_secret`].
+    pub client_secret_from: Option<Source>,
     /// Exactly as it is sent to UPS, in both the authorize and the token request.
     pub redirect_uri: String,
     pub port: u16,
@@ -74,10 +78,6 @@ pub struct Layers {
     pub port: Option<Sourced<u16>>,
     pub label: Option<Sourced<String>>,
     pub client_secret: Option<Source>,
-}
-
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|s| !s.trim().is_empty())
 }
 
 /// The first of flag, environment, profile that has a value.
@@ -116,16 +116,12 @@ fn parse_env_name(raw: &str) -> Result<EnvName> {
     }
 }
 
-/// The keyring user under which a profile's client secret is kept.
-pub fn profile_secret_id(profile: &str) -> String {
-    format!("profile:{profile}")
-}
-
 /// Gather every layer. Reading the profile's secret needs the keyring, so it is only
 /// looked up when asked for (`config show` and `authorize` without a flag or env secret).
-pub fn layers(args: &AuthorizeArgs, profile_flag: Option<&str>) -> Result<Layers> {
-    let file = config::load()?;
-    let selected = config::select(&file, profile_flag)?;
+pub fn layers(ctx: &Ctx, args: &SettingFlags, profile_flag: Option<&str>) -> Result<Layers> {
+    let env_var = |name: &str| ctx.var(name);
+    let file = config::load(&ctx.config_path()?)?;
+    let selected = config::select(&file, profile_flag, env_var("IDM_AUTH_PROFILE"))?;
     let (profile_name, profile, profile_source) = match selected {
         Some((name, profile, source)) => (Some(name), profile, Some(source)),
         None => (None, Profile::default(), None),
@@ -180,18 +176,55 @@ pub fn layers(args: &AuthorizeArgs, profile_flag: Option<&str>) -> Result<Layers
 }
 
 impl Layers {
-    /// The profile's secret in the keyring, if the flag and environment gave none.
-    pub fn secret_from_keyring(&self) -> Result<Option<(ClientSecret, Source)>> {
+    /// The environment asked for, else CIE.
+    pub fn environment(&self) -> Sourced<EnvName> {
+        self.environment.clone().unwrap_or(Sourced {
+            value: EnvName::Cie,
+            source: Source::Default,
+        })
+    }
+
+    /// The UPS origin as given, else the one of the environment.
+    pub fn base_url(&self) -> Sourced<String> {
+        self.base_url.clone().unwrap_or_else(|| Sourced {
+            value: match self.environment.as_ref().map(|e| e.value) {
+                Some(EnvName::Production) => ups::PRODUCTION_BASE_URL.into(),
+                _ => ups::CIE_BASE_URL.into(),
+            },
+            source: Source::Default,
+        })
+    }
+
+    /// The redirect URI as given, else the default one on the port given (or the default
+    /// port).
+    pub fn redirect_uri(&self) -> Sourced<String> {
+        match (&self.redirect_uri, &self.port) {
+            (Some(r), _) => r.clone(),
+            (None, Some(p)) => Sourced {
+                value: default_redirect_uri(p.value),
+                source: p.source.clone(),
+            },
+            (None, None) => Sourced {
+                value: default_redirect_uri(DEFAULT_PORT),
+                source: Source::Default,
+            },
+        }
+    }
+
+    /// The profile's secret in the keyring, if the flag and environment name none.
+    pub fn secret_from_keyring(&self, store: &dyn Store) -> Result<Option<(ClientSecret, Source)>> {
         if self.client_secret.is_some() {
             return Ok(None);
         }
         let Some(profile) = &self.profile else {
             return Ok(None);
         };
-        let (keyring, _) = Keyring::open_default()?;
-        Ok(keyring
-            .get(&profile_secret_id(&profile.value), SecretKind::ClientSecret)?
-            .map(|s| (ClientSecret::new(s), Source::Keyring(profile.value.clone()))))
+        Ok(store.profile_secret(&profile.value)?.map(|s| {
+            (
+                ClientSecret::new(s.expose_secret().to_string()),
+                Source::Keyring(profile.value.clone()),
+            )
+        }))
     }
 }
 
@@ -199,7 +232,7 @@ pub fn default_redirect_uri(port: u16) -> String {
     format!("http://127.0.0.1:{port}{DEFAULT_CALLBACK_PATH}")
 }
 
-pub(crate) fn is_loopback(host: Option<Host<&str>>) -> bool {
+fn is_loopback(host: Option<Host<&str>>) -> bool {
     match host {
         Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
@@ -297,33 +330,47 @@ fn parse_redirect_uri(raw: &str, port: Option<u16>) -> Result<(String, u16, Stri
     Ok((raw.to_string(), uri_port, url.path().to_string()))
 }
 
-/// The client secret from the first stdin line.
-fn secret_from_stdin() -> Result<ClientSecret> {
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::Config(format!("cannot read the client secret from stdin: {e}")))?;
-    let line = line.trim_end_matches(['\r', '\n']).to_string();
-    if line.is_empty() {
-        return Err(Error::Config(
-            "--client-secret-stdin was given but stdin held no secret".into(),
-        ));
+/// The client secret of a sign-in: from stdin, the environment or the profile's keyring
+/// entry, as the settings name; None for a public (PKCE) client.
+pub fn read_client_secret(
+    ctx: &Ctx,
+    settings: &AuthorizeSettings,
+    store: &dyn Store,
+) -> Result<Option<ClientSecret>> {
+    match &settings.client_secret_from {
+        Some(Source::Stdin) => {
+            let line = ctx.read_line().map_err(|e| {
+                Error::Config(format!("cannot read the client secret from stdin: {e}"))
+            })?;
+            if line.is_empty() {
+                return Err(Error::Config(
+                    "--client-secret-stdin was given but stdin held no secret".into(),
+                ));
+            }
+            Ok(Some(ClientSecret::new(line)))
+        }
+        Some(_) => Ok(ctx.var("IDM_AUTH_CLIENT_SECRET").map(ClientSecret::new)),
+        None => match &settings.profile {
+            Some(profile) => Ok(store
+                .profile_secret(profile)?
+                .map(|s| ClientSecret::new(s.expose_secret().to_string()))),
+            None => Ok(None),
+        },
     }
-    Ok(ClientSecret::new(line))
 }
 
+/// The settings of one `authorize`, validated: `args` over the environment over the profile
+/// over the defaults. Reads no secret (see [`read_client_secret`]).
 pub fn resolve_authorize(
-    args: &AuthorizeArgs,
+    ctx: &Ctx,
+    args: &SettingFlags,
     profile_flag: Option<&str>,
+    timeout_secs: u64,
+    open_browser: bool,
 ) -> Result<AuthorizeSettings> {
-    let layers = layers(args, profile_flag)?;
+    let layers = layers(ctx, args, profile_flag)?;
     let env = layers.environment.as_ref().map(|s| s.value);
-    let base_url = match (&layers.base_url, env) {
-        (Some(raw), _) => parse_base_url(&raw.value)?,
-        (None, Some(EnvName::Production)) => ups::PRODUCTION_BASE_URL.to_string(),
-        (None, _) => ups::CIE_BASE_URL.to_string(),
-    };
+    let base_url = parse_base_url(&layers.base_url().value)?;
     let environment = environment_of(env, &base_url);
     let client_id = layers
         .client_id
@@ -336,23 +383,14 @@ pub fn resolve_authorize(
             )
         })?;
     let port = layers.port.as_ref().map(|s| s.value);
-    let (redirect_uri, port, callback_path) = match &layers.redirect_uri {
-        Some(raw) => parse_redirect_uri(&raw.value, port)?,
-        None => {
-            let port = port.unwrap_or(DEFAULT_PORT);
-            (
-                default_redirect_uri(port),
-                port,
-                DEFAULT_CALLBACK_PATH.to_string(),
-            )
-        }
-    };
+    let (redirect_uri, port, callback_path) =
+        parse_redirect_uri(&layers.redirect_uri().value, port)?;
     if port == 0 {
         return Err(Error::Config(
             "port 0 cannot work: UPS checks the registered callback URL exactly, so the port must be fixed".into(),
         ));
     }
-    if args.timeout == 0 {
+    if timeout_secs == 0 {
         return Err(Error::Config("--timeout must be at least 1 second".into()));
     }
     let label = layers
@@ -365,23 +403,18 @@ pub fn resolve_authorize(
             "the label must be at most 200 printable characters".into(),
         ));
     }
-    let client_secret = match &layers.client_secret {
-        Some(Source::Stdin) => Some(secret_from_stdin()?),
-        Some(_) => env_var("IDM_AUTH_CLIENT_SECRET").map(ClientSecret::new),
-        None => layers.secret_from_keyring()?.map(|(secret, _)| secret),
-    };
     Ok(AuthorizeSettings {
         profile: layers.profile.map(|p| p.value),
         label,
         environment,
         base_url,
         client_id,
-        client_secret,
+        client_secret_from: layers.client_secret,
         redirect_uri,
         port,
         callback_path,
-        timeout: Duration::from_secs(args.timeout),
-        open_browser: !args.no_browser,
+        timeout: Duration::from_secs(timeout_secs),
+        open_browser,
     })
 }
 

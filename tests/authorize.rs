@@ -15,7 +15,7 @@ fn approving_stores_tokens_in_the_secret_service_and_lists_the_opt_in() {
         .args(["--label", "shipping desk"])
         .env("BROWSER", sandbox.browser("approve", "b.json"))
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let id = run.stdout.trim().to_string();
 
     let log = sandbox.browser_log("b.json");
@@ -61,7 +61,7 @@ fn the_url_goes_to_stderr_and_only_the_id_to_stdout() {
         .authorize(&sim, port, 30)
         .env("BROWSER", sandbox.browser("approve", "b.json"))
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(
         run.stderr
             .contains(&format!("{}/security/v1/oauth/authorize?", sim.base_url)),
@@ -88,7 +88,7 @@ fn denying_ends_with_a_denied_message_and_stores_nothing() {
         .authorize(&sim, port, 30)
         .env("BROWSER", sandbox.browser("deny", "b.json"))
         .exec();
-    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(run.code, ExitCode::Denied, "{run:?}");
     assert!(run.stderr.contains("denied"), "{run:?}");
     let log = sandbox.browser_log("b.json");
     assert!(
@@ -135,7 +135,7 @@ fn forged_and_stray_requests_get_4xx_and_the_real_redirect_still_wins() {
         );
     }
     let run = Run::from(child.wait_with_output().unwrap());
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert_eq!(
         sim.stats()["token_requests"],
         1,
@@ -154,7 +154,7 @@ fn a_busy_port_fails_at_once_naming_the_port_and_opens_no_browser() {
         .authorize(&sim, port, 30)
         .env("BROWSER", sandbox.browser("approve", "b.json"))
         .exec();
-    assert_eq!(run.code, 11, "{run:?}");
+    assert_eq!(run.code, ExitCode::PortTaken, "{run:?}");
     assert!(run.stderr.contains(&port.to_string()), "{run:?}");
     assert!(!sandbox.path("b.json").exists(), "no browser was launched");
     assert_eq!(sim.stats()["authorize"], 0);
@@ -169,7 +169,7 @@ fn a_timeout_ends_the_wait_and_releases_the_port() {
         .authorize(&sim, port, 2)
         .env("BROWSER", sandbox.browser("none", "b.json"))
         .exec();
-    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(run.code, ExitCode::Timeout, "{run:?}");
     assert!(run.stderr.contains("timed out"), "{run:?}");
     std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free again");
     assert!(sandbox.list_json().is_empty());
@@ -190,7 +190,7 @@ fn a_browser_that_stays_open_does_not_stall_and_a_failed_launch_is_not_fatal() {
         .authorize(&sim, port, 30)
         .env("BROWSER", browser)
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(
         started.elapsed() < Duration::from_secs(50),
         "authorize waited for the browser to exit"
@@ -202,7 +202,7 @@ fn a_browser_that_stays_open_does_not_stall_and_a_failed_launch_is_not_fatal() {
         .authorize(&sim, port, 1)
         .env("BROWSER", "/nonexistent/browser")
         .exec();
-    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(run.code, ExitCode::Timeout, "{run:?}");
     assert!(run.stderr.contains("Could not open a browser"), "{run:?}");
     assert!(
         run.stderr.contains("/security/v1/oauth/authorize?"),
@@ -220,7 +220,7 @@ fn a_confidential_client_authenticates_with_its_secret_which_is_kept_in_the_keyr
         .env("IDM_AUTH_CLIENT_SECRET", "s3cret-value")
         .env("BROWSER", sandbox.browser("approve", "b.json"))
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let id = run.stdout.trim();
     assert_eq!(
         secret_tool_lookup(id, "client-secret").as_deref(),
@@ -234,7 +234,7 @@ fn a_confidential_client_authenticates_with_its_secret_which_is_kept_in_the_keyr
         .env("IDM_AUTH_CLIENT_SECRET", "wrong")
         .env("BROWSER", sandbox.browser("approve", "b2.json"))
         .exec();
-    assert_eq!(run.code, 6, "{run:?}");
+    assert_eq!(run.code, ExitCode::Ups, "{run:?}");
     assert!(
         run.stderr
             .contains("UPS refused the token exchange (HTTP 401)"),
@@ -272,7 +272,7 @@ fn ups_errors_and_gateway_pages_become_clear_messages_and_store_nothing() {
             .authorize(&sim, port, 30)
             .env("BROWSER", sandbox.browser("approve", "b.json"))
             .exec();
-        assert_eq!(run.code, 6, "{run:?}");
+        assert_eq!(run.code, ExitCode::Ups, "{run:?}");
         assert!(run.stderr.contains(expected), "{expected}: {run:?}");
         assert!(
             !run.stderr.contains("SECRETISH"),
@@ -292,11 +292,11 @@ fn bad_settings_are_refused_before_anything_starts() {
         "--base-url",
         "http://wwwcie.ups.com",
     ]);
-    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.code, ExitCode::Settings, "{run:?}");
     assert!(run.stderr.contains("https is required"), "{run:?}");
 
     let run = sandbox.run(&["authorize", "--base-url", "https://wwwcie.ups.com"]);
-    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.code, ExitCode::Settings, "{run:?}");
     assert!(run.stderr.contains("IDM_AUTH_CLIENT_ID"), "{run:?}");
 
     let run = sandbox.run(&[
@@ -306,10 +306,10 @@ fn bad_settings_are_refused_before_anything_starts() {
         "--redirect-uri",
         "https://example.com/cb",
     ]);
-    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.code, ExitCode::Settings, "{run:?}");
 
     let run = sandbox.run(&["authorize", "--env", "staging"]);
-    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.code, ExitCode::Usage, "{run:?}");
 }
 
 #[test]
@@ -323,7 +323,7 @@ fn the_browser_is_not_handed_the_client_secret() {
         .env("IDM_AUTH_CLIENT_SECRET", "browser-must-not-see-this")
         .env("BROWSER", browser)
         .exec();
-    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(run.code, ExitCode::Timeout, "{run:?}");
     let seen = std::fs::read_to_string(&env_file).expect("the browser ran");
     assert!(seen.contains("PATH="), "{seen}");
     assert!(!seen.contains("browser-must-not-see-this"), "{seen}");

@@ -7,19 +7,22 @@ use support::*;
 fn check_exit_codes_follow_the_worst_opt_in() {
     let sandbox = Sandbox::new();
     let run = sandbox.run(&["check"]);
-    assert_eq!(run.code, 12, "nothing to check: {run:?}");
+    assert_eq!(run.code, ExitCode::NotFound, "nothing to check: {run:?}");
 
     let healthy = Sim::start(&[]);
     let good = opt_in(&sandbox, &healthy, "good");
     let run = sandbox.run(&["check"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
 
     // An opt-in whose refresh token ends in 3 days: fine at --within 2, due at the default 7.
     let short = Sim::start(&["--refresh-ttl", &(3 * 86400 + 3600).to_string()]);
     let soon = opt_in(&sandbox, &short, "soon");
-    assert_eq!(sandbox.run(&["check", "--within", "2"]).code, 0);
+    assert_eq!(
+        sandbox.run(&["check", "--within", "2"]).code,
+        ExitCode::Success
+    );
     let run = sandbox.run(&["check"]);
-    assert_eq!(run.code, 14, "{run:?}");
+    assert_eq!(run.code, ExitCode::ExpiresSoon, "{run:?}");
     assert_eq!(
         run.stderr.lines().filter(|l| l.contains(&soon)).count(),
         1,
@@ -31,9 +34,9 @@ fn check_exit_codes_follow_the_worst_opt_in() {
     let dying = Sim::start(&["--access-ttl", "0"]);
     let dead = opt_in(&sandbox, &dying, "dead");
     dying.request("POST", "/_simulator/password-change", "");
-    assert_eq!(sandbox.run(&["token", &dead]).code, 8);
+    assert_eq!(sandbox.run(&["token", &dead]).code, ExitCode::Invalid);
     let run = sandbox.run(&["check", "--json"]);
-    assert_eq!(run.code, 8, "{run:?}");
+    assert_eq!(run.code, ExitCode::Invalid, "{run:?}");
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["ok"], false);
     assert_eq!(report["checked"], 3);
@@ -66,7 +69,11 @@ fn exec_hands_the_token_through_the_environment_and_passes_the_exit_status() {
         "-c",
         "printf '%s\\n%s\\n' \"$UPS_ACCESS_TOKEN\" \"$UPS_API_BASE\"; tr '\\0' ' ' < /proc/$$/cmdline; exit 7",
     ]);
-    assert_eq!(run.code, 7, "the command's exit status: {run:?}");
+    assert_eq!(
+        run.code,
+        ExitCode::Unreachable,
+        "the command's exit status: {run:?}"
+    );
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines[0], token);
     assert_eq!(lines[1], sim.base_url);
@@ -93,10 +100,10 @@ fn exec_reports_a_missing_command_like_a_shell() {
     let sim = Sim::start(&[]);
     opt_in(&sandbox, &sim, "a");
     let run = sandbox.run(&["exec", "--", "/nonexistent/tool"]);
-    assert_eq!(run.code, 127, "{run:?}");
+    assert_eq!(run.code, ExitCode::CommandNotFound, "{run:?}");
     assert!(run.stderr.contains("/nonexistent/tool"), "{run:?}");
     let run = sandbox.run(&["exec"]);
-    assert_eq!(run.code, 2, "a command is required: {run:?}");
+    assert_eq!(run.code, ExitCode::Usage, "a command is required: {run:?}");
 }
 
 #[test]
@@ -114,6 +121,6 @@ fn exec_hands_over_a_token_but_not_the_client_secret() {
         ])
         .env("IDM_AUTH_CLIENT_SECRET", "not-for-the-command")
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert_eq!(run.stdout.trim(), "none");
 }

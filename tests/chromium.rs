@@ -9,16 +9,11 @@ fn a_real_headless_chromium_completes_the_opt_in() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let port = free_port();
-    let browser = format!(
-        "python3 {} --log {}",
-        repo_path("tests/support/chromium_browser.py").display(),
-        sandbox.path("chromium.json").display()
-    );
     let run = sandbox
         .authorize(&sim, port, 90)
-        .env("BROWSER", browser)
+        .env("BROWSER", sandbox.chromium_browser("chromium.json"))
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let id = run.stdout.trim();
     assert!(secret_tool_lookup(id, "access-token").is_some());
     let log = sandbox.browser_log("chromium.json");

@@ -20,7 +20,7 @@ fn succeed(children: Vec<Child>) -> Vec<String> {
         .into_iter()
         .map(|c| {
             let run = Run::from(c.wait_with_output().unwrap());
-            assert_eq!(run.code, 0, "{run:?}");
+            assert_eq!(run.code, ExitCode::Success, "{run:?}");
             run.stdout.trim().to_string()
         })
         .collect()

@@ -1,29 +1,19 @@
-//! kill -9 at random points of `authorize`, `token` (refresh) and `clear`, many times over.
+//! kill -9 at each journalled step of `authorize`, `token` (refresh) and `clear`. A debug-build
+//! abort point (`IDM_AUTH_TEST_ABORT_AT`, src/abort_point.rs) makes idm-auth kill itself
+//! exactly there, so every test knows which window its kill landed in, and checks it: the
+//! process died by SIGKILL, the journal shows the operation in flight, UPS did or did not act.
 //! Afterwards the index and the keyring must agree (every row has its secrets, every secret
 //! its row), or the next command must repair the difference and say so; a refresh cut short
 //! must never leave a row that looks usable with a refresh token UPS has already spent.
 //!
-//! The kills aim at the dangerous moments: right after UPS issued or rotated tokens (seen in
-//! the simulator's counters), while idm-auth is storing them. Each test runs its own
-//! keyring, so every idm-auth entry in it belongs to the test.
+//! Each test runs its own keyring, so every idm-auth entry in it belongs to the test.
 
 mod support;
 use std::collections::BTreeSet;
-use std::hash::{BuildHasher, Hasher};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Command;
 use support::private_keyring::PrivateKeyring;
-use support::ups_link::{Fault, UpsLink};
 use support::*;
-
-const REFRESH: &str = "/security/v1/oauth/refresh";
-
-/// A random delay in `range` (milliseconds).
-fn random_delay(range: std::ops::Range<u64>) -> Duration {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(range.end);
-    Duration::from_millis(range.start + h.finish() % (range.end - range.start))
-}
 
 struct World {
     sandbox: Sandbox,
@@ -40,19 +30,15 @@ impl World {
         }
     }
 
-    fn cmd(&self, args: &[&str]) -> std::process::Command {
+    fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = self.sandbox.cmd(args);
         self.keyring.apply(&mut cmd);
         cmd
     }
 
-    fn authorize(&self) -> std::process::Command {
-        self.authorize_at(&self.sim.base_url)
-    }
-
-    fn authorize_at(&self, base_url: &str) -> std::process::Command {
+    fn authorize(&self) -> Command {
         let port = free_port();
-        let mut cmd = self.sandbox.authorize_at(base_url, port, 30);
+        let mut cmd = self.sandbox.authorize(&self.sim, port, 30);
         self.keyring.apply(&mut cmd).env(
             "BROWSER",
             self.sandbox.browser("approve", &format!("b-{port}.json")),
@@ -62,12 +48,44 @@ impl World {
 
     fn opt_in(&self) -> String {
         let run = self.authorize().exec();
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
         run.stdout.trim().to_string()
     }
 
     fn counter(&self, name: &str) -> u64 {
         self.sim.stats()[name].as_u64().unwrap()
+    }
+
+    /// Run `cmd` with the abort point `point` set, and check that it died there, by SIGKILL,
+    /// and not somewhere else or not at all.
+    fn kill_at(&self, point: &str, mut cmd: Command) {
+        let out = cmd
+            .env("IDM_AUTH_TEST_ABORT_AT", point)
+            .output()
+            .expect("run idm-auth");
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGKILL),
+            "idm-auth never reached the abort point {point} (a release build has none): {:?}",
+            Run::from(out)
+        );
+    }
+
+    /// The operations the index's journal shows in flight, as (id, action).
+    fn in_flight(&self) -> Vec<(String, String)> {
+        let index = self.sandbox.read_json("data/idm-auth/index.json");
+        index["pending"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|p| {
+                        let field = |k: &str| p[k].as_str().unwrap().to_string();
+                        (field("id"), field("action"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Where index and keyring disagree: ids with secrets but no row, rows missing a
@@ -97,150 +115,129 @@ impl World {
         problems
     }
 
-    /// After a kill: if index and keyring disagree, the next command must repair it and
-    /// say `note`; afterwards they agree. Returns whether a repair was needed.
-    fn next_command_settles(&self, note: &str) -> bool {
-        let before = self.disagreements();
+    /// After a kill: the next command finishes what the journal shows and says `note`;
+    /// afterwards index and keyring agree and nothing is left in flight.
+    fn next_command_settles(&self, note: &str) {
         let run = self.cmd(&["token"]).exec();
-        assert!([0, 8, 12].contains(&run.code), "{run:?}");
+        assert!(
+            [ExitCode::Success, ExitCode::Invalid, ExitCode::NotFound]
+                .iter()
+                .any(|code| run.code == *code),
+            "{run:?}"
+        );
+        assert!(run.stderr.contains(note), "repaired silently: {run:?}");
         assert_eq!(self.disagreements(), Vec::<String>::new(), "after {run:?}");
-        if !before.is_empty() {
-            assert!(
-                run.stderr.contains(note),
-                "{before:?} repaired silently: {run:?}"
-            );
-        }
-        !before.is_empty()
+        assert_eq!(self.in_flight(), Vec::new(), "after {run:?}");
     }
 }
 
-/// Spawn `cmd`, wait until `counter` of the simulator moves (UPS issued or rotated tokens)
-/// or the process ends, then kill -9 it after a random delay in `delay_ms`.
-fn kill_after(
-    world: &World,
-    mut cmd: std::process::Command,
-    counter: Option<&str>,
-    delay_ms: std::ops::Range<u64>,
-) {
-    let before = counter.map(|c| world.counter(c));
-    let mut child: Child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    if let (Some(name), Some(before)) = (counter, before) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while world.counter(name) == before && child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "{name} never moved");
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-    std::thread::sleep(random_delay(delay_ms));
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-const ROUNDS: usize = 20;
-
-#[test]
-fn kill_9_during_authorize_leaves_no_orphans_once_the_next_command_ran() {
-    let world = World::new(&[]);
-    let mut repaired = 0;
-    for _ in 0..ROUNDS {
-        kill_after(&world, world.authorize(), Some("tokens_issued"), 0..60);
-        if world.next_command_settles("interrupted `idm-auth authorize`") {
-            repaired += 1;
-        }
-    }
-    eprintln!("{repaired} of {ROUNDS} kills left secrets for the next command to remove");
+fn orphans(id: &str) -> Vec<String> {
+    vec![
+        format!("orphaned secret {id}/access-token"),
+        format!("orphaned secret {id}/refresh-token"),
+    ]
 }
 
 #[test]
-fn kill_9_during_clear_leaves_each_opt_in_whole_or_gone() {
+fn kill_9_at_each_step_of_authorize_leaves_no_orphans_once_the_next_command_ran() {
     let world = World::new(&[]);
-    // clear gives no outside sign of its progress; its keyring and index writes come at
-    // the end, after the process start and the keyring connection. Time a few whole runs
-    // and aim the kills at their last 40 %.
-    let mut runs: Vec<u64> = (0..3)
-        .map(|_| {
-            let id = world.opt_in();
-            let started = Instant::now();
-            assert_eq!(world.cmd(&["clear", &id, "--yes"]).exec().code, 0);
-            started.elapsed().as_millis() as u64
-        })
-        .collect();
-    runs.sort();
-    let typical = runs[1];
-    let mut repaired = 0;
-    for _ in 0..ROUNDS {
+    for (point, secrets_stored) in [
+        ("authorize-journalled", false),
+        ("authorize-secrets-stored", true),
+    ] {
+        let issued = world.counter("tokens_issued");
+        world.kill_at(point, world.authorize());
+        assert_eq!(
+            world.counter("tokens_issued"),
+            issued + 1,
+            "{point}: UPS issued the tokens before the kill"
+        );
+        let in_flight = world.in_flight();
+        assert_eq!(in_flight.len(), 1, "{point}: {in_flight:?}");
+        let (id, action) = &in_flight[0];
+        assert_eq!(action, "authorize", "{point}");
+        let expected = if secrets_stored {
+            orphans(id)
+        } else {
+            Vec::new()
+        };
+        assert_eq!(world.disagreements(), expected, "{point}");
+        world.next_command_settles("interrupted `idm-auth authorize`");
+    }
+}
+
+#[test]
+fn kill_9_at_each_step_of_clear_leaves_each_opt_in_whole_or_gone() {
+    let world = World::new(&[]);
+    for (point, secrets_deleted) in [("clear-journalled", false), ("clear-secrets-deleted", true)] {
         let id = world.opt_in();
-        let cmd = world.cmd(&["clear", &id, "--yes"]);
-        kill_after(&world, cmd, None, typical * 6 / 10..typical + 5);
-        if world.next_command_settles("interrupted `idm-auth clear`") {
-            repaired += 1;
-        }
+        world.kill_at(point, world.cmd(&["clear", &id, "--yes"]));
+        // Gone for the admin already: no row that could hand out a token.
+        assert!(
+            world.sandbox.list_json().iter().all(|r| r["id"] != *id),
+            "{point}"
+        );
+        assert_eq!(world.in_flight(), [(id.clone(), "clear".to_string())]);
+        let expected = if secrets_deleted {
+            Vec::new()
+        } else {
+            orphans(&id)
+        };
+        assert_eq!(world.disagreements(), expected, "{point}");
+        world.next_command_settles("interrupted `idm-auth clear`");
     }
-    eprintln!("{repaired} of {ROUNDS} kills left secrets for the next command to remove");
 }
 
 #[test]
-fn kill_9_during_refresh_never_leaves_a_usable_looking_row_with_a_spent_token() {
+fn kill_9_at_each_step_of_a_refresh_never_leaves_a_usable_looking_row_with_a_spent_token() {
     // Every `token` refreshes: the access tokens expire at once.
     let world = World::new(&["--access-ttl", "0"]);
-    // On every other round the network is slow to bring UPS's answer back, so the kill
-    // lands between UPS rotating the tokens and idm-auth storing them: the worst moment.
-    let link = UpsLink::start(world.sim.port());
-    let opt_in = || {
-        let run = world.authorize_at(&link.base_url()).exec();
-        assert_eq!(run.code, 0, "{run:?}");
-        run.stdout.trim().to_string()
-    };
-    let mut id = opt_in();
-    let (mut cut_short, mut settled) = (0, 0);
-    for round in 0..ROUNDS {
-        let delay = if round % 2 == 0 {
-            link.fault(REFRESH, Fault::SlowAnswer(Duration::from_millis(150)));
-            0..150
-        } else {
-            0..60
-        };
-        kill_after(
-            &world,
-            world.cmd(&["token", &id]),
-            Some("refreshes_issued"),
-            delay,
+    let mut id = world.opt_in();
+    for (point, reached_ups) in [
+        ("refresh-journalled", false),
+        ("refresh-rotated-at-ups", true),
+        ("refresh-new-refresh-token-stored", true),
+    ] {
+        let refreshes = world.counter("refreshes_issued");
+        world.kill_at(point, world.cmd(&["token", &id]));
+        assert_eq!(
+            world.counter("refreshes_issued"),
+            refreshes + u64::from(reached_ups),
+            "{point}: whether UPS rotated before the kill"
         );
-        assert_eq!(world.disagreements(), Vec::<String>::new());
+        assert_eq!(world.in_flight(), [(id.clone(), "refresh".to_string())]);
+        assert_eq!(world.disagreements(), Vec::<String>::new(), "{point}");
+
         let run = world.cmd(&["token", &id]).exec();
-        match run.code {
-            0 => {
-                let stored = world.keyring.lookup(&id, "refresh-token").unwrap();
-                assert!(
-                    world.sim.is_active(&stored),
-                    "a spent refresh token is stored"
-                );
-                if run.stderr.contains("cut short") {
-                    settled += 1;
-                }
-            }
-            8 => {
-                // UPS had rotated before the kill: say exactly that, and list it so.
-                assert!(
-                    run.stderr.contains("was cut short after it reached UPS"),
-                    "{run:?}"
-                );
-                let row = &world.sandbox.list_json()[0];
-                assert_eq!(row["status"], "invalid");
-                assert!(row["invalid_reason"]
-                    .as_str()
-                    .unwrap()
-                    .contains("cut short"));
-                cut_short += 1;
-                assert_eq!(world.cmd(&["clear", &id, "--yes"]).exec().code, 0);
-                id = opt_in();
-            }
-            _ => panic!("{run:?}"),
+        if point == "refresh-rotated-at-ups" {
+            // UPS had rotated and nothing was stored: say exactly that, and list it so.
+            assert_eq!(run.code, ExitCode::Invalid, "{point}: {run:?}");
+            assert!(
+                run.stderr.contains("was cut short after it reached UPS"),
+                "{run:?}"
+            );
+            let row = &world.sandbox.list_json()[0];
+            assert_eq!(row["status"], "invalid");
+            assert!(row["invalid_reason"]
+                .as_str()
+                .unwrap()
+                .contains("cut short"));
+            assert_eq!(
+                world.cmd(&["clear", &id, "--yes"]).exec().code,
+                ExitCode::Success
+            );
+            id = world.opt_in();
+        } else {
+            // The stored refresh token was still good: the next refresh goes through.
+            assert_eq!(run.code, ExitCode::Success, "{point}: {run:?}");
+            assert!(run.stderr.contains("cut short"), "{point}: {run:?}");
+            let stored = world.keyring.lookup(&id, "refresh-token").unwrap();
+            assert!(
+                world.sim.is_active(&stored),
+                "{point}: a spent refresh token is stored"
+            );
         }
+        assert_eq!(world.in_flight(), Vec::new(), "{point}");
+        assert_eq!(world.disagreements(), Vec::<String>::new(), "{point}");
     }
-    eprintln!("{cut_short} refreshes cut short after UPS rotated, {settled} settled later");
 }

@@ -38,7 +38,7 @@ fn a_corrupt_or_truncated_index_is_reported_kept_aside_and_never_replaced() {
         ];
         for (what, cmd) in &mut commands {
             let run = cmd.exec();
-            assert_eq!(run.code, 10, "{what}: {run:?}");
+            assert_eq!(run.code, ExitCode::Index, "{what}: {run:?}");
             assert!(run.stdout.is_empty(), "{what}: {run:?}");
             for words in [
                 "the index file is damaged",
@@ -75,5 +75,8 @@ fn a_corrupt_or_truncated_index_is_reported_kept_aside_and_never_replaced() {
     for id in [&first, &second] {
         assert!(secret_tool_lookup(id, "access-token").is_some());
     }
-    assert_eq!(sandbox.run(&["clear", "--all", "--yes"]).code, 0);
+    assert_eq!(
+        sandbox.run(&["clear", "--all", "--yes"]).code,
+        ExitCode::Success
+    );
 }

@@ -10,22 +10,16 @@ use support::*;
 
 const VICTIM: &str = "root's own file, which nobody may overwrite\n";
 
-fn empty_index() -> &'static str {
-    "{\"version\": 1, \"opt_ins\": []}\n"
+fn empty_index() -> String {
+    fixture::index_text(&[])
 }
 
 /// An index holding one opt-in (its secrets need not exist for `clear`).
 fn one_row_index(base_url: &str) -> String {
-    serde_json::json!({"version": 1, "opt_ins": [{
-        "id": "abcd1234", "label": "desk", "profile": null, "environment": "cie",
-        "base_url": base_url, "client_id": "client",
-        "redirect_uri": "http://127.0.0.1:8765/callback",
-        "created_at": "2026-11-29T06:49:12Z", "refreshed_at": null,
-        "expires_at": "2026-11-29T10:49:12Z", "refresh_expires_at": "2099-01-28T06:49:12Z",
-        "refresh_count": 0, "invalid_reason": null, "keyring": "secret-service",
-        "has_client_secret": false
-    }]})
-    .to_string()
+    fixture::index_text(&[fixture::Row::new("abcd1234")
+        .label("desk")
+        .client_id("client")
+        .base_url(base_url)])
 }
 
 #[test]
@@ -59,7 +53,11 @@ fn a_data_dir_of_another_user_is_refused_before_anything_is_written_through_it()
         .arg(one_row_index("https://wwwcie.ups.com"))
         .arg(&victim)
         .exec();
-    assert_eq!(planted.code, 0, "the other user plants: {planted:?}");
+    assert_eq!(
+        planted.code,
+        ExitCode::Success,
+        "the other user plants: {planted:?}"
+    );
 
     let run = sandbox
         .cmd(&["clear", "--all", "--yes"])
@@ -70,7 +68,7 @@ fn a_data_dir_of_another_user_is_refused_before_anything_is_written_through_it()
         VICTIM,
         "root's file was written through a planted link: {run:?}"
     );
-    assert_eq!(run.code, 10, "{run:?}");
+    assert_eq!(run.code, ExitCode::Index, "{run:?}");
     assert!(
         run.stderr.contains(&format!("belongs to user {OTHER_UID}")),
         "{run:?}"
@@ -84,7 +82,7 @@ fn a_data_dir_of_another_user_is_refused_before_anything_is_written_through_it()
         .cmd(&["list"])
         .env("XDG_DATA_HOME", &open_dir)
         .exec();
-    assert_eq!(run.code, 10, "{run:?}");
+    assert_eq!(run.code, ExitCode::Index, "{run:?}");
     assert!(run.stderr.contains("written by other users"), "{run:?}");
 }
 
@@ -98,7 +96,11 @@ fn links_in_the_data_dir_are_never_followed() {
     symlink(&elsewhere, dir.join("index.json")).unwrap();
 
     let run = sandbox.run(&["list", "--json"]);
-    assert_eq!(run.code, 10, "the index was read through a link: {run:?}");
+    assert_eq!(
+        run.code,
+        ExitCode::Index,
+        "the index was read through a link: {run:?}"
+    );
     assert!(run.stderr.contains("link"), "{run:?}");
 
     // A lock file that is a link: taking the lock must not open the file it points at.
@@ -112,7 +114,7 @@ fn links_in_the_data_dir_are_never_followed() {
     let target = sandbox.path("lock-target");
     symlink(&target, dir.join("locks/index.lock")).unwrap();
     let run = sandbox.run(&["clear", "--all", "--yes"]);
-    assert_eq!(run.code, 10, "{run:?}");
+    assert_eq!(run.code, ExitCode::Index, "{run:?}");
     assert!(!target.exists(), "a lock was created through a link");
     assert_eq!(sandbox.list_json().len(), 1, "nothing was cleared");
 }
@@ -123,12 +125,12 @@ fn an_index_too_large_to_be_ours_is_damage_left_in_place_and_kept_aside() {
     let path = sandbox.index_path();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     // Valid JSON, but 20 MB of it.
-    let mut text = empty_index().to_string();
+    let mut text = empty_index();
     text.push_str(&" ".repeat(20 << 20));
     std::fs::write(&path, &text).unwrap();
 
     let run = sandbox.run(&["list", "--json"]);
-    assert_eq!(run.code, 10, "{run:?}");
+    assert_eq!(run.code, ExitCode::Index, "{run:?}");
     assert!(run.stderr.contains("damaged"), "{run:?}");
     assert_eq!(std::fs::metadata(&path).unwrap().len(), text.len() as u64);
     let copies: Vec<_> = files_under(path.parent().unwrap())
@@ -172,7 +174,7 @@ fn a_forged_index_cannot_send_the_refresh_token_over_plain_http() {
         "the refresh went out in the clear: {:?}",
         proxy.seen()
     );
-    assert_ne!(run.code, 0, "{run:?}");
+    assert_ne!(run.code, ExitCode::Success, "{run:?}");
     assert!(run.stderr.contains("https is required"), "{run:?}");
     // Nothing was sent, so the refresh token is not spent.
     let row = &sandbox.list_json()[0];

@@ -15,7 +15,7 @@ fn without_a_secret_service_the_kernel_keyring_is_used_and_named() {
         .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
         .env("BROWSER", sandbox.browser("approve", "b.json"))
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(run.stderr.contains("kernel keyring"), "{run:?}");
     let id = run.stdout.trim().to_string();
     assert_eq!(sandbox.list_json()[0]["keyring"], "kernel-keyring");
@@ -28,7 +28,7 @@ fn without_a_secret_service_the_kernel_keyring_is_used_and_named() {
         .cmd(&["token", &id])
         .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
         .exec();
-    assert_eq!(token.code, 0, "{token:?}");
+    assert_eq!(token.code, ExitCode::Success, "{token:?}");
     assert!(token.stdout.trim().len() > 1000);
 
     // Nothing under the sandbox holds the token.
@@ -46,10 +46,10 @@ fn without_a_secret_service_the_kernel_keyring_is_used_and_named() {
         .cmd(&["clear", &id])
         .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
         .exec();
-    assert_eq!(clear.code, 0, "{clear:?}");
+    assert_eq!(clear.code, ExitCode::Success, "{clear:?}");
     let token = sandbox
         .cmd(&["token", &id])
         .env("DBUS_SESSION_BUS_ADDRESS", no_bus)
         .exec();
-    assert_eq!(token.code, 12, "{token:?}");
+    assert_eq!(token.code, ExitCode::NotFound, "{token:?}");
 }

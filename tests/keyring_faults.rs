@@ -35,7 +35,7 @@ fn assert_keyring_error(what: &str, cmd: &mut Command, expected: &str) -> Run {
     let started = Instant::now();
     let run = cmd.env("IDM_AUTH_KEYRING_TIMEOUT", KEYRING_TIMEOUT).exec();
     let took = started.elapsed();
-    assert_eq!(run.code, 9, "{what}: {run:?}");
+    assert_eq!(run.code, ExitCode::Keyring, "{what}: {run:?}");
     assert!(run.stderr.contains(expected), "{what}: {run:?}");
     assert!(took < Duration::from_secs(15), "{what} took {took:?}");
     run
@@ -73,7 +73,7 @@ impl World {
     /// Opt in; returns the id and its two tokens.
     fn opt_in(&self) -> (String, String, String) {
         let run = self.authorize("first.json").exec();
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
         let id = run.stdout.trim().to_string();
         let access = self.keyring.lookup(&id, "access-token").unwrap();
         let refresh = self.keyring.lookup(&id, "refresh-token").unwrap();
@@ -117,21 +117,24 @@ fn a_hung_secret_service_gives_a_clear_error_in_bounded_time() {
         .authorize("second.json")
         .env("IDM_AUTH_KEYRING_TIMEOUT", KEYRING_TIMEOUT)
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(run.stderr.contains("kernel keyring"), "{run:?}");
     assert!(started.elapsed() < Duration::from_secs(30));
     let kernel_id = run.stdout.trim().to_string();
     let kernel_token = world.cmd(&["token", &kernel_id]).exec();
-    assert_eq!(kernel_token.code, 0, "{kernel_token:?}");
+    assert_eq!(kernel_token.code, ExitCode::Success, "{kernel_token:?}");
     assert_no_plain_secret_files(
         &world.sandbox,
         &[&access, &refresh, kernel_token.stdout.trim()],
     );
-    assert_eq!(world.cmd(&["clear", &kernel_id, "--yes"]).exec().code, 0);
+    assert_eq!(
+        world.cmd(&["clear", &kernel_id, "--yes"]).exec().code,
+        ExitCode::Success
+    );
 
     world.keyring.thaw();
     let run = world.cmd(&["token", &id]).exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert_eq!(run.stdout.trim(), access, "nothing was lost while it hung");
 }
 

@@ -25,8 +25,7 @@ fn query_value(url_or_target: &str, key: &str) -> String {
 fn forged_duplicated_and_replayed_callbacks_get_4xx_and_no_forged_code_reaches_ups() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
-    let port = free_port();
-    let first = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let (first, port) = sandbox.sign_in_without_browser(&sim);
     let state = first.state();
     let (_, genuine) = port_and_target(&approve_at_simulator(&first.url));
     let code = query_value(&genuine, "code");
@@ -84,7 +83,7 @@ fn forged_duplicated_and_replayed_callbacks_get_4xx_and_no_forged_code_reaches_u
     assert_eq!(answer.status, 200);
     assert!(answer.body.contains(SUCCESS), "{}", answer.body);
     let run = first.finish();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
 
     // Replayed after success: nothing listens any more (or it is refused), never a second
     // exchange.
@@ -93,14 +92,13 @@ fn forged_duplicated_and_replayed_callbacks_get_4xx_and_no_forged_code_reaches_u
         assert!((400..500).contains(&status), "replay -> {status}");
     }
     // Replayed into a later sign-in: its state is not this one's.
-    let port2 = free_port();
-    let second = Waiting::start(sandbox.authorize(&sim, port2, 30).arg("--no-browser"));
+    let (second, port2) = sandbox.sign_in_without_browser(&sim);
     let replay = http_raw(port2, "GET", &genuine, &[], "");
     assert_eq!(replay.status, 400, "{}", replay.body);
     let (_, genuine2) = port_and_target(&approve_at_simulator(&second.url));
     assert_eq!(http_raw(port2, "GET", &genuine2, &[], "").status, 200);
     let run = second.finish();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
 
     let stats = sim.stats();
     assert_eq!(stats["token_requests"], 2, "one exchange per real sign-in");
@@ -137,8 +135,7 @@ fn landing_pages_are_not_stored_leak_no_referrer_load_nothing_and_escape_the_que
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
 
-    let port = free_port();
-    let refused = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let (refused, port) = sandbox.sign_in_without_browser(&sim);
     let stray = http_raw(port, "GET", "/favicon.ico", &[], "");
     assert_eq!(stray.status, 404);
     assert_safe_page("the 4xx page", &stray);
@@ -157,15 +154,14 @@ fn landing_pages_are_not_stored_leak_no_referrer_load_nothing_and_escape_the_que
         page.body
     );
     let run = refused.finish();
-    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(run.code, ExitCode::Denied, "{run:?}");
 
-    let port = free_port();
-    let approved = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let (approved, port) = sandbox.sign_in_without_browser(&sim);
     let (_, genuine) = port_and_target(&approve_at_simulator(&approved.url));
     let page = http_raw(port, "GET", &genuine, &[], "");
     assert!(page.body.contains(SUCCESS), "{}", page.body);
     assert_safe_page("the success page", &page);
-    assert_eq!(approved.finish().code, 0);
+    assert_eq!(approved.finish().code, ExitCode::Success);
 }
 
 /// Local addresses of the sockets listening on `port` (from /proc/net/tcp and tcp6).
@@ -193,34 +189,31 @@ fn listening_addresses(port: u16) -> Vec<String> {
 }
 
 #[test]
-fn the_listener_is_on_loopback_only_and_the_redirect_uri_goes_out_byte_identical() {
+fn the_listener_is_on_the_loopback_addresses_only_and_the_redirect_uri_goes_out_byte_identical() {
     let sandbox = Sandbox::new();
     let port = free_port();
     // Spelled the way someone registered it; any normalising (lower-casing the host, say)
     // in either request would make the simulator refuse, as UPS compares exactly.
     let redirect = format!("http://LOCALHOST:{port}/callback");
     let sim = Sim::start(&["--redirect-uri", &redirect]);
-    let waiting = Waiting::start(&mut sandbox.cmd(&[
-        "authorize",
-        "--base-url",
-        &sim.base_url,
-        "--client-id",
-        CLIENT_ID,
-        "--redirect-uri",
-        &redirect,
-        "--timeout",
-        "30",
-        "--no-browser",
-    ]));
+    let waiting = Waiting::start(&mut sandbox.authorize_with_redirect(&sim, &redirect));
     assert_eq!(query_value(&waiting.url, "redirect_uri"), redirect);
-    assert_eq!(listening_addresses(port), ["127.0.0.1"]);
+    // `localhost` may resolve to either loopback address: both are ours, nothing else.
+    assert_eq!(
+        listening_addresses(port),
+        ["127.0.0.1", "ipv6 00000000000000000000000001000000"]
+    );
 
     let callback = approve_at_simulator(&waiting.url);
     assert!(callback.starts_with(&redirect), "{callback}");
     let (_, target) = port_and_target(&callback);
     assert_eq!(http_raw(port, "GET", &target, &[], "").status, 200);
     let run = waiting.finish();
-    assert_eq!(run.code, 0, "UPS accepted the token request: {run:?}");
+    assert_eq!(
+        run.code,
+        ExitCode::Success,
+        "UPS accepted the token request: {run:?}"
+    );
     assert_eq!(sim.stats()["tokens_issued"], 1);
 }
 
@@ -258,7 +251,7 @@ fn slow_partial_and_huge_requests_neither_hold_the_flow_nor_eat_memory_nor_delay
     // The browser starts 3 s late, so the siege is in place before the real redirect.
     let browser = format!("{} --delay 3", sandbox.browser("approve", "b.json"));
     let (run, took, peak) = besieged(&sandbox, &sim, 30, Some(browser));
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(peak < 100 * 1024, "authorize peaked at {peak} KiB");
     assert!(
         took < Duration::from_secs(20),
@@ -269,7 +262,7 @@ fn slow_partial_and_huge_requests_neither_hold_the_flow_nor_eat_memory_nor_delay
     // No redirect at all: the deadline still holds with the siege going on. (Long enough
     // for the siege to be in place and measured on a busy machine.)
     let (run, took, peak) = besieged(&sandbox, &sim, 8, None);
-    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(run.code, ExitCode::Timeout, "{run:?}");
     assert!(peak < 100 * 1024, "authorize peaked at {peak} KiB");
     assert!(
         took < Duration::from_secs(20),

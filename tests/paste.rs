@@ -77,7 +77,7 @@ fn no_browser_takes_the_pasted_address_and_refuses_wrong_ones() {
     writeln!(stdin, "  {callback}  ").unwrap();
 
     let run = Run::from(child.wait_with_output().unwrap());
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert_eq!(run.stdout.trim().len(), 8);
     assert_eq!(sandbox.list_json().len(), 1);
 }
@@ -91,7 +91,7 @@ fn a_pasted_denial_ends_the_flow_as_denied() {
     let callback = consent_at_simulator(&url, "deny");
     writeln!(child.stdin.take().unwrap(), "{callback}").unwrap();
     let run = Run::from(child.wait_with_output().unwrap());
-    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(run.code, ExitCode::Denied, "{run:?}");
     assert!(sandbox.list_json().is_empty());
 }
 
@@ -107,7 +107,7 @@ fn when_no_browser_can_open_it_says_so_and_takes_the_pasted_address() {
     let callback = consent_at_simulator(&url, "approve");
     writeln!(child.stdin.take().unwrap(), "{callback}").unwrap();
     let run = Run::from(child.wait_with_output().unwrap());
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
 }
 
 #[test]
@@ -128,5 +128,5 @@ fn the_listener_still_works_while_paste_mode_waits() {
     assert!(body.contains("You can close this tab"));
     drop(child.stdin.take());
     let run = Run::from(child.wait_with_output().unwrap());
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
 }

@@ -137,7 +137,7 @@ fn no_secret_reaches_the_terminal_a_file_or_a_command_line_on_any_path() {
 
     for (what, id) in [("token", &kept), ("token with refresh", &refreshed)] {
         let run = verbose(sandbox.cmd(&["token", id])).exec();
-        assert_eq!(run.code, 0, "{what}: {run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{what}: {run:?}");
         token_stdout.push(run.stdout.clone());
         let run = Run {
             stdout: String::new(),
@@ -175,8 +175,29 @@ fn no_secret_reaches_the_terminal_a_file_or_a_command_line_on_any_path() {
     );
     let needles = needles(&secrets);
 
-    let expected_codes = [0, 0, 0, 0, 4, 6, 7, 0, 0, 0, 6, 8, 8, 0, 0, 8, 0, 0, 0];
-    let codes: Vec<i32> = outputs.iter().map(|(_, r)| r.code).collect();
+    use ExitCode::{Denied, Invalid, Success, Unreachable, Ups};
+    let expected_codes = [
+        Success,
+        Success,
+        Success,
+        Success,
+        Denied,
+        Ups,
+        Unreachable,
+        Success,
+        Success,
+        Success,
+        Ups,
+        Invalid,
+        Invalid,
+        Success,
+        Success,
+        Invalid,
+        Success,
+        Success,
+        Success,
+    ];
+    let codes: Vec<Exit> = outputs.iter().map(|(_, r)| r.code).collect();
     assert_eq!(codes, expected_codes, "{outputs:#?}");
     for (what, run) in &outputs {
         for needle in &needles {
@@ -243,19 +264,19 @@ fn the_index_is_0600_in_a_0700_directory_whatever_the_umask() {
         let mut authorize = sandbox.authorize(&sim, port, 30);
         authorize.env("BROWSER", sandbox.browser("approve", "b.json"));
         let run = with_umask(&authorize, umask).exec();
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
         let id = run.stdout.trim().to_string();
         // A refresh and a clear rewrite the index and take locks.
         assert_eq!(
             with_umask(&sandbox.cmd(&["token", &id]), umask).exec().code,
-            0
+            ExitCode::Success
         );
         let other = opt_in(&sandbox, &sim, "other");
         assert_eq!(
             with_umask(&sandbox.cmd(&["clear", &other, "--yes"]), umask)
                 .exec()
                 .code,
-            0
+            ExitCode::Success
         );
 
         let dir = sandbox.path("data/idm-auth");

@@ -22,14 +22,14 @@ fn quiet_authorize_says_nothing_and_json_prints_the_new_row() {
         .args(["--quiet", "--json"])
         .env("BROWSER", sandbox.browser("approve", "b.json"))
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert_eq!(run.stderr, "", "{run:?}");
     let row: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(row["status"], "active");
     let id = row["id"].as_str().unwrap().to_string();
 
     let run = sandbox.run(&["clear", &id, "--json", "-q"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert_eq!(run.stderr, "");
     let removed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(removed[0]["id"], id.as_str());
@@ -68,6 +68,6 @@ fn the_spinner_shows_the_time_left_on_a_terminal_only() {
         .authorize(&sim, free_port(), 2)
         .env("BROWSER", &browser)
         .exec();
-    assert_eq!(piped.code, 5);
+    assert_eq!(piped.code, ExitCode::Timeout);
     assert!(!piped.stderr.contains("left)"), "{piped:?}");
 }

@@ -10,7 +10,7 @@ fn prints_the_stored_token_and_nothing_else_without_calling_ups() {
     let sim = Sim::start(&[]);
     let id = opt_in(&sandbox, &sim, "a");
     let run = sandbox.run(&["token"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let stored = secret_tool_lookup(&id, "access-token").unwrap();
     assert_eq!(run.stdout, format!("{stored}\n"));
     assert_eq!(sim.stats()["refresh_requests"], 0);
@@ -42,7 +42,7 @@ fn an_expiring_token_is_refreshed_and_the_rotated_pair_is_stored() {
     sim.settings(r#"{"access_ttl": 3600}"#);
 
     let run = sandbox.run(&["token", &id]);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let new_access = run.stdout.trim();
     assert_ne!(
         new_access, old_access,
@@ -87,7 +87,7 @@ fn eight_parallel_calls_at_expiry_cause_one_refresh_and_print_the_same_token() {
         .map(|c| Run::from(c.wait_with_output().unwrap()))
         .collect();
     for run in &outputs {
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
         assert_eq!(run.stdout, outputs[0].stdout);
     }
     assert_eq!(sim.stats()["refresh_requests"], 1);
@@ -107,7 +107,7 @@ fn a_refused_refresh_marks_the_opt_in_invalid_and_asks_for_a_new_authorize() {
     assert_eq!(status, 204);
 
     let run = sandbox.run(&["token", &id]);
-    assert_eq!(run.code, 8, "{run:?}");
+    assert_eq!(run.code, ExitCode::Invalid, "{run:?}");
     assert!(run.stderr.contains("idm-auth authorize"), "{run:?}");
     assert!(run.stdout.is_empty());
     let row = &sandbox.list_json()[0];
@@ -115,10 +115,10 @@ fn a_refused_refresh_marks_the_opt_in_invalid_and_asks_for_a_new_authorize() {
 
     // Invalid stays invalid without asking UPS again.
     let before = sim.stats()["refresh_requests"].clone();
-    assert_eq!(sandbox.run(&["token", &id]).code, 8);
+    assert_eq!(sandbox.run(&["token", &id]).code, ExitCode::Invalid);
     assert_eq!(sim.stats()["refresh_requests"], before);
     // And a bare `token` finds nothing usable.
-    assert_eq!(sandbox.run(&["token"]).code, 8);
+    assert_eq!(sandbox.run(&["token"]).code, ExitCode::Invalid);
 }
 
 #[test]
@@ -128,7 +128,7 @@ fn an_expired_refresh_token_needs_a_new_authorize_without_calling_ups() {
     let id = opt_in(&sandbox, &sim, "a");
     assert_eq!(sandbox.list_json()[0]["status"], "refresh_expired");
     let run = sandbox.run(&["token", &id]);
-    assert_eq!(run.code, 8, "{run:?}");
+    assert_eq!(run.code, ExitCode::Invalid, "{run:?}");
     assert!(run.stderr.contains("refresh token expired"), "{run:?}");
     assert_eq!(sim.stats()["refresh_requests"], 0);
 }
@@ -140,7 +140,7 @@ fn a_gateway_error_on_refresh_is_not_an_invalid_opt_in() {
     let id = opt_in(&sandbox, &sim, "a");
     sim.fault(r#"{"endpoint":"refresh","status":503,"content_type":"text/html","body":"<h1>down</h1>","times":1}"#);
     let run = sandbox.run(&["token", &id]);
-    assert_eq!(run.code, 6, "{run:?}");
+    assert_eq!(run.code, ExitCode::Ups, "{run:?}");
     assert!(run.stderr.contains("HTTP 503"), "{run:?}");
     assert_eq!(sandbox.list_json()[0]["status"], "access_expired");
 }
@@ -149,7 +149,7 @@ fn a_gateway_error_on_refresh_is_not_an_invalid_opt_in() {
 fn unknown_ids_and_an_empty_machine_have_their_own_exit_code() {
     let sandbox = Sandbox::new();
     let run = sandbox.run(&["token"]);
-    assert_eq!(run.code, 12, "{run:?}");
+    assert_eq!(run.code, ExitCode::NotFound, "{run:?}");
     assert!(run.stderr.contains("authorize"), "{run:?}");
-    assert_eq!(sandbox.run(&["token", "deadbeef"]).code, 12);
+    assert_eq!(sandbox.run(&["token", "deadbeef"]).code, ExitCode::NotFound);
 }

@@ -23,7 +23,7 @@ fn token_without_secret_service(sandbox: &Sandbox, id: &str) -> Run {
 /// container's default policy does.
 fn without_kernel_keyring(sandbox: &Sandbox, args: &[&str]) -> Command {
     let inner = sandbox.cmd(args);
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(python());
     cmd.arg(repo_path("tests/support/no_keyctl.py"))
         .arg(BIN)
         .args(args)
@@ -56,14 +56,14 @@ fn once_served_the_token_comes_without_the_secret_service() {
     let sim = Sim::start(&[]);
     let id = opt_in(&sandbox, &sim, "a");
     let first = sandbox.run(&["token", &id]);
-    assert_eq!(first.code, 0, "{first:?}");
+    assert_eq!(first.code, ExitCode::Success, "{first:?}");
     assert_eq!(
         first.stdout.trim(),
         secret_tool_lookup(&id, "access-token").unwrap()
     );
 
     let again = token_without_secret_service(&sandbox, &id);
-    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(again.code, ExitCode::Success, "{again:?}");
     assert_eq!(again.stdout, first.stdout);
     assert!(again.stderr.is_empty(), "{again:?}");
 }
@@ -77,12 +77,12 @@ fn a_refresh_leaves_the_new_token_ready_without_the_secret_service() {
     sim.settings(r#"{"access_ttl": 3600}"#);
 
     let refreshed = sandbox.run(&["token", &id]);
-    assert_eq!(refreshed.code, 0, "{refreshed:?}");
+    assert_eq!(refreshed.code, ExitCode::Success, "{refreshed:?}");
     assert_ne!(refreshed.stdout.trim(), old);
     assert_eq!(sim.stats()["refreshes_issued"], 1);
 
     let next = token_without_secret_service(&sandbox, &id);
-    assert_eq!(next.code, 0, "{next:?}");
+    assert_eq!(next.code, ExitCode::Success, "{next:?}");
     assert_eq!(next.stdout, refreshed.stdout);
 }
 
@@ -95,10 +95,10 @@ fn clear_takes_the_cached_token_out_of_the_kernel_keyring() {
     assert!(kernel_keyring_holds(&token), "cached after the first call");
 
     let clear = sandbox.run(&["clear", &id]);
-    assert_eq!(clear.code, 0, "{clear:?}");
+    assert_eq!(clear.code, ExitCode::Success, "{clear:?}");
     assert!(!kernel_keyring_holds(&token), "clear leaves no copy behind");
     let after = token_without_secret_service(&sandbox, &id);
-    assert_eq!(after.code, 12, "{after:?}");
+    assert_eq!(after.code, ExitCode::NotFound, "{after:?}");
     assert!(after.stdout.is_empty());
 }
 
@@ -117,12 +117,12 @@ fn a_refresh_made_out_of_the_caches_reach_wins_over_the_cached_token() {
     index["opt_ins"][0]["expires_at"] = soon.to_rfc3339().into();
     std::fs::write(sandbox.index_path(), index.to_string()).unwrap();
     let elsewhere = without_kernel_keyring(&sandbox, &["token", &id]).exec();
-    assert_eq!(elsewhere.code, 0, "{elsewhere:?}");
+    assert_eq!(elsewhere.code, ExitCode::Success, "{elsewhere:?}");
     assert_ne!(elsewhere.stdout, cached, "refreshed");
     assert_eq!(sim.stats()["refreshes_issued"], 1);
 
     let here = sandbox.run(&["token", &id]);
-    assert_eq!(here.code, 0, "{here:?}");
+    assert_eq!(here.code, ExitCode::Success, "{here:?}");
     assert_eq!(
         here.stdout, elsewhere.stdout,
         "the refreshed token, not the cached one"
@@ -141,7 +141,7 @@ fn where_the_kernel_keyring_is_unusable_the_secret_service_serves_quietly() {
     let stored = secret_tool_lookup(&id, "access-token").unwrap();
     for _ in 0..2 {
         let run = without_kernel_keyring(&sandbox, &["token", &id]).exec();
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
         assert_eq!(run.stdout, format!("{stored}\n"));
         assert!(run.stderr.is_empty(), "{run:?}");
     }

@@ -20,27 +20,10 @@ fn assert_no_controls(what: &str, text: &str) {
 
 /// An index written by someone else, with one row whose label and reason are hostile.
 fn plant_index(sandbox: &Sandbox) {
-    let row = serde_json::json!({
-        "id": "abcd1234",
-        "label": HOSTILE,
-        "profile": null,
-        "environment": "cie",
-        "base_url": "https://wwwcie.ups.com",
-        "client_id": "client",
-        "redirect_uri": "http://127.0.0.1:8765/callback",
-        "created_at": "2026-11-29T06:49:12Z",
-        "refreshed_at": null,
-        "expires_at": "2026-11-29T10:49:12Z",
-        "refresh_expires_at": "2027-01-28T06:49:12Z",
-        "refresh_count": 0,
-        "invalid_reason": HOSTILE,
-        "keyring": "secret-service",
-        "has_client_secret": false
-    });
-    let index = serde_json::json!({"version": 1, "opt_ins": [row]});
-    let path = sandbox.index_path();
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, serde_json::to_vec(&index).unwrap()).unwrap();
+    sandbox.write_index(&[fixture::Row::new("abcd1234")
+        .label(HOSTILE)
+        .client_id("client")
+        .invalid(HOSTILE)]);
 }
 
 #[test]
@@ -49,18 +32,18 @@ fn labels_and_reasons_from_the_index_reach_the_terminal_escaped() {
     plant_index(&sandbox);
 
     let list = sandbox.run(&["list"]);
-    assert_eq!(list.code, 0, "{list:?}");
+    assert_eq!(list.code, ExitCode::Success, "{list:?}");
     assert!(list.stdout.contains("abcd1234"), "{list:?}");
     assert!(list.stdout.contains("evil\\u{1b}]0;pwned"), "{list:?}");
     assert_no_controls("list", &list.stdout);
 
     let check = sandbox.run(&["check"]);
-    assert_eq!(check.code, 8, "{check:?}");
+    assert_eq!(check.code, ExitCode::Invalid, "{check:?}");
     assert!(check.stderr.contains("abcd1234"), "{check:?}");
     assert_no_controls("check", &check.stderr);
 
     let token = sandbox.run(&["token", "abcd1234"]);
-    assert_eq!(token.code, 8, "{token:?}");
+    assert_eq!(token.code, ExitCode::Invalid, "{token:?}");
     assert!(token.stderr.contains("fake line"), "{token:?}");
     assert_no_controls("token", &token.stderr);
 
@@ -77,7 +60,7 @@ fn a_label_with_control_characters_is_refused() {
         .authorize(&sim, free_port(), 10)
         .args(["--label", "desk\u{1b}[2J", "--no-browser"])
         .exec();
-    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.code, ExitCode::Settings, "{run:?}");
     assert_no_controls("authorize", &run.stderr);
 }
 
@@ -85,8 +68,7 @@ fn a_label_with_control_characters_is_refused() {
 fn the_callbacks_error_words_reach_the_terminal_without_controls() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
-    let port = free_port();
-    let waiting = Waiting::start(sandbox.authorize(&sim, port, 30).arg("--no-browser"));
+    let (waiting, port) = sandbox.sign_in_without_browser(&sim);
     let state = waiting.state();
     wait_for_listener(port, std::time::Duration::from_secs(10));
     let hostile: String = url::form_urlencoded::byte_serialize(HOSTILE.as_bytes()).collect();
@@ -99,7 +81,7 @@ fn the_callbacks_error_words_reach_the_terminal_without_controls() {
     );
     assert_eq!(status, 200);
     let run = waiting.finish();
-    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(run.code, ExitCode::Denied, "{run:?}");
     assert!(run.stderr.contains("fake line"), "{run:?}");
     assert_no_controls("authorize", &run.stderr);
 }
@@ -132,7 +114,7 @@ fn urls_with_a_user_name_or_password_are_refused() {
             cmd.args(["--base-url", &sim.base_url]);
         }
         let run = cmd.args([flag, &value]).exec();
-        assert_eq!(run.code, 3, "{flag} {value}: {run:?}");
+        assert_eq!(run.code, ExitCode::Settings, "{flag} {value}: {run:?}");
         assert!(run.stderr.contains("user name or password"), "{run:?}");
         assert!(!run.stderr.contains("hunter2"), "{run:?}");
     }
@@ -148,7 +130,7 @@ fn a_loopback_base_url_is_recorded_as_the_simulator_whatever_env_says() {
         .args(["--env", "production"])
         .env("BROWSER", sandbox.browser("approve", "browser.json"))
         .exec();
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let rows = sandbox.list_json();
     assert_eq!(rows[0]["environment"], "simulator", "{rows:?}");
 }

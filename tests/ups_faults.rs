@@ -57,7 +57,7 @@ impl World {
 
     fn opt_in(&self) -> String {
         let run = self.authorize();
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
         run.stdout.trim().to_string()
     }
 
@@ -131,7 +131,7 @@ fn unusable_answers(endpoint: &str) -> Vec<(String, &'static str)> {
         .collect()
 }
 
-fn assert_clean_failure(run: &Run, code: i32, expected: &str) {
+fn assert_clean_failure(run: &Run, code: ExitCode, expected: &str) {
     assert_eq!(run.code, code, "{expected}: {run:?}");
     assert!(run.stderr.contains(expected), "{expected}: {run:?}");
     assert!(
@@ -149,7 +149,7 @@ fn token_exchange_failures_are_clear_never_retried_and_store_nothing() {
         world.sim.fault(&spec);
         let before = world.link.count(TOKEN);
         let run = world.authorize();
-        assert_clean_failure(&run, 6, expected);
+        assert_clean_failure(&run, ExitCode::Ups, expected);
         assert!(
             run.stderr.contains("run `idm-auth authorize` again"),
             "{run:?}"
@@ -176,7 +176,7 @@ fn token_exchange_without_an_answer_ends_in_time_never_retried_and_stores_nothin
         world.link.fault(TOKEN, fault);
         let started = Instant::now();
         let run = world.authorize();
-        assert_clean_failure(&run, 7, "no complete answer came back");
+        assert_clean_failure(&run, ExitCode::Unreachable, "no complete answer came back");
         assert!(
             run.stderr.contains("run `idm-auth authorize` again"),
             "{run:?}"
@@ -248,7 +248,7 @@ fn refresh_failures_where_ups_did_not_act_keep_the_opt_in_and_its_token() {
     for (spec, expected) in did_not_act {
         world.sim.fault(&spec);
         let run = world.token(&id);
-        assert_clean_failure(&run, 6, expected);
+        assert_clean_failure(&run, ExitCode::Ups, expected);
         assert_eq!(world.row(&id)["status"], "access_expired", "{spec}");
         assert_eq!(
             world.keyring.lookup(&id, "refresh-token").as_ref(),
@@ -260,7 +260,7 @@ fn refresh_failures_where_ups_did_not_act_keep_the_opt_in_and_its_token() {
         "the stored refresh token still holds"
     );
     let run = world.token(&id);
-    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
 }
 
 #[test]
@@ -279,7 +279,7 @@ fn refresh_refusals_mark_the_opt_in_invalid_with_ups_reason() {
         let id = world.opt_in();
         world.sim.fault(&spec);
         let run = world.token(&id);
-        assert_clean_failure(&run, 8, expected);
+        assert_clean_failure(&run, ExitCode::Invalid, expected);
         assert!(run.stderr.contains("UPS refused to refresh it"), "{run:?}");
         let row = world.row(&id);
         assert_eq!(row["status"], "invalid");
@@ -319,7 +319,7 @@ fn a_refresh_whose_answer_is_lost_is_reported_as_a_spent_token_and_listed_so() {
             world.link.fault(REFRESH, f);
         }
         let run = world.token(&id);
-        assert_clean_failure(&run, 8, expected);
+        assert_clean_failure(&run, ExitCode::Invalid, expected);
         for words in ["was lost", "must be taken as spent", "idm-auth authorize"] {
             assert!(run.stderr.contains(words), "{words}: {run:?}");
         }
@@ -344,7 +344,7 @@ fn a_refresh_whose_answer_is_lost_is_reported_as_a_spent_token_and_listed_so() {
         }
         // Invalid stays invalid, without asking UPS again.
         let asked = world.link.count(REFRESH);
-        assert_eq!(world.token(&id).code, 8);
+        assert_eq!(world.token(&id).code, ExitCode::Invalid);
         assert_eq!(world.link.count(REFRESH), asked);
     }
 }

@@ -5,10 +5,10 @@
 
 use crate::cli::CheckArgs;
 use crate::commands::of_profile;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::output::print_json;
 use crate::say;
-use crate::store::{Index, OptIn, Status};
+use crate::store::{OptIn, Status};
 use chrono::{DateTime, Duration, Local, SecondsFormat, Utc};
 use serde::Serialize;
 
@@ -77,19 +77,19 @@ fn describe(row: &OptIn, problem: Problem, now: DateTime<Utc>) -> String {
     }
 }
 
-pub fn run(args: &CheckArgs, profile: Option<&str>, index: &Index) -> Result<()> {
-    let rows = of_profile(index.load()?, profile);
-    let now = crate::clock::now();
+pub fn run(ctx: &Ctx, args: &CheckArgs, profile: Option<&str>) -> Result<()> {
+    let rows = of_profile(ctx.store()?.rows()?, profile);
+    let now = ctx.now();
     let within = Duration::days(i64::from(args.within));
     let found: Vec<(&OptIn, Problem)> = rows
         .iter()
         .filter_map(|r| problem_of(r, now, within).map(|p| (r, p)))
         .collect();
     for (row, problem) in &found {
-        say!("{}", describe(row, *problem, now));
+        say!(ctx, "{}", describe(row, *problem, now));
     }
     if args.json {
-        print_json(&Report {
+        ctx.print_json(&Report {
             ok: !rows.is_empty() && found.is_empty(),
             within_days: args.within,
             checked: rows.len(),
@@ -134,6 +134,7 @@ pub fn run(args: &CheckArgs, profile: Option<&str>, index: &Index) -> Result<()>
         )));
     }
     say!(
+        ctx,
         "All {} opt-ins are usable for more than {} days.",
         rows.len(),
         args.within

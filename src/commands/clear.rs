@@ -5,20 +5,18 @@
 
 use crate::cli::ClearArgs;
 use crate::commands::{find, of_profile};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::output::print_json;
 use crate::render;
 use crate::say;
-use crate::store::{self, Index, OptIn};
-use chrono::Utc;
-use std::io::{BufRead, IsTerminal, Write};
+use crate::store::OptIn;
 
-pub fn run(args: &ClearArgs, profile: Option<&str>, index: &Index) -> Result<()> {
-    let contents = index.load_all()?;
-    for note in store::repair(index, &contents) {
-        say!("note: {note}");
+pub fn run(ctx: &Ctx, args: &ClearArgs, profile: Option<&str>) -> Result<()> {
+    let store = ctx.store()?;
+    let (rows, notes) = store.repaired_rows()?;
+    for note in notes {
+        say!(ctx, "note: {note}");
     }
-    let rows = contents.rows;
     let mut chosen: Vec<OptIn> = Vec::new();
     if args.all {
         chosen = of_profile(rows, profile);
@@ -28,21 +26,24 @@ pub fn run(args: &ClearArgs, profile: Option<&str>, index: &Index) -> Result<()>
                 Ok(row) if !chosen.iter().any(|c| c.id == row.id) => chosen.push(row.clone()),
                 Ok(_) => {}
                 // Clearing is idempotent: what is already gone is not an error.
-                Err(Error::NotFound(_)) => say!("No opt-in `{wanted}` here (already cleared?)."),
+                Err(Error::NotFound(_)) => {
+                    say!(ctx, "No opt-in `{wanted}` here (already cleared?).")
+                }
                 Err(e) => return Err(e),
             }
         }
     }
     if chosen.is_empty() {
-        say!("Nothing to clear.");
-        return finish(args, &[]);
+        say!(ctx, "Nothing to clear.");
+        return finish(ctx, args, &[]);
     }
-    if !args.yes && std::io::stdin().is_terminal() && !confirm(&chosen)? {
+    if !args.yes && ctx.stdin_is_tty() && !confirm(ctx, &chosen)? {
         return Err(Error::Cancelled);
     }
     for row in &chosen {
-        store::remove(index, row)?;
+        store.remove(row)?;
         say!(
+            ctx,
             "Cleared {}{}: its tokens are deleted from the {}.",
             row.id,
             if row.label.is_empty() {
@@ -53,37 +54,32 @@ pub fn run(args: &ClearArgs, profile: Option<&str>, index: &Index) -> Result<()>
             row.keyring.describe()
         );
     }
-    say!(
+    say!(ctx,
         "UPS offers no revocation endpoint: the tokens are gone from this machine, and an access token already handed out stays valid at UPS until it expires (at most about 4 hours)."
     );
-    finish(args, &chosen)
+    finish(ctx, args, &chosen)
 }
 
-fn finish(args: &ClearArgs, removed: &[OptIn]) -> Result<()> {
+fn finish(ctx: &Ctx, args: &ClearArgs, removed: &[OptIn]) -> Result<()> {
     if !args.json {
         return Ok(());
     }
-    let now = Utc::now();
+    let now = ctx.now();
     let rows: Vec<_> = removed.iter().map(|r| render::json_row(r, now)).collect();
-    print_json(&rows)
+    ctx.print_json(&rows)
 }
 
-fn confirm(rows: &[OptIn]) -> Result<bool> {
+fn confirm(ctx: &Ctx, rows: &[OptIn]) -> Result<bool> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     // The question is asked even with --quiet: it needs an answer.
-    eprint!(
+    ctx.write_err(&format!(
         "Clear {} opt-in{} ({})? Nothing on this machine will be able to act for {} afterwards. [y/N] ",
         rows.len(),
         if rows.len() == 1 { "" } else { "s" },
         ids.join(", "),
         if rows.len() == 1 { "that user" } else { "those users" },
-    );
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::Other(format!("cannot read the answer: {e}")))?;
+    ));
+    let answer = ctx.read_line()?;
     Ok(matches!(
         answer.trim().to_ascii_lowercase().as_str(),
         "y" | "yes"

@@ -1,22 +1,20 @@
 //! `idm-auth config show|set-secret|path`: what the settings resolve to and where each value
 //! came from; the profile's client secret into the OS keyring (never into the file).
 
-use crate::cli::{AuthorizeArgs, ConfigCommand, EnvName};
+use crate::cli::{ConfigCommand, EnvName, SettingFlags};
 use crate::config;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::output::{print, print_json};
 use crate::say;
-use crate::settings::{self, default_redirect_uri, Source, DEFAULT_PORT};
-use crate::store::{Keyring, SecretKind};
-use crate::ups;
+use crate::settings::{self, Source};
+use crate::store::SecretString;
 use serde::Serialize;
-use std::io::{BufRead, IsTerminal};
 
-pub fn run(command: &ConfigCommand, profile: Option<&str>) -> Result<()> {
+pub fn run(ctx: &Ctx, command: &ConfigCommand, profile: Option<&str>) -> Result<()> {
     match command {
-        ConfigCommand::Show { json } => show(profile, *json),
-        ConfigCommand::SetSecret => set_secret(profile),
-        ConfigCommand::Path => print(&format!("{}\n", config::path()?.display())),
+        ConfigCommand::Show { json } => show(ctx, profile, *json),
+        ConfigCommand::SetSecret => set_secret(ctx, profile),
+        ConfigCommand::Path => ctx.print(&format!("{}\n", ctx.config_path()?.display())),
     }
 }
 
@@ -27,57 +25,23 @@ struct Row {
     source: String,
 }
 
-fn no_flags() -> AuthorizeArgs {
-    AuthorizeArgs {
-        label: None,
-        env: None,
-        base_url: None,
-        client_id: None,
-        client_secret_stdin: false,
-        port: None,
-        redirect_uri: None,
-        timeout: 300,
-        no_browser: false,
-        json: false,
-    }
-}
-
-fn show(profile: Option<&str>, json: bool) -> Result<()> {
-    let layers = settings::layers(&no_flags(), profile)?;
+fn show(ctx: &Ctx, profile: Option<&str>, json: bool) -> Result<()> {
+    // What `authorize` would use with no flags given.
+    let layers = settings::layers(ctx, &SettingFlags::default(), profile)?;
     let row = |name, value: Option<String>, source: Source| Row {
         name,
         value,
         source: source.to_string(),
     };
-    let env = layers.environment.clone();
-    let env_name = |e: EnvName| match e {
+    let environment = layers.environment();
+    let env_name = match environment.value {
         EnvName::Cie => "cie",
         EnvName::Production => "production",
     };
-    let base_url = match &layers.base_url {
-        Some(b) => row("base_url", Some(b.value.clone()), b.source.clone()),
-        None => {
-            let url = match env.as_ref().map(|e| e.value) {
-                Some(EnvName::Production) => ups::PRODUCTION_BASE_URL,
-                _ => ups::CIE_BASE_URL,
-            };
-            row("base_url", Some(url.into()), Source::Default)
-        }
-    };
-    let redirect = match (&layers.redirect_uri, &layers.port) {
-        (Some(r), _) => row("redirect_uri", Some(r.value.clone()), r.source.clone()),
-        (None, Some(p)) => row(
-            "redirect_uri",
-            Some(default_redirect_uri(p.value)),
-            p.source.clone(),
-        ),
-        (None, None) => row(
-            "redirect_uri",
-            Some(default_redirect_uri(DEFAULT_PORT)),
-            Source::Default,
-        ),
-    };
-    let secret = match (&layers.client_secret, layers.secret_from_keyring()?) {
+    let base_url = layers.base_url();
+    let redirect = layers.redirect_uri();
+    let from_keyring = layers.secret_from_keyring(ctx.store()?)?;
+    let secret = match (&layers.client_secret, from_keyring) {
         (Some(source), _) => row("client_secret", Some("set".into()), source.clone()),
         (None, Some((_, source))) => row("client_secret", Some("set".into()), source),
         (None, None) => row(
@@ -92,17 +56,14 @@ fn show(profile: Option<&str>, json: bool) -> Result<()> {
     };
     let rows = vec![
         sourced("profile", layers.profile.clone()),
-        match env {
-            Some(e) => row("environment", Some(env_name(e.value).into()), e.source),
-            None => row("environment", Some("cie".into()), Source::Default),
-        },
-        base_url,
+        row("environment", Some(env_name.into()), environment.source),
+        row("base_url", Some(base_url.value), base_url.source),
         sourced("client_id", layers.client_id.clone()),
         secret,
-        redirect,
+        row("redirect_uri", Some(redirect.value), redirect.source),
         sourced("label", layers.label.clone()),
     ];
-    let path = config::path()?;
+    let path = ctx.config_path()?;
     if json {
         #[derive(Serialize)]
         struct Shown {
@@ -110,7 +71,7 @@ fn show(profile: Option<&str>, json: bool) -> Result<()> {
             config_file_exists: bool,
             settings: Vec<Row>,
         }
-        return print_json(&Shown {
+        return ctx.print_json(&Shown {
             config_file: path.display().to_string(),
             config_file_exists: path.exists(),
             settings: rows,
@@ -129,45 +90,38 @@ fn show(profile: Option<&str>, json: bool) -> Result<()> {
             r.source
         ));
     }
-    print(&out)
+    ctx.print(&out)
 }
 
-fn set_secret(profile: Option<&str>) -> Result<()> {
-    let file = config::load()?;
-    let (name, _, _) = config::select(&file, profile)?.ok_or_else(|| {
-        Error::Config(format!(
-            "set-secret needs a profile: pass --profile NAME (profiles live in {})",
-            config::path()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
-        ))
-    })?;
-    let secret = if std::io::stdin().is_terminal() {
+fn set_secret(ctx: &Ctx, profile: Option<&str>) -> Result<()> {
+    let path = ctx.config_path()?;
+    let file = config::load(&path)?;
+    let (name, _, _) =
+        config::select(&file, profile, ctx.var("IDM_AUTH_PROFILE"))?.ok_or_else(|| {
+            Error::Config(format!(
+                "set-secret needs a profile: pass --profile NAME (profiles live in {})",
+                path.display()
+            ))
+        })?;
+    let secret = if ctx.stdin_is_tty() {
         rpassword::prompt_password(format!("Client secret for profile {name}: "))
             .map_err(|e| Error::Config(format!("cannot read the secret: {e}")))?
     } else {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Error::Config(format!("cannot read the secret from stdin: {e}")))?;
-        line.trim_end_matches(['\r', '\n']).to_string()
+        ctx.read_line()
+            .map_err(|e| Error::Config(format!("cannot read the secret from stdin: {e}")))?
     };
     if secret.is_empty() {
         return Err(Error::Config("no secret given; nothing was stored".into()));
     }
-    let (keyring, note) = Keyring::open_default()?;
+    let (kept_in, note) = ctx
+        .store()?
+        .set_profile_secret(&name, &SecretString::from(secret))?;
     if let Some(note) = note {
-        say!("note: {note}");
+        say!(ctx, "note: {note}");
     }
-    keyring.set(
-        &settings::profile_secret_id(&name),
-        SecretKind::ClientSecret,
-        &secret,
-    )?;
     say!(
-        "The client secret of profile {name} is kept in the {}.",
-        keyring.backend().describe()
+        ctx,
+        "The client secret of profile {name} is kept in the {kept_in}."
     );
     Ok(())
 }

@@ -3,43 +3,44 @@
 //! (a headless machine), it approves the simulated consent itself and says so. Its tokens
 //! are cleared from the keyring at the end, so the demo leaves nothing behind.
 
-use crate::browser::{self, Launch};
+use crate::browser::Launch;
 use crate::cli::DemoArgs;
-use crate::commands::authorize::{authorize, Opener};
-use crate::commands::token;
 use crate::consent_robot;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::output::{print, stdout_color};
 use crate::render;
 use crate::say;
-use crate::settings::{default_redirect_uri, AuthorizeSettings, DEFAULT_CALLBACK_PATH};
+use crate::settings::{
+    default_redirect_uri, AuthorizeSettings, DEFAULT_CALLBACK_PATH, DEFAULT_TIMEOUT_SECS,
+};
+use crate::signin::{sign_in, Opener};
 use crate::simulator::{Config, Simulator};
-use crate::store::{self, Index};
-use chrono::Utc;
+use crate::store::{ExposeSecret, Index, LocalStore, Store};
 use std::path::PathBuf;
 use std::time::Duration;
 
 const DEMO_CLIENT_ID: &str = "idm-auth-demo";
 
-pub fn run(args: &DemoArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<()> {
     let sim = Simulator::start(Config {
         client_id: DEMO_CLIENT_ID.into(),
         ..Config::default()
     })
     .map_err(|e| Error::Other(format!("cannot start the UPS simulator: {e}")))?;
     say!(
+        ctx,
         "Demo: a UPS OAuth simulator runs at {} (no UPS account needed).",
         sim.base_url()
     );
-    let dir = private_dir()?;
-    let index = Index::at(dir.clone());
-    let result = run_in(args, &sim, &index);
+    let dir = private_dir(ctx)?;
+    let store = LocalStore::new(Index::at(dir.clone()), ctx.keyring_timeout());
+    let result = run_in(ctx, args, &sim, &store);
     let _ = std::fs::remove_dir_all(&dir);
     sim.shutdown();
     result
 }
 
-fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index) -> Result<()> {
+fn run_in(ctx: &Ctx, args: &DemoArgs, sim: &Simulator, store: &dyn Store) -> Result<()> {
     let port = free_port()?;
     let settings = AuthorizeSettings {
         profile: None,
@@ -47,43 +48,55 @@ fn run_in(args: &DemoArgs, sim: &Simulator, index: &Index) -> Result<()> {
         environment: "simulator".into(),
         base_url: sim.base_url(),
         client_id: DEMO_CLIENT_ID.into(),
-        client_secret: None,
+        client_secret_from: None,
         redirect_uri: default_redirect_uri(port),
         port,
         callback_path: DEFAULT_CALLBACK_PATH.into(),
-        timeout: Duration::from_secs(300),
+        timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
         open_browser: !args.no_browser,
     };
     let try_browser = !args.no_browser;
-    let opener = Opener::Custom(Box::new(move |url: String| {
+    let opener = Opener::Custom(Box::new(move |ctx: &Ctx, url: String| {
         if try_browser {
-            match browser::open(&url) {
-                Launch::Started(what) => {
-                    say!("Opened {what}: press Approve on the simulated UPS page.");
-                    return;
+            match ctx.open_browser(&url) {
+                Launch::Started(what, page) => {
+                    say!(
+                        ctx,
+                        "Opened {what}: press Approve on the simulated UPS page."
+                    );
+                    return Some(page);
                 }
-                Launch::Failed(why) => say!("No browser can open here: {why}."),
+                Launch::Failed(why) => say!(ctx, "No browser can open here: {why}."),
             }
         }
-        say!("Approving the simulated consent automatically, as a person would in the browser.");
+        say!(
+            ctx,
+            "Approving the simulated consent automatically, as a person would in the browser."
+        );
+        let talk = ctx.talk();
         std::thread::spawn(move || {
             if let Err(e) = consent_robot::approve(&url) {
-                say!("The automatic approval failed: {e}");
+                talk.say(format_args!("The automatic approval failed: {e}"));
             }
         });
+        None
     }));
-    let row = authorize(&settings, index, opener)?;
+    let row = sign_in(ctx, store, &settings, None, opener)?;
     let outcome = (|| {
-        print(&render::grid(&index.load()?, Utc::now(), stdout_color()))?;
-        let (_, access) = token::fetch(index, Some(&row.id), None)?;
+        ctx.print(&render::grid(&store.rows()?, ctx.now(), ctx.stdout_color()))?;
+        let access = store.access_token(&row)?;
         say!(
+            ctx,
             "`idm-auth token` would now print a {}-character access token for scripts.",
-            access.len()
+            access.expose_secret().len()
         );
         Ok(())
     })();
-    store::remove(index, &row)?;
-    say!("Demo finished: its opt-in was cleared from the keyring again.");
+    store.remove(&row)?;
+    say!(
+        ctx,
+        "Demo finished: its opt-in was cleared from the keyring again."
+    );
     outcome
 }
 
@@ -96,11 +109,15 @@ fn free_port() -> Result<u16> {
 }
 
 /// A fresh 0700 directory for the demo's index, so the admin's real opt-ins are untouched.
-fn private_dir() -> Result<PathBuf> {
+fn private_dir(ctx: &Ctx) -> Result<PathBuf> {
     let mut bytes = [0u8; 8];
     getrandom::getrandom(&mut bytes).map_err(|e| Error::Other(e.to_string()))?;
     let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let dir = std::env::temp_dir().join(format!("idm-auth-demo-{name}"));
+    let tmp = ctx
+        .var("TMPDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = tmp.join(format!("idm-auth-demo-{name}"));
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

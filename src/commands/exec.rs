@@ -4,13 +4,14 @@
 //! and signals are the caller's to see, unchanged.
 
 use crate::cli::ExecArgs;
-use crate::commands::token;
+use crate::commands::usable_token;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::store::Index;
+use crate::store::ExposeSecret;
 use std::process::Command;
 
-pub fn run(args: &ExecArgs, profile: Option<&str>, index: &Index) -> Result<()> {
-    let (row, access) = token::fetch(index, args.id.as_deref(), profile)?;
+pub fn run(ctx: &Ctx, args: &ExecArgs, profile: Option<&str>) -> Result<()> {
+    let token = usable_token(ctx, args.id.as_deref(), profile)?;
     let (program, rest) = args
         .command
         .split_first()
@@ -18,8 +19,8 @@ pub fn run(args: &ExecArgs, profile: Option<&str>, index: &Index) -> Result<()> 
     let mut command = Command::new(program);
     command
         .args(rest)
-        .env("UPS_ACCESS_TOKEN", access)
-        .env("UPS_API_BASE", &row.base_url)
+        .env("UPS_ACCESS_TOKEN", token.token.expose_secret())
+        .env("UPS_API_BASE", &token.row.base_url)
         // The command gets a token, not the app's credentials.
         .env_remove("IDM_AUTH_CLIENT_SECRET");
     let failed = |e: std::io::Error| Error::Exec {
@@ -35,6 +36,7 @@ pub fn run(args: &ExecArgs, profile: Option<&str>, index: &Index) -> Result<()> 
     }
     #[cfg(not(unix))]
     {
+        // Without exec, the command's status becomes ours as directly as we can make it.
         let status = command.status().map_err(failed)?;
         std::process::exit(status.code().unwrap_or(1));
     }

@@ -2,19 +2,19 @@
 
 use crate::cli::ListArgs;
 use crate::commands::of_profile;
+use crate::context::Ctx;
 use crate::error::Result;
-use crate::output::{print, stdout_color};
 use crate::render;
-use crate::store::Index;
 
-pub fn run(args: &ListArgs, profile: Option<&str>, index: &Index) -> Result<()> {
-    let rows = of_profile(index.load()?, profile);
-    let now = crate::clock::now();
+pub fn run(ctx: &Ctx, args: &ListArgs, profile: Option<&str>) -> Result<()> {
+    let rows = of_profile(ctx.store()?.rows()?, profile);
+    let now = ctx.now();
     if args.json {
-        return print(&render::json(&rows, now));
+        return ctx.print(&render::json(&rows, now));
     }
     if rows.is_empty() {
-        return print("No opt-ins on this machine yet. Run `idm-auth authorize` to make one.\n");
+        return ctx
+            .print("No opt-ins on this machine yet. Run `idm-auth authorize` to make one.\n");
     }
-    print(&render::grid(&rows, now, stdout_color()))
+    ctx.print(&render::grid(&rows, now, ctx.stdout_color()))
 }

@@ -11,18 +11,19 @@ pub mod list;
 pub mod simulator;
 pub mod token;
 
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::flow::UpsFailure;
-use crate::store::OptIn;
+use crate::flow::{self, ClientConfig, Grant, UpsFailure};
+use crate::say;
+use crate::store::{Credentials, ExposeSecret, OptIn, Token};
+use chrono::{DateTime, Utc};
+use oauth2::{ClientSecret, RefreshToken};
 
 /// The profile that narrows `list`, `token`, `exec`, `check` and `clear --all`: the flag, else
 /// IDM_AUTH_PROFILE. (The config file's default profile does not hide other opt-ins.)
-pub fn profile_filter(flag: Option<&str>) -> Option<String> {
-    flag.map(str::to_owned).or_else(|| {
-        std::env::var("IDM_AUTH_PROFILE")
-            .ok()
-            .filter(|s| !s.is_empty())
-    })
+pub fn profile_filter(ctx: &Ctx, flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_owned)
+        .or_else(|| ctx.var("IDM_AUTH_PROFILE"))
 }
 
 /// The rows of that profile (all rows without one).
@@ -61,14 +62,53 @@ pub fn find<'a>(rows: &'a [OptIn], wanted: &str) -> Result<&'a OptIn> {
     }
 }
 
-/// A failed exchange with UPS as the admin should see it.
-pub fn ups_error(failure: UpsFailure, base_url: &str) -> Error {
-    if failure.unreachable {
-        Error::Network {
-            url: base_url.to_string(),
-            reason: failure.message,
-        }
-    } else {
-        Error::Ups(failure.message)
+/// A valid access token of opt-in `id` (else the newest usable one of the rows), once the
+/// store has finished what interrupted runs left behind.
+pub fn usable_token(ctx: &Ctx, id: Option<&str>, profile: Option<&str>) -> Result<Token> {
+    let store = ctx.store()?;
+    let (rows, notes) = store.repaired_rows()?;
+    for note in notes {
+        say!(ctx, "note: {note}");
     }
+    let now = ctx.now();
+    let row = pick(&of_profile(rows, profile), id, now)?;
+    let token = store.valid_token(&row, now, &|row, credentials| {
+        refresh_at_ups(ctx, row, credentials)
+    })?;
+    if let Some(note) = &token.note {
+        say!(ctx, "note: {note}");
+    }
+    Ok(token)
+}
+
+/// The opt-in `id`, or without one the newest usable one.
+fn pick(rows: &[OptIn], id: Option<&str>, now: DateTime<Utc>) -> Result<OptIn> {
+    match id {
+        Some(id) => find(rows, id).cloned(),
+        None => rows
+            .iter()
+            .find(|r| r.status(now).is_usable())
+            .cloned()
+            .ok_or_else(|| match rows.first() {
+                None => Error::NotFound(
+                    "no opt-ins on this machine: run `idm-auth authorize` first".into(),
+                ),
+                Some(newest) => newest.unusable(now),
+            }),
+    }
+}
+
+/// Rotate the pair at the UPS the row belongs to.
+fn refresh_at_ups(ctx: &Ctx, row: &OptIn, credentials: &Credentials) -> Result<Grant, UpsFailure> {
+    let config = ClientConfig {
+        base_url: row.base_url.clone(),
+        client_id: row.client_id.clone(),
+        client_secret: credentials
+            .client_secret
+            .as_ref()
+            .map(|s| ClientSecret::new(s.expose_secret().to_string())),
+        redirect_uri: row.redirect_uri.clone(),
+    };
+    let refresh_token = RefreshToken::new(credentials.refresh_token.expose_secret().to_string());
+    flow::refresh_with(&ctx.http()?, &config, &refresh_token)
 }

@@ -2,17 +2,15 @@
 //! stdout as the first line so scripts and tests can read it.
 
 use crate::cli::SimulatorArgs;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::output::print;
 use crate::simulator::{Config, Simulator};
 
-pub fn run(args: &SimulatorArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &SimulatorArgs) -> Result<()> {
     let config = Config {
         port: args.port,
         client_id: args.client_id.clone(),
-        client_secret: std::env::var("IDM_AUTH_CLIENT_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty()),
+        client_secret: ctx.var("IDM_AUTH_CLIENT_SECRET"),
         redirect_uri: args.redirect_uri.clone(),
         access_ttl: args.access_ttl,
         refresh_ttl: args.refresh_ttl,
@@ -21,8 +19,9 @@ pub fn run(args: &SimulatorArgs) -> Result<()> {
         port: args.port,
         reason: e.to_string(),
     })?;
-    print(&format!("{}\n", sim.base_url()))?;
+    ctx.print(&format!("{}\n", sim.base_url()))?;
     crate::say!(
+        ctx,
         "UPS OAuth simulator listening. Try:\n  IDM_AUTH_CLIENT_ID={} idm-auth authorize --base-url {}",
         args.client_id,
         sim.base_url()

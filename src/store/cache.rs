@@ -10,7 +10,7 @@
 //! the index. Secrets are written before the row (store/mod.rs), so when the index shows a
 //! generation the Secret Service already holds that generation's token or a newer one, and
 //! an entry is only ever filled with what the Secret Service returned after its row was
-//! read. Writing or deleting an access token removes the entry first (keyring.rs), so
+//! read. Writing or deleting an access token removes the entry first (local.rs), so
 //! `clear` and a refresh also drop it.
 //!
 //! Every failure is a miss: where the kernel keyring is unusable (a seccomp policy, the
@@ -18,24 +18,24 @@
 
 use crate::store::{Backend, OptIn};
 use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
 
 /// Entries carry their own service name, apart from the kernel-keyring store's secrets.
 #[cfg(target_os = "linux")]
 const SERVICE: &str = "idm-auth-cache";
 
 /// The cached access token of `row`, if the cache holds one of exactly its generation.
-pub fn get(row: &OptIn) -> Option<String> {
+pub fn get(row: &OptIn) -> Option<SecretString> {
     if !cacheable(row) {
         return None;
     }
-    let bytes = read(&row.id)?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (stamp, token) = text.split_once('\n')?;
-    (stamp == generation(row) && !token.is_empty()).then(|| token.to_string())
+    let text = SecretString::from(String::from_utf8(read(&row.id)?).ok()?);
+    let (stamp, token) = text.expose_secret().split_once('\n')?;
+    (stamp == generation(row) && !token.is_empty()).then(|| SecretString::from(token))
 }
 
 /// Remember `token` as the access token of `row`'s generation until the token expires.
-pub fn put(row: &OptIn, token: &str) {
+pub fn put(row: &OptIn, token: &SecretString) {
     if !cacheable(row) {
         return;
     }
@@ -45,7 +45,9 @@ pub fn put(row: &OptIn, token: &str) {
     if seconds > 0 {
         write(
             &row.id,
-            format!("{}\n{token}", generation(row)).as_bytes(),
+            SecretString::from(format!("{}\n{}", generation(row), token.expose_secret()))
+                .expose_secret()
+                .as_bytes(),
             seconds,
         );
     }
@@ -75,18 +77,18 @@ fn user(id: &str) -> String {
 
 #[cfg(target_os = "linux")]
 fn read(id: &str) -> Option<Vec<u8>> {
-    super::kernel_keyring::get(SERVICE, &user(id)).ok()
+    super::secrets::kernel_keyring::get(SERVICE, &user(id)).ok()
 }
 
 #[cfg(target_os = "linux")]
 fn write(id: &str, payload: &[u8], seconds: usize) {
-    let _ = super::kernel_keyring::set_expiring(SERVICE, &user(id), payload, seconds);
+    let _ = super::secrets::kernel_keyring::set_expiring(SERVICE, &user(id), payload, seconds);
 }
 
 /// Drop the entry of opt-in `id`, whatever its generation.
 #[cfg(target_os = "linux")]
 pub fn forget(id: &str) {
-    let _ = super::kernel_keyring::delete(SERVICE, &user(id));
+    let _ = super::secrets::kernel_keyring::delete(SERVICE, &user(id));
 }
 
 // Elsewhere the platform store is the only store.

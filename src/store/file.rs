@@ -10,10 +10,11 @@
 //! else: with another key, every command stops (exit 9) before it changes anything on disk.
 
 use super::file_key::{self, KeySource};
-use super::keyring::SecretKind;
+use super::private_fs;
 use super::sealed::{SealingKey, Unsealed};
+use super::secrets::SecretKind;
 use crate::error::{Error, Result};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -113,10 +114,14 @@ impl FileSecrets {
             .seal(KEY_CHECK, b"idm-auth file store")
             .map_err(|e| self.failed(&e))?;
         let path = self.dir.join(KEY_CHECK);
-        match create_private(&path).and_then(|mut f| {
-            f.write_all(&sealed)?;
-            f.sync_all()
-        }) {
+        match private_fs::options()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| {
+                f.write_all(&sealed)?;
+                f.sync_all()
+            }) {
             Ok(()) => sync_dir(&self.dir).map_err(|e| self.failed(&e.to_string())),
             Err(e) if e.kind() == ErrorKind::AlreadyExists => self.verify_key(),
             Err(e) => {
@@ -129,7 +134,7 @@ impl FileSecrets {
     /// The bytes of `file`, None when it does not exist. Links are not followed.
     fn read(&self, file: &str) -> Result<Option<Vec<u8>>> {
         let path = self.dir.join(file);
-        let mut handle = match open_no_follow(&path) {
+        let mut handle = match private_fs::open_read(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.failed(&format!("cannot open {file}: {e}"))),
@@ -137,7 +142,7 @@ impl FileSecrets {
         let meta = handle
             .metadata()
             .map_err(|e| self.failed(&format!("cannot read {file}: {e}")))?;
-        if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+        if meta.len() > MAX_FILE_BYTES {
             return Err(self.failed(&format!("{file} is not a sealed secret")));
         }
         let mut bytes = Vec::new();
@@ -156,6 +161,8 @@ impl FileSecrets {
         builder
             .create(&self.dir)
             .map_err(|e| self.failed(&format!("cannot create the directory: {e}")))?;
+        // Ours, and nobody else's to plant links in.
+        private_fs::check_dir(&self.dir)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -211,39 +218,13 @@ fn file_name(entry: &str) -> String {
 }
 
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let mut suffix = [0u8; 8];
-    getrandom::getrandom(&mut suffix).map_err(std::io::Error::other)?;
-    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-    let temp = dir.join(format!(".{name}.{suffix}.tmp"));
-    let written = create_private(&temp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
-    });
+    let (mut file, temp) = private_fs::create_temp(dir, name)?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
     let renamed = written.and_then(|()| fs::rename(&temp, dir.join(name)));
     if renamed.is_err() {
         let _ = fs::remove_file(&temp);
     }
     renamed.and_then(|()| sync_dir(dir))
-}
-
-/// A new file, 0600, never an existing one or one a link points to.
-fn create_private(path: &Path) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    options.open(path)
-}
-
-fn open_no_follow(path: &Path) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
-    options.open(path)
 }
 
 /// Make a rename or a removal in `dir` survive a power cut.

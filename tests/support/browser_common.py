@@ -1,9 +1,10 @@
-"""Pieces shared by the test browsers (browser.py, chromium_browser.py): the log they write
-and the standard streams they need when launched detached."""
+"""Pieces shared by the test browsers (browser.py, chromium_browser.py): the log they write,
+how they end, and the standard streams they need when launched detached."""
 
 import json
 import os
 import sys
+import time
 
 
 def write_log(path: str | None, payload: dict) -> None:
@@ -32,3 +33,18 @@ def ensure_std_streams() -> None:
         sys.stdout = open(os.devnull, "w")
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")
+
+
+def finish(name: str, log: str | None, result: dict, status: int, stay_open: bool) -> int:
+    """Write the log, report a failure on stderr, stay open if asked (as a browser tab
+    does), and return the exit status."""
+    try:
+        write_log(log, result)
+    except OSError as e:
+        print(f"{name}: cannot write the log: {e}", file=sys.stderr)
+        status = 1
+    if status:
+        print(f"{name}: {result.get('error')}", file=sys.stderr)
+    if stay_open:
+        time.sleep(60)
+    return status

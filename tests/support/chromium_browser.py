@@ -40,7 +40,7 @@ import time
 import urllib.error
 import urllib.request
 
-from browser_common import ensure_std_streams, write_log
+from browser_common import ensure_std_streams, finish, write_log
 
 ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf"
 DONE_MARKERS = ("you can close this tab", "denied", "failed")
@@ -306,16 +306,7 @@ def main(argv: list[str]) -> int:
                 safe(lambda: driver.call("GET", "/shutdown", timeout=5))
             stop_process(proc)
         shutil.rmtree(workdir, ignore_errors=True)
-    try:
-        write_log(args.log, result)
-    except OSError as e:
-        print(f"chromium_browser.py: cannot write the log: {e}", file=sys.stderr)
-        status = 1
-    if status:
-        print(f"chromium_browser.py: {result.get('error')}", file=sys.stderr)
-    if args.stay_open:
-        time.sleep(60)
-    return status
+    return finish("chromium_browser.py", args.log, result, status, args.stay_open)
 
 
 if __name__ == "__main__":

@@ -1,26 +1,47 @@
 //! Shared pieces of the integration tests: a private sandbox of XDG dirs per test, the real
 //! `idm-auth` binary, the built-in UPS simulator run as a real process on 127.0.0.1, and the
-//! scripted browser. The Secret Service is the real one the test command started (a private
-//! D-Bus session with gnome-keyring); nothing here is mocked.
+//! scripted browser. The Secret Service is a real gnome-keyring in a private D-Bus session
+//! that the support code starts for each test binary (private_keyring.rs), so plain
+//! `cargo test` needs no wrapper; nothing here is mocked.
 #![allow(dead_code)]
 
 pub mod attacker;
 pub mod bao;
+pub mod fixture;
 pub mod private_keyring;
 pub mod siege;
 pub mod ups_link;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+pub use idm_auth::error::ExitCode;
+use oauth2::reqwest;
+pub use private_keyring::suite_bus;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_idm-auth");
 pub const CLIENT_ID: &str = "idm-auth-test-client";
 
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// The python3 that runs the scripted browsers: the first on PATH, else /usr/bin/python3.
+/// Missing, it fails the test with the package to install.
+pub fn python() -> &'static Path {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(|| {
+        std::env::var_os("PATH")
+            .iter()
+            .flat_map(std::env::split_paths)
+            .chain([PathBuf::from("/usr/bin")])
+            .map(|dir| dir.join("python3"))
+            .find(|candidate| candidate.is_file())
+            .expect("python3 is missing: install the `python3` package (scripts/test does)")
+    })
 }
 
 /// A private HOME and XDG dirs, so each test has its own index.
@@ -46,10 +67,12 @@ impl Sandbox {
     }
 
     /// `idm-auth ARGS` with this sandbox's environment and nothing inherited that could
-    /// change its behaviour (no BROWSER, no IDM_AUTH_* from the developer's shell).
+    /// change its behaviour (no BROWSER, no IDM_AUTH_* from the developer's shell), on the
+    /// test binary's private Secret Service, never the developer's own.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", suite_bus())
             .env("HOME", self.path("home"))
             .env("XDG_DATA_HOME", self.path("data"))
             .env("XDG_CONFIG_HOME", self.path("config"))
@@ -73,9 +96,19 @@ impl Sandbox {
     /// `list --json`, parsed.
     pub fn list_json(&self) -> Vec<serde_json::Value> {
         let run = self.run(&["list", "--json"]);
-        assert_eq!(run.code, 0, "list --json failed: {}", run.stderr);
+        assert_eq!(
+            run.code,
+            ExitCode::Success,
+            "list --json failed: {}",
+            run.stderr
+        );
         serde_json::from_str::<Vec<serde_json::Value>>(&run.stdout)
             .expect("list --json is a JSON array")
+    }
+
+    /// Write `rows` (newest first) as this sandbox's index file.
+    pub fn write_index(&self, rows: &[fixture::Row]) {
+        fixture::write_index(&self.path("data"), rows);
     }
 
     /// Write the config file (`$XDG_CONFIG_HOME/idm-auth/config.toml`).
@@ -88,8 +121,37 @@ impl Sandbox {
     /// The scripted browser, logging to a file in this sandbox.
     pub fn browser(&self, decision: &str, log: &str) -> String {
         format!(
-            "python3 {} --decision {decision} --log {}",
+            "{} {} --decision {decision} --log {}",
+            python().display(),
             repo_path("tests/support/browser.py").display(),
+            self.path(log).display()
+        )
+    }
+
+    /// A real headless Chromium driven through chromedriver as the browser, pressing
+    /// Approve, logging to a file in this sandbox.
+    pub fn chromium_browser(&self, log: &str) -> String {
+        // The script takes the paths from these variables; check them here, where a missing
+        // package can fail the test with its name rather than as a browser that did nothing.
+        for (var, default, package) in [
+            ("IDM_AUTH_TEST_CHROMIUM", "/usr/bin/chromium", "chromium"),
+            (
+                "IDM_AUTH_TEST_CHROMEDRIVER",
+                "/usr/bin/chromedriver",
+                "chromium-driver",
+            ),
+        ] {
+            let path = std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from);
+            assert!(
+                path.is_file(),
+                "{} is missing: install the `{package}` package (scripts/test does), or point {var} at it",
+                path.display()
+            );
+        }
+        format!(
+            "{} {} --log {}",
+            python().display(),
+            repo_path("tests/support/chromium_browser.py").display(),
             self.path(log).display()
         )
     }
@@ -112,15 +174,47 @@ impl Sandbox {
 }
 
 pub struct Run {
-    pub code: i32,
+    pub code: Exit,
     pub stdout: String,
     pub stderr: String,
+}
+
+/// How a process ended: its exit status, or None when a signal ended it. Tests compare it
+/// with [`ExitCode`], the README's table, never with a bare number.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Exit(pub Option<i32>);
+
+impl Exit {
+    pub fn of(status: std::process::ExitStatus) -> Exit {
+        Exit(status.code())
+    }
+
+    /// The README row this is, if any.
+    pub fn known(self) -> Option<ExitCode> {
+        self.0.and_then(ExitCode::from_code)
+    }
+}
+
+impl PartialEq<ExitCode> for Exit {
+    fn eq(&self, code: &ExitCode) -> bool {
+        self.0 == Some(code.code())
+    }
+}
+
+impl std::fmt::Debug for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0, self.known()) {
+            (Some(n), Some(code)) => write!(f, "{code:?} ({n})"),
+            (Some(n), None) => write!(f, "exit status {n}"),
+            (None, _) => write!(f, "killed by a signal"),
+        }
+    }
 }
 
 impl From<Output> for Run {
     fn from(o: Output) -> Run {
         Run {
-            code: o.status.code().unwrap_or(-1),
+            code: Exit::of(o.status),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
         }
@@ -131,7 +225,7 @@ impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
             self.code, self.stdout, self.stderr
         )
     }
@@ -238,7 +332,25 @@ impl Drop for Sim {
     }
 }
 
-/// A minimal HTTP/1.1 client over a raw socket, for requests a browser would never send.
+/// The tests' one HTTP client (reqwest, as idm-auth itself uses): redirects are not
+/// followed (a test reads each Location itself, as the browser's next step), no connection
+/// is reused (each request meets the server afresh, as a new browser tab would), and no
+/// answer takes longer than 10 s. Hand-made bytes on a socket are only for requests that
+/// are malformed on purpose (siege.rs).
+pub fn http_client() -> &'static reqwest::blocking::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("an HTTP client")
+    })
+}
+
+/// `METHOD http://127.0.0.1:PORT/TARGET` with `headers` (a `Host` among them replaces the
+/// real one) and `body`; returns (status, body).
 pub fn http(
     port: u16,
     method: &str,
@@ -250,7 +362,7 @@ pub fn http(
     (answer.status, answer.body)
 }
 
-/// An answer read off the wire: status, headers (names lower-cased) and body.
+/// An answer: status, headers (names lower-cased) and body.
 pub struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -274,35 +386,53 @@ pub fn http_raw(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Answer {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
+    http_to(
+        &format!("http://127.0.0.1:{port}"),
+        method,
+        target,
+        headers,
+        body,
+    )
+}
+
+/// [`http_raw`] to another origin (e.g. `http://[::1]:PORT`).
+pub fn http_to(
+    origin: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let url = format!("{origin}{target}");
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let mut request = http_client().request(method.clone(), &url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+    if !body.is_empty() {
+        request = request.body(body.to_string());
+    }
+    let response = request
+        .send()
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
         .collect();
+    let body = response
+        .text()
+        .unwrap_or_else(|e| panic!("{method} {url}: the body: {e}"));
     Answer {
         status,
         headers,
-        body: body.to_string(),
+        body,
     }
 }
 
@@ -385,33 +515,15 @@ pub fn wait_for_listener(port: u16, timeout: Duration) {
     panic!("nothing listened on port {port} within {timeout:?}");
 }
 
-/// Read a secret straight from the Secret Service, as another program on the desktop would.
+/// Read a secret straight from the suite's Secret Service, as another program on the
+/// desktop would.
 pub fn secret_tool_lookup(id: &str, kind: &str) -> Option<String> {
-    secret_tool_lookup_on(None, id, kind)
+    private_keyring::lookup_on(suite_bus(), id, kind)
 }
 
-/// [`secret_tool_lookup`] on the bus at `address` (None: the suite's own).
-pub fn secret_tool_lookup_on(address: Option<&str>, id: &str, kind: &str) -> Option<String> {
-    let mut cmd = Command::new("timeout");
-    cmd.args([
-        "20",
-        "secret-tool",
-        "lookup",
-        "service",
-        "idm-auth",
-        "username",
-    ])
-    .arg(format!("{id}/{kind}"))
-    .stdin(Stdio::null());
-    if let Some(address) = address {
-        cmd.env("DBUS_SESSION_BUS_ADDRESS", address);
-    }
-    let out = cmd
-        .output()
-        .expect("secret-tool is installed by the test command");
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+/// `secret-tool ARGS` on the suite's Secret Service.
+pub fn secret_tool(args: &[&str]) -> Command {
+    private_keyring::secret_tool_on(suite_bus(), args)
 }
 
 impl Sandbox {
@@ -438,6 +550,33 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// `idm-auth authorize --no-browser` against the simulator with the callback at
+    /// `redirect` (spelled as registered: the simulator compares it exactly).
+    pub fn authorize_with_redirect(&self, sim: &Sim, redirect: &str) -> Command {
+        self.cmd(&[
+            "authorize",
+            "--base-url",
+            &sim.base_url,
+            "--client-id",
+            CLIENT_ID,
+            "--redirect-uri",
+            redirect,
+            "--timeout",
+            "30",
+            "--no-browser",
+        ])
+    }
+
+    /// An `authorize --no-browser` against the simulator, waiting on a free port for the
+    /// test to play the browser: the waiting process and its port.
+    pub fn sign_in_without_browser(&self, sim: &Sim) -> (Waiting, u16) {
+        let port = free_port();
+        let waiting = Waiting::start(self.authorize(sim, port, 30).arg("--no-browser"));
+        (waiting, port)
+    }
+}
+
 /// Opt in once through the scripted browser; returns the new id.
 pub fn opt_in(sandbox: &Sandbox, sim: &Sim, label: &str) -> String {
     let port = free_port();
@@ -452,7 +591,7 @@ pub fn opt_in(sandbox: &Sandbox, sim: &Sim, label: &str) -> String {
             .output()
             .unwrap(),
     );
-    assert_eq!(run.code, 0, "authorize failed: {run:?}");
+    assert_eq!(run.code, ExitCode::Success, "authorize failed: {run:?}");
     let id = run.stdout.trim().to_string();
     assert_eq!(id.len(), 8, "authorize prints the new id: {run:?}");
     id
@@ -535,7 +674,7 @@ impl Waiting {
             let _ = out.read_to_string(&mut stdout);
         }
         Run {
-            code: status.code().unwrap_or(-1),
+            code: Exit::of(status),
             stdout,
             stderr: self.stderr.join().unwrap_or_default(),
         }

@@ -8,10 +8,12 @@
 //! the session keyring, which processes started outside a login session (cron, containers)
 //! cannot read back.
 
+use super::{text, user_of, SecretKind, Secrets, SERVICE};
 use keyring_core::Error;
 use linux_keyutils::{
     Key, KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission,
 };
+use secrecy::{ExposeSecret, SecretString};
 
 fn ring() -> keyring_core::Result<KeyRing> {
     KeyRing::from_special_id(KeyRingIdentifier::User, true).map_err(denied)
@@ -74,4 +76,52 @@ pub fn delete(service: &str, user: &str) -> keyring_core::Result<()> {
     let ring = ring()?;
     let key = ring.search(&description(service, user)).map_err(denied)?;
     key.invalidate().map_err(denied)
+}
+
+/// The kernel keyring as a secret store (the user keyring, service `idm-auth`).
+pub struct KernelKeyring;
+
+impl Secrets for KernelKeyring {
+    fn name(&self) -> &'static str {
+        super::Backend::KernelKeyring.name()
+    }
+
+    fn set(&self, id: &str, kind: SecretKind, value: &SecretString) -> crate::error::Result<()> {
+        set(
+            SERVICE,
+            &user_of(id, kind),
+            value.expose_secret().as_bytes(),
+        )
+        .map_err(failed)
+    }
+
+    fn get(&self, id: &str, kind: SecretKind) -> crate::error::Result<Option<SecretString>> {
+        match get(SERVICE, &user_of(id, kind)) {
+            Ok(bytes) => text(kind, bytes).map(Some),
+            Err(Error::NoEntry) => Ok(None),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    fn delete(&self, id: &str, kind: SecretKind) -> crate::error::Result<()> {
+        match delete(SERVICE, &user_of(id, kind)) {
+            Ok(()) | Err(Error::NoEntry) => Ok(()),
+            Err(e) => Err(failed(e)),
+        }
+    }
+}
+
+fn failed(e: Error) -> crate::error::Error {
+    crate::error::Error::Keyring(format!(
+        "the {} failed: {e}",
+        super::Backend::KernelKeyring.describe()
+    ))
+}
+
+/// The kernel keyring can exist yet refuse writes (e.g. a container's seccomp policy).
+pub fn probe() -> bool {
+    let probe = format!("probe-{}", std::process::id());
+    let ok = set(SERVICE, &probe, b"probe").is_ok();
+    let _ = delete(SERVICE, &probe);
+    ok
 }

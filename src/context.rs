@@ -1,0 +1,285 @@
+//! The world a command runs in: where opt-ins are kept, the clock, stdin/stdout/stderr with
+//! their tty flags, the environment, the browser opener and the HTTP transport to UPS. Commands
+//! reach none of these globally, so a test can run any command in-process on a context of its
+//! own (an in-memory secret store, captured output, a scripted browser), and `main` builds
+//! the real one.
+//!
+//! The real context is cheap to build: the store is connected on first use, and a secret
+//! backend only when a secret is needed, so `token` on a cache hit pays for nothing else.
+
+use crate::browser::{self, Launch};
+use crate::error::{Error, Result};
+use crate::flow::UpsFailure;
+use crate::http::UpsHttp;
+use crate::store::{Index, LocalStore, Store};
+use chrono::{DateTime, Utc};
+use std::fmt;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+/// Reading the environment: a variable's value, if set.
+pub type Env = dyn Fn(&str) -> Option<String> + Send + Sync;
+/// A shared reader (the paste reader reads stdin on its own thread).
+pub type Input = Arc<Mutex<Box<dyn BufRead + Send>>>;
+type Output = Arc<Mutex<Box<dyn Write + Send>>>;
+type MakeStore = dyn Fn(&Ctx) -> Result<Box<dyn Store>>;
+
+pub struct Ctx {
+    env: Box<Env>,
+    stdin: Input,
+    stdout: Output,
+    stderr: Output,
+    stdin_tty: bool,
+    stdout_tty: bool,
+    stderr_tty: bool,
+    clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    browser: Box<dyn Fn(&str) -> Launch + Send + Sync>,
+    config_path: Option<PathBuf>,
+    make_store: Box<MakeStore>,
+    store: OnceLock<Box<dyn Store>>,
+    quiet: AtomicBool,
+}
+
+impl Ctx {
+    /// This process's environment, streams, clock and browser; opt-ins in the data dir.
+    pub fn real() -> Ctx {
+        Ctx {
+            env: Box::new(|name| std::env::var(name).ok()),
+            stdin: Arc::new(Mutex::new(Box::new(std::io::BufReader::new(
+                std::io::stdin(),
+            )))),
+            stdout: Arc::new(Mutex::new(Box::new(std::io::stdout()))),
+            stderr: Arc::new(Mutex::new(Box::new(std::io::stderr()))),
+            stdin_tty: std::io::stdin().is_terminal(),
+            stdout_tty: std::io::stdout().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
+            clock: Box::new(crate::clock::now),
+            browser: Box::new(browser::open),
+            config_path: None,
+            make_store: Box::new(|ctx| {
+                Ok(Box::new(LocalStore::new(
+                    Index::default_location()?,
+                    ctx.keyring_timeout(),
+                )))
+            }),
+            store: OnceLock::new(),
+            quiet: AtomicBool::new(false),
+        }
+    }
+
+    /// The environment, as `env` answers.
+    pub fn with_env(mut self, env: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Ctx {
+        self.env = Box::new(env);
+        self
+    }
+
+    pub fn with_stdin(mut self, input: impl BufRead + Send + 'static, tty: bool) -> Ctx {
+        self.stdin = Arc::new(Mutex::new(Box::new(input)));
+        self.stdin_tty = tty;
+        self
+    }
+
+    pub fn with_stdout(mut self, out: impl Write + Send + 'static, tty: bool) -> Ctx {
+        self.stdout = Arc::new(Mutex::new(Box::new(out)));
+        self.stdout_tty = tty;
+        self
+    }
+
+    pub fn with_stderr(mut self, out: impl Write + Send + 'static, tty: bool) -> Ctx {
+        self.stderr = Arc::new(Mutex::new(Box::new(out)));
+        self.stderr_tty = tty;
+        self
+    }
+
+    pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Ctx {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// What opens the consent page (called with the authorize URL, must not wait for it).
+    pub fn with_browser(mut self, open: impl Fn(&str) -> Launch + Send + Sync + 'static) -> Ctx {
+        self.browser = Box::new(open);
+        self
+    }
+
+    pub fn with_config_path(mut self, path: PathBuf) -> Ctx {
+        self.config_path = Some(path);
+        self
+    }
+
+    /// Opt-ins kept in `store` instead of the data dir.
+    pub fn with_store(self, store: impl Store + 'static) -> Ctx {
+        let _ = self.store.set(Box::new(store));
+        self
+    }
+
+    /// A variable of the environment, None when unset or blank.
+    pub fn var(&self, name: &str) -> Option<String> {
+        (self.env)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Where opt-ins are kept; connected on first use.
+    pub fn store(&self) -> Result<&dyn Store> {
+        if let Some(store) = self.store.get() {
+            return Ok(store.as_ref());
+        }
+        let made = (self.make_store)(self)?;
+        Ok(self.store.get_or_init(|| made).as_ref())
+    }
+
+    pub fn config_path(&self) -> Result<PathBuf> {
+        match &self.config_path {
+            Some(p) => Ok(p.clone()),
+            None => crate::config::path(),
+        }
+    }
+
+    /// Open the consent page at `url` without waiting for the browser.
+    pub fn open_browser(&self, url: &str) -> Launch {
+        (self.browser)(url)
+    }
+
+    /// How long a keyring call may take: `IDM_AUTH_KEYRING_TIMEOUT` seconds, else 20.
+    pub fn keyring_timeout(&self) -> Duration {
+        self.var("IDM_AUTH_KEYRING_TIMEOUT")
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+            .unwrap_or(crate::store::secrets::DEFAULT_TIMEOUT)
+    }
+
+    /// The transport to UPS: one request may take `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
+    pub fn http(&self) -> Result<UpsHttp, UpsFailure> {
+        let timeout = crate::flow::http_timeout_from(self.var("IDM_AUTH_HTTP_TIMEOUT"));
+        UpsHttp::new(timeout).map_err(|e| crate::flow::config_error("HTTP client", e))
+    }
+
+    pub fn set_quiet(&self, quiet: bool) {
+        self.quiet.store(quiet, Ordering::Relaxed);
+    }
+
+    pub fn quiet(&self) -> bool {
+        self.quiet.load(Ordering::Relaxed)
+    }
+
+    pub fn stdin_is_tty(&self) -> bool {
+        self.stdin_tty
+    }
+
+    pub fn stderr_is_tty(&self) -> bool {
+        self.stderr_tty
+    }
+
+    /// Colour on stdout only for a terminal, and never with NO_COLOR set
+    /// (https://no-color.org).
+    pub fn stdout_color(&self) -> bool {
+        self.stdout_tty && (self.env)("NO_COLOR").is_none_or(|v| v.is_empty())
+    }
+
+    /// The same rule for stderr.
+    pub fn stderr_color(&self) -> bool {
+        self.stderr_tty && (self.env)("NO_COLOR").is_none_or(|v| v.is_empty())
+    }
+
+    /// The shared stdin, for a reader on another thread.
+    pub fn stdin(&self) -> Input {
+        self.stdin.clone()
+    }
+
+    /// One line of stdin, without its line end (empty at the end of input).
+    pub fn read_line(&self) -> Result<String> {
+        let mut line = String::new();
+        self.stdin
+            .lock()
+            .map_err(|_| Error::Other("stdin is unusable".into()))?
+            .read_line(&mut line)
+            .map_err(|e| Error::Other(format!("cannot read stdin: {e}")))?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+
+    /// A result on stdout. A closed stdout (`idm-auth list | head -1`) ends the command
+    /// through the normal error path, so every clean-up still runs; it exits 0, silently.
+    pub fn print(&self, text: &str) -> Result<()> {
+        let mut out = self
+            .stdout
+            .lock()
+            .map_err(|_| Error::Other("stdout is unusable".into()))?;
+        match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::StdoutClosed),
+            Err(e) => Err(Error::Other(format!("cannot write to stdout: {e}"))),
+        }
+    }
+
+    /// Pretty JSON plus a newline on stdout.
+    pub fn print_json<T: serde::Serialize>(&self, value: &T) -> Result<()> {
+        let text = serde_json::to_string_pretty(value)
+            .map_err(|e| Error::Other(format!("cannot encode JSON: {e}")))?;
+        self.print(&format!("{text}\n"))
+    }
+
+    /// Talk to the person at the terminal (stderr), unless `--quiet`; text that did not come
+    /// from this program has its control characters escaped.
+    pub fn say(&self, text: fmt::Arguments<'_>) {
+        self.talk().say(text)
+    }
+
+    /// What must reach stderr even with `--quiet`: a question, the address to open.
+    pub fn tell(&self, text: fmt::Arguments<'_>) {
+        self.talk().tell(text)
+    }
+
+    /// Raw text on stderr (a prompt without a line end, an error already made safe).
+    pub fn write_err(&self, text: &str) {
+        self.talk().write_err(text)
+    }
+
+    /// A handle on stderr for another thread.
+    pub fn talk(&self) -> Talk {
+        Talk {
+            stderr: self.stderr.clone(),
+            quiet: self.quiet(),
+        }
+    }
+}
+
+/// Stderr, as a thread of a command talks to the person at the terminal.
+#[derive(Clone)]
+pub struct Talk {
+    stderr: Output,
+    quiet: bool,
+}
+
+impl Talk {
+    pub fn say(&self, text: fmt::Arguments<'_>) {
+        if !self.quiet {
+            self.tell(text);
+        }
+    }
+
+    pub fn tell(&self, text: fmt::Arguments<'_>) {
+        let text = text.to_string();
+        self.write_err(&format!("{}\n", crate::render::terminal_safe(&text)));
+    }
+
+    pub fn write_err(&self, text: &str) {
+        if let Ok(mut err) = self.stderr.lock() {
+            // Nobody left to tell when stderr is gone.
+            let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+        }
+    }
+}
+
+/// `say!(ctx, "...", args)`: talk on the context's stderr unless `--quiet`.
+#[macro_export]
+macro_rules! say {
+    ($ctx:expr, $($arg:tt)*) => {
+        $ctx.say(format_args!($($arg)*))
+    };
+}

@@ -1,0 +1,269 @@
+//! A small HTTP/1.1 server for the loopback listener, bounded in every direction: it reads
+//! request heads only (no bodies), at most `MAX_HEAD` bytes each, gives a connection
+//! `HEAD_DEADLINE` to send its head, keeps at most `MAX_READING` connections reading and
+//! `MAX_QUEUED` heads waiting to be judged, and answers each request once, then closes.
+//!
+//! Why not tiny_http: it grows a request line without limit (a 512 MB line cost 530 MB) and
+//! starts an unbounded thread per connection (100 idle connections under a limit of 64
+//! processes killed the sign-in), and neither can be configured. hyper could be bounded but
+//! would pull in its server half and an async runtime for one GET; a bounded std listener
+//! is a screen of code. Connections are read on short-stacked threads, at most
+//! `MAX_READING` at a time; when all are taken, the one that has waited longest for its head
+//! is closed to make room, so idle connections cannot lock out the browser's redirect.
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A request head larger than this is refused (431) and the connection closed.
+pub const MAX_HEAD: usize = 8 * 1024;
+/// A connection that has not sent a full head by then is closed.
+pub const HEAD_DEADLINE: Duration = Duration::from_secs(5);
+/// Connections being read at once.
+pub const MAX_READING: usize = 32;
+/// Complete heads waiting for the listener's owner; more are closed unanswered.
+const MAX_QUEUED: usize = 16;
+/// The stack of a reading thread: it holds a small buffer and nothing deep.
+const READER_STACK: usize = 64 * 1024;
+
+/// One request head, with the connection to answer on.
+pub struct Request {
+    pub method: String,
+    pub target: String,
+    stream: TcpStream,
+}
+
+impl Request {
+    /// Send one whole answer and close. A client that went away is no error of ours.
+    pub fn respond(mut self, status: u16, reason: &str, headers: &[(&str, &str)], body: &str) {
+        let mut head = format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let _ = self.stream.set_write_timeout(Some(Duration::from_secs(2)));
+        let _ = self
+            .stream
+            .write_all(head.as_bytes())
+            .and_then(|_| self.stream.write_all(body.as_bytes()))
+            .and_then(|_| self.stream.flush());
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+    }
+}
+
+/// Connections still sending their head, oldest first, so the oldest can be closed.
+#[derive(Default)]
+struct Reading {
+    open: Mutex<VecDeque<(u64, TcpStream)>>,
+    next: AtomicU64,
+}
+
+impl Reading {
+    /// Take a place for `stream`, closing the oldest reader if all are taken.
+    fn admit(&self, stream: &TcpStream) -> Option<u64> {
+        let handle = stream.try_clone().ok()?;
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut open = self.open.lock().ok()?;
+        if open.len() >= MAX_READING {
+            if let Some((_, oldest)) = open.pop_front() {
+                let _ = oldest.shutdown(std::net::Shutdown::Both);
+            }
+        }
+        open.push_back((id, handle));
+        Some(id)
+    }
+
+    fn leave(&self, id: u64) {
+        if let Ok(mut open) = self.open.lock() {
+            open.retain(|(i, _)| *i != id);
+        }
+    }
+}
+
+/// Listening sockets and the heads read from them.
+pub struct Server {
+    requests: Receiver<Request>,
+    addresses: Vec<SocketAddr>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Server {
+    /// Start serving on already-bound sockets.
+    pub fn start(listeners: Vec<TcpListener>) -> std::io::Result<Server> {
+        let (tx, rx) = mpsc::sync_channel(MAX_QUEUED);
+        let stop = Arc::new(AtomicBool::new(false));
+        let reading = Arc::new(Reading::default());
+        let mut addresses = Vec::new();
+        for listener in listeners {
+            addresses.push(listener.local_addr()?);
+            let (tx, stop, reading) = (tx.clone(), stop.clone(), reading.clone());
+            std::thread::Builder::new()
+                .name("loopback-accept".into())
+                .stack_size(READER_STACK)
+                .spawn(move || accept_loop(listener, tx, stop, reading))?;
+        }
+        Ok(Server {
+            requests: rx,
+            addresses,
+            stop,
+        })
+    }
+
+    /// The next complete head, waiting at most `wait`.
+    pub fn next(&self, wait: Duration) -> Option<Request> {
+        self.requests.recv_timeout(wait).ok()
+    }
+}
+
+impl Drop for Server {
+    /// Stop accepting: each accept thread wakes on a connection of our own and sees `stop`.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for addr in &self.addresses {
+            let _ = TcpStream::connect_timeout(addr, Duration::from_millis(200));
+        }
+    }
+}
+
+fn accept_loop(
+    listener: TcpListener,
+    tx: SyncSender<Request>,
+    stop: Arc<AtomicBool>,
+    reading: Arc<Reading>,
+) {
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else {
+            // Out of descriptors or the like: wait a little and go on, never crash.
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        let Some(id) = reading.admit(&stream) else {
+            continue;
+        };
+        let (tx, reading_for_thread) = (tx.clone(), reading.clone());
+        let spawned = std::thread::Builder::new()
+            .name("loopback-read".into())
+            .stack_size(READER_STACK)
+            .spawn(move || {
+                let head = read_head(&stream);
+                reading_for_thread.leave(id);
+                deliver(stream, head, &tx);
+            });
+        if spawned.is_err() {
+            // No thread to be had: this connection is closed unread.
+            reading.leave(id);
+        }
+    }
+}
+
+enum Head {
+    Complete(Vec<u8>),
+    TooLarge,
+    /// Closed, timed out or evicted before the head was complete.
+    Incomplete,
+}
+
+/// Read until the blank line that ends a head, within `MAX_HEAD` bytes and `HEAD_DEADLINE`.
+fn read_head(mut stream: &TcpStream) -> Head {
+    let deadline = Instant::now() + HEAD_DEADLINE;
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Head::Incomplete;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return Head::Incomplete,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+        }
+        if let Some(end) = find_end(&head) {
+            head.truncate(end);
+            return Head::Complete(head);
+        }
+        if head.len() > MAX_HEAD {
+            return Head::TooLarge;
+        }
+    }
+}
+
+/// Where the head ends (after its blank line), if it has.
+fn find_end(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+        .or_else(|| bytes.windows(2).position(|w| w == b"\n\n").map(|i| i + 2))
+        .filter(|&end| end <= MAX_HEAD)
+}
+
+fn deliver(stream: TcpStream, head: Head, tx: &SyncSender<Request>) {
+    let bytes = match head {
+        Head::Complete(bytes) => bytes,
+        Head::TooLarge => {
+            let request = Request {
+                method: String::new(),
+                target: String::new(),
+                stream,
+            };
+            request.respond(
+                431,
+                "Request Header Fields Too Large",
+                &[("Connection", "close")],
+                "",
+            );
+            return;
+        }
+        Head::Incomplete => return,
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let mut words = text.lines().next().unwrap_or_default().split(' ');
+    let (Some(method), Some(target), Some(version)) = (words.next(), words.next(), words.next())
+    else {
+        let request = Request {
+            method: String::new(),
+            target: String::new(),
+            stream,
+        };
+        request.respond(400, "Bad Request", &[("Connection", "close")], "");
+        return;
+    };
+    if !version.starts_with("HTTP/1.") {
+        return;
+    }
+    let request = Request {
+        method: method.to_string(),
+        target: target.to_string(),
+        stream,
+    };
+    match tx.try_send(request) {
+        Ok(()) => {}
+        // Too many heads waiting (or nobody listening any more): closed unanswered.
+        Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_head_ends_at_its_blank_line_and_only_within_the_bound() {
+        assert_eq!(find_end(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody"), Some(27));
+        assert_eq!(find_end(b"GET / HTTP/1.1\n\n"), Some(16));
+        assert_eq!(find_end(b"GET / HTTP/1.1\r\nHost: x\r\n"), None);
+        let mut long = vec![b'A'; MAX_HEAD];
+        long.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(find_end(&long), None);
+    }
+}
