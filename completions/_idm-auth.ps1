@@ -22,6 +22,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
     $completions = @(switch ($command) {
         'idm-auth' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -50,6 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
             [CompletionResult]::new('--redirect-uri', '--redirect-uri', [CompletionResultType]::ParameterName, 'The full redirect URI registered at UPS, e.g. http://127.0.0.1:8765/callback')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the consent to complete')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('--client-secret-stdin', '--client-secret-stdin', [CompletionResultType]::ParameterName, 'Read the client secret from the first line of stdin (otherwise IDM_AUTH_CLIENT_SECRET, then the profile''s secret in the keyring; without any, the PKCE public-client form)')
             [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Do not open a browser: print the address, and accept the address the browser ended on pasted on stdin (for SSH sessions)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the new opt-in as JSON (the `list --json` object) instead of its id')
@@ -63,6 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;list' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'A JSON array for scripts (schema in the README). Never contains a secret')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
@@ -74,6 +77,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;token' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -84,6 +88,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;exec' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -95,6 +100,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         'idm-auth;check' {
             [CompletionResult]::new('--within', '--within', [CompletionResultType]::ParameterName, 'Warn when a refresh token (the opt-in itself) expires within this many days')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The details as JSON on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
@@ -106,6 +112,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;clear' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Clear every opt-in on this machine (of the --profile, when one is given)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
@@ -120,6 +127,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;config' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -134,6 +142,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;config;show' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'As JSON')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
@@ -145,6 +154,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;config;set-secret' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -155,6 +165,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;config;path' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -184,6 +195,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;demo' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Never open a browser: approve the simulated consent automatically')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
@@ -200,6 +212,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
             [CompletionResult]::new('--access-ttl', '--access-ttl', [CompletionResultType]::ParameterName, 'Lifetime of access tokens, in seconds')
             [CompletionResult]::new('--refresh-ttl', '--refresh-ttl', [CompletionResultType]::ParameterName, 'Lifetime of refresh tokens, in seconds')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -210,6 +223,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;completions' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -122,7 +122,7 @@ _idm__auth() {
 
     case "${cmd}" in
         idm__auth)
-            opts="-q -h -V --profile --quiet --help --version authorize list token exec check clear config demo simulator completions help"
+            opts="-q -h -V --profile --quiet --store --help --version authorize list token exec check clear config demo simulator completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -130,6 +130,10 @@ _idm__auth() {
             case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -140,7 +144,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__authorize)
-            opts="-q -h -V --label --env --base-url --client-id --client-secret-stdin --port --redirect-uri --timeout --no-browser --json --profile --quiet --help --version"
+            opts="-q -h -V --label --env --base-url --client-id --client-secret-stdin --port --redirect-uri --timeout --no-browser --json --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -178,6 +182,10 @@ _idm__auth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -186,7 +194,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__check)
-            opts="-q -h -V --within --json --profile --quiet --help --version"
+            opts="-q -h -V --within --json --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,6 +208,10 @@ _idm__auth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -208,7 +220,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__clear)
-            opts="-y -q -h -V --all --yes --json --profile --quiet --help --version"
+            opts="-y -q -h -V --all --yes --json --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -216,6 +228,10 @@ _idm__auth() {
             case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -226,7 +242,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__completions)
-            opts="-q -h -V --profile --quiet --help --version bash elvish fish powershell zsh"
+            opts="-q -h -V --profile --quiet --store --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -234,6 +250,10 @@ _idm__auth() {
             case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -244,7 +264,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__config)
-            opts="-q -h -V --profile --quiet --help --version show set-secret path help"
+            opts="-q -h -V --profile --quiet --store --help --version show set-secret path help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,6 +272,10 @@ _idm__auth() {
             case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -332,7 +356,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__config__subcmd__path)
-            opts="-q -h -V --profile --quiet --help --version"
+            opts="-q -h -V --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -340,6 +364,10 @@ _idm__auth() {
             case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -350,7 +378,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__config__subcmd__set__subcmd__secret)
-            opts="-q -h -V --profile --quiet --help --version"
+            opts="-q -h -V --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -358,6 +386,10 @@ _idm__auth() {
             case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -368,7 +400,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__config__subcmd__show)
-            opts="-q -h -V --json --profile --quiet --help --version"
+            opts="-q -h -V --json --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -376,6 +408,10 @@ _idm__auth() {
             case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -386,7 +422,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__demo)
-            opts="-q -h -V --no-browser --profile --quiet --help --version"
+            opts="-q -h -V --no-browser --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -394,6 +430,10 @@ _idm__auth() {
             case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -404,7 +444,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__exec)
-            opts="-q -h -V --profile --quiet --help --version"
+            opts="-q -h -V --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,6 +452,10 @@ _idm__auth() {
             case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -632,7 +676,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__list)
-            opts="-q -h -V --json --profile --quiet --help --version"
+            opts="-q -h -V --json --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -640,6 +684,10 @@ _idm__auth() {
             case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -650,7 +698,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__simulator)
-            opts="-q -h -V --port --client-id --redirect-uri --access-ttl --refresh-ttl --profile --quiet --help --version"
+            opts="-q -h -V --port --client-id --redirect-uri --access-ttl --refresh-ttl --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -680,6 +728,10 @@ _idm__auth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -688,7 +740,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__token)
-            opts="-q -h -V --profile --quiet --help --version"
+            opts="-q -h -V --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -696,6 +748,10 @@ _idm__auth() {
             case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
                     return 0
                     ;;
                 *)

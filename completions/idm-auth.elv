@@ -19,6 +19,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
     var completions = [
         &'idm-auth'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand -h 'Print help (see more with ''--help'')'
@@ -46,6 +47,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
             cand --redirect-uri 'The full redirect URI registered at UPS, e.g. http://127.0.0.1:8765/callback'
             cand --timeout 'Seconds to wait for the consent to complete'
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand --client-secret-stdin 'Read the client secret from the first line of stdin (otherwise IDM_AUTH_CLIENT_SECRET, then the profile''s secret in the keyring; without any, the PKCE public-client form)'
             cand --no-browser 'Do not open a browser: print the address, and accept the address the browser ended on pasted on stdin (for SSH sessions)'
             cand --json 'Print the new opt-in as JSON (the `list --json` object) instead of its id'
@@ -58,6 +60,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         }
         &'idm-auth;list'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand --json 'A JSON array for scripts (schema in the README). Never contains a secret'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
@@ -68,6 +71,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         }
         &'idm-auth;token'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand -h 'Print help'
@@ -77,6 +81,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         }
         &'idm-auth;exec'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand -h 'Print help'
@@ -87,6 +92,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         &'idm-auth;check'= {
             cand --within 'Warn when a refresh token (the opt-in itself) expires within this many days'
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand --json 'The details as JSON on stdout'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
@@ -97,6 +103,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         }
         &'idm-auth;clear'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand --all 'Clear every opt-in on this machine (of the --profile, when one is given)'
             cand -y 'Do not ask for confirmation'
             cand --yes 'Do not ask for confirmation'
@@ -110,6 +117,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         }
         &'idm-auth;config'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand -h 'Print help'
@@ -123,6 +131,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         }
         &'idm-auth;config;show'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand --json 'As JSON'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
@@ -133,6 +142,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         }
         &'idm-auth;config;set-secret'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand -h 'Print help'
@@ -142,6 +152,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         }
         &'idm-auth;config;path'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand -h 'Print help'
@@ -165,6 +176,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         }
         &'idm-auth;demo'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand --no-browser 'Never open a browser: approve the simulated consent automatically'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
@@ -180,6 +192,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
             cand --access-ttl 'Lifetime of access tokens, in seconds'
             cand --refresh-ttl 'Lifetime of refresh tokens, in seconds'
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand -h 'Print help'
@@ -189,6 +202,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         }
         &'idm-auth;completions'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile'
             cand -q 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand --quiet 'No talk on stderr: only errors, and the sign-in address when no browser could open'
             cand -h 'Print help'

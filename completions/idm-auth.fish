@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_idm_auth_global_optspecs
-    string join \n profile= q/quiet h/help V/version
+    string join \n profile= q/quiet store= h/help V/version
 end
 
 function __fish_idm_auth_needs_command
@@ -25,6 +25,9 @@ function __fish_idm_auth_using_subcommand
 end
 
 complete -c idm-auth -n "__fish_idm_auth_needs_command" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_needs_command" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c idm-auth -n "__fish_idm_auth_needs_command" -s V -l version -d 'Print version'
@@ -48,6 +51,9 @@ complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l port -d 
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l redirect-uri -d 'The full redirect URI registered at UPS, e.g. http://127.0.0.1:8765/callback' -r
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l timeout -d 'Seconds to wait for the consent to complete' -r
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l client-secret-stdin -d 'Read the client secret from the first line of stdin (otherwise IDM_AUTH_CLIENT_SECRET, then the profile\'s secret in the keyring; without any, the PKCE public-client form)'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l no-browser -d 'Do not open a browser: print the address, and accept the address the browser ended on pasted on stdin (for SSH sessions)'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -l json -d 'Print the new opt-in as JSON (the `list --json` object) instead of its id'
@@ -55,25 +61,40 @@ complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -s q -l qui
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand authorize" -s V -l version -d 'Print version'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand list" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand list" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand list" -l json -d 'A JSON array for scripts (schema in the README). Never contains a secret'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand list" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand list" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand list" -s V -l version -d 'Print version'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand token" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand token" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand token" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand token" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand token" -s V -l version -d 'Print version'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand check" -l within -d 'Warn when a refresh token (the opt-in itself) expires within this many days' -r
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand check" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand check" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand check" -l json -d 'The details as JSON on stdout'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand check" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand check" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand check" -s V -l version -d 'Print version'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -l all -d 'Clear every opt-in on this machine (of the --profile, when one is given)'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -s y -l yes -d 'Do not ask for confirmation'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -l json -d 'Print what was removed as JSON'
@@ -81,6 +102,9 @@ complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -s q -l quiet -
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand clear" -s V -l version -d 'Print version'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and not __fish_seen_subcommand_from show set-secret path help" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and not __fish_seen_subcommand_from show set-secret path help" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and not __fish_seen_subcommand_from show set-secret path help" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and not __fish_seen_subcommand_from show set-secret path help" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and not __fish_seen_subcommand_from show set-secret path help" -s V -l version -d 'Print version'
@@ -89,15 +113,24 @@ complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and not __fish
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and not __fish_seen_subcommand_from show set-secret path help" -f -a "path" -d 'Print the path of the config file'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and not __fish_seen_subcommand_from show set-secret path help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from show" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from show" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'As JSON'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from set-secret" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from set-secret" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from set-secret" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from set-secret" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from set-secret" -s V -l version -d 'Print version'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from path" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from path" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
@@ -106,6 +139,9 @@ complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_see
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the path of the config file'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand demo" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand demo" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand demo" -l no-browser -d 'Never open a browser: approve the simulated consent automatically'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand demo" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand demo" -s h -l help -d 'Print help'
@@ -116,10 +152,16 @@ complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -l redirect
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -l access-ttl -d 'Lifetime of access tokens, in seconds' -r
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -l refresh-ttl -d 'Lifetime of refresh tokens, in seconds' -r
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand simulator" -s V -l version -d 'Print version'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand completions" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand completions" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand completions" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand completions" -s V -l version -d 'Print version'

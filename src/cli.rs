@@ -24,6 +24,10 @@ pub struct Cli {
     /// No talk on stderr: only errors, and the sign-in address when no browser could open.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// Where the tokens live: the OS keyring (default), sealed files (servers), or
+    /// OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile
+    #[arg(long, global = true, value_name = "STORE")]
+    pub store: Option<StoreName>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -116,6 +120,15 @@ pub enum EnvName {
     Cie,
     /// UPS production (https://onlinetools.ups.com)
     Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreName {
+    // No doc comments here: clap would turn every command's short help into the long one.
+    Keyring,
+    File,
+    Vault,
 }
 
 #[derive(Debug, Args)]

@@ -41,6 +41,11 @@ pub struct Profile {
     pub redirect_uri: Option<String>,
     pub port: Option<u16>,
     pub label: Option<String>,
+    /// `keyring`, `file` or `vault` (README: Stores).
+    pub store: Option<crate::cli::StoreName>,
+    pub vault_addr: Option<String>,
+    pub vault_mount: Option<String>,
+    pub vault_prefix: Option<String>,
 }
 
 pub fn path() -> Result<PathBuf> {

@@ -8,10 +8,11 @@
 //! backend only when a secret is needed, so `token` on a cache hit pays for nothing else.
 
 use crate::browser::{self, Launch};
+use crate::cli::StoreName;
 use crate::error::{Error, Result};
 use crate::flow::UpsFailure;
 use crate::http::UpsHttp;
-use crate::store::{Index, LocalStore, Store};
+use crate::store::Store;
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::io::{BufRead, IsTerminal, Write};
@@ -39,6 +40,8 @@ pub struct Ctx {
     browser: Box<dyn Fn(&str) -> Launch + Send + Sync>,
     config_path: Option<PathBuf>,
     make_store: Box<MakeStore>,
+    /// `--store` and `--profile`, which choose the store (store/choice.rs).
+    store_choice: OnceLock<(Option<StoreName>, Option<String>)>,
     store: OnceLock<Box<dyn Store>>,
     quiet: AtomicBool,
 }
@@ -60,11 +63,10 @@ impl Ctx {
             browser: Box::new(browser::open),
             config_path: None,
             make_store: Box::new(|ctx| {
-                Ok(Box::new(LocalStore::new(
-                    Index::default_location()?,
-                    ctx.keyring_timeout(),
-                )))
+                let (flag, profile) = ctx.store_choice.get().cloned().unwrap_or_default();
+                crate::store::choice::open(ctx, flag, profile.as_deref())
             }),
+            store_choice: OnceLock::new(),
             store: OnceLock::new(),
             quiet: AtomicBool::new(false),
         }
@@ -126,6 +128,11 @@ impl Ctx {
     }
 
     /// Where opt-ins are kept; connected on first use.
+    /// The command line's `--store` and `--profile`, before the store is first used.
+    pub fn choose_store(&self, flag: Option<StoreName>, profile: Option<&str>) {
+        let _ = self.store_choice.set((flag, profile.map(str::to_owned)));
+    }
+
     pub fn store(&self) -> Result<&dyn Store> {
         if let Some(store) = self.store.get() {
             return Ok(store.as_ref());

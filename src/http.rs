@@ -80,18 +80,29 @@ impl UpsHttp {
         if let Some(client) = cell.get() {
             return Ok(client);
         }
-        let mut builder = Client::builder()
-            .redirect(oauth2::reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10).min(self.timeout))
-            .timeout(self.timeout)
-            .user_agent(concat!("idm-auth/", env!("CARGO_PKG_VERSION")));
-        if loopback {
-            builder = builder.no_proxy();
-        }
-        let client = builder
+        let client = builder_for(url, Duration::from_secs(10).min(self.timeout), self.timeout)
             .build()
             .map_err(|e| TransportError::NotSent(format!("could not set up HTTPS: {e}")))?;
         Ok(cell.get_or_init(|| client))
+    }
+}
+
+/// A client for `url` made as every client here is: no redirects, these time-outs, our user
+/// agent, and loopback never through a proxy (the Vault store's client too).
+pub(crate) fn builder_for(
+    url: &url::Url,
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> oauth2::reqwest::blocking::ClientBuilder {
+    let builder = Client::builder()
+        .redirect(oauth2::reqwest::redirect::Policy::none())
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        .user_agent(concat!("idm-auth/", env!("CARGO_PKG_VERSION")));
+    if is_loopback(url) {
+        builder.no_proxy()
+    } else {
+        builder
     }
 }
 
@@ -137,7 +148,7 @@ fn tls_error<'a>(mut error: &'a (dyn std::error::Error + 'static)) -> Option<&'a
 
 /// Why a request failed, in words that carry no URL query or body. A certificate that is
 /// not trusted names the host and says how to trust a company's CA.
-fn describe(e: &oauth2::reqwest::Error, host: &str) -> String {
+pub(crate) fn describe(e: &oauth2::reqwest::Error, host: &str) -> String {
     let kind = if e.is_timeout() {
         "no answer in time"
     } else if e.is_connect() {

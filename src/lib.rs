@@ -22,6 +22,7 @@ pub mod flow;
 pub mod html;
 pub mod http;
 pub mod loopback_http;
+pub mod process_hygiene;
 pub mod render;
 pub mod settings;
 pub mod signin;
@@ -87,13 +88,23 @@ fn usage(ctx: &Ctx, e: &clap::Error) -> ExitCode {
 fn dispatch(cli: Cli, ctx: &Ctx) -> Result<()> {
     ctx.set_quiet(cli.quiet);
     let profile = cli.profile.as_deref();
+    ctx.choose_store(cli.store, profile);
     let filter = commands::profile_filter(ctx, profile);
     let filter = filter.as_deref();
     match cli.command {
-        Command::Authorize(args) => commands::authorize::run(ctx, &args, profile),
+        Command::Authorize(args) => {
+            process_hygiene::keep_secrets_in_this_process();
+            commands::authorize::run(ctx, &args, profile)
+        }
         Command::List(args) => commands::list::run(ctx, &args, filter),
-        Command::Token(args) => commands::token::run(ctx, &args, filter),
-        Command::Exec(args) => commands::exec::run(ctx, &args, filter),
+        Command::Token(args) => {
+            process_hygiene::keep_secrets_in_this_process();
+            commands::token::run(ctx, &args, filter)
+        }
+        Command::Exec(args) => {
+            process_hygiene::keep_secrets_in_this_process();
+            commands::exec::run(ctx, &args, filter)
+        }
         Command::Check(args) => commands::check::run(ctx, &args, filter),
         Command::Clear(args) => commands::clear::run(ctx, &args, filter),
         Command::Config(command) => commands::config::run(ctx, &command, profile),

@@ -53,6 +53,7 @@ pub struct JsonRow<'a> {
     pub status: Status,
     pub invalid_reason: Option<&'a str>,
     pub keyring: &'a str,
+    pub store: &'a str,
 }
 
 /// `list --json`: a top-level array of `JsonRow`s, byte for byte as
@@ -99,6 +100,8 @@ pub fn json(rows: &[OptIn], now: DateTime<Utc>) -> String {
         string_or_null(&mut out, row.invalid_reason.as_deref());
         out.push_str(",\n    \"keyring\": ");
         string(&mut out, row.keyring.name());
+        out.push_str(",\n    \"store\": ");
+        string(&mut out, row.keyring.store());
         out.push_str("\n  }");
     }
     out.push_str("\n]\n");
@@ -203,6 +206,7 @@ pub fn json_row(row: &OptIn, now: DateTime<Utc>) -> JsonRow<'_> {
         status: row.status(now),
         invalid_reason: row.invalid_reason.as_deref(),
         keyring: row.keyring.name(),
+        store: row.keyring.store(),
     }
 }
 

@@ -17,6 +17,10 @@ fn without_a_secret_service_the_kernel_keyring_is_used_and_named() {
         .exec();
     assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(run.stderr.contains("kernel keyring"), "{run:?}");
+    assert!(
+        run.stderr.contains("--store file"),
+        "the way to keep tokens across reboots: {run:?}"
+    );
     let id = run.stdout.trim().to_string();
     assert_eq!(sandbox.list_json()[0]["keyring"], "kernel-keyring");
     assert!(

@@ -20,8 +20,8 @@ fn the_grid_and_the_json_show_newest_first_with_times_and_no_secrets() {
     let first = opt_in(&sandbox, &sim, "first user");
     let second = opt_in(&sandbox, &sim, "second user");
 
-    // The grid's columns and the JSON's fields and time formats, for every status, are in
-    // the snapshots (tests/snapshots/list*.trycmd); here, the order of real opt-ins.
+    // The grid's columns and the JSON's layout, for every status, are in the snapshots
+    // (tests/snapshots/list*.trycmd); here, what a real sign-in records, newest first.
     let run = sandbox.run(&["list"]);
     assert_eq!(run.code, ExitCode::Success, "{run:?}");
     let lines: Vec<&str> = run.stdout.lines().collect();
@@ -31,10 +31,31 @@ fn the_grid_and_the_json_show_newest_first_with_times_and_no_secrets() {
         "{run:?}"
     );
     assert!(lines[2].starts_with(&first), "{run:?}");
+    assert!(
+        lines[1].contains("active") && lines[1].contains("d left"),
+        "{run:?}"
+    );
 
     let rows = sandbox.list_json();
     assert_eq!(rows[0]["id"], second.as_str());
     assert_eq!(rows[1]["id"], first.as_str());
+    for key in [
+        "id",
+        "label",
+        "environment",
+        "client_id",
+        "created_at",
+        "expires_at",
+        "refresh_expires_at",
+        "status",
+    ] {
+        assert!(!rows[0][key].is_null(), "missing {key}: {}", rows[0]);
+    }
+    for key in ["created_at", "expires_at", "refresh_expires_at"] {
+        let text = rows[0][key].as_str().unwrap();
+        assert!(text.ends_with('Z'), "{key} in UTC: {text}");
+        chrono::DateTime::parse_from_rfc3339(text).expect("RFC 3339");
+    }
     for id in [&first, &second] {
         for kind in ["access-token", "refresh-token"] {
             let secret = secret_tool_lookup(id, kind).unwrap();

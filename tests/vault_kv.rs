@@ -10,9 +10,11 @@ use std::time::{Duration, Instant};
 use support::bao::Bao;
 
 fn kv(bao: &Bao, token: &str) -> Kv {
+    let ca = bao.ca_cert.as_ref().map(|p| p.display().to_string());
     let env = |name: &str| match name {
         "VAULT_ADDR" => Some(bao.addr()),
         "VAULT_TOKEN" => Some(token.to_string()),
+        "VAULT_CACERT" => ca.clone(),
         _ => None,
     };
     Kv::connect(VaultSettings::resolve(&VaultProfile::default(), env, None).unwrap()).unwrap()
@@ -81,4 +83,25 @@ fn a_stopped_vault_is_exit_9_within_seconds() {
     assert_eq!(error.exit_code(), ExitCode::Keyring);
     assert!(error.to_string().contains("cannot be reached"), "{error}");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn https_to_a_server_whose_ca_is_given_by_vault_cacert() {
+    let bao = Bao::start_tls();
+    assert!(bao.addr().starts_with("https://"));
+    let kv = kv(&bao, &bao.root_token);
+    assert_eq!(
+        kv.write("optins/a1", &json!({"n": 1}), 0).unwrap(),
+        Written::Stored(1)
+    );
+    // Without the CA, the server's certificate is not trusted: exit 9, not a plain retry.
+    let env = |name: &str| match name {
+        "VAULT_ADDR" => Some(bao.addr()),
+        "VAULT_TOKEN" => Some(bao.root_token.clone()),
+        _ => None,
+    };
+    let untrusted =
+        Kv::connect(VaultSettings::resolve(&VaultProfile::default(), env, None).unwrap()).unwrap();
+    let error = untrusted.read("optins/a1").unwrap_err();
+    assert_eq!(error.exit_code(), ExitCode::Keyring);
 }

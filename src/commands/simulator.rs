@@ -1,5 +1,6 @@
 //! `idm-auth simulator`: serve the UPS OAuth simulator until killed. The base URL goes to
-//! stdout as the first line so scripts and tests can read it.
+//! stdout as the first line and the control token for `/_simulator/` as the second, so
+//! scripts and tests can read them.
 
 use crate::cli::SimulatorArgs;
 use crate::context::Ctx;
@@ -19,7 +20,11 @@ pub fn run(ctx: &Ctx, args: &SimulatorArgs) -> Result<()> {
         port: args.port,
         reason: e.to_string(),
     })?;
-    ctx.print(&format!("{}\n", sim.base_url()))?;
+    ctx.print(&format!(
+        "{}\ncontrol-token {}\n",
+        sim.base_url(),
+        sim.control_token()
+    ))?;
     crate::say!(
         ctx,
         "UPS OAuth simulator listening. Try:\n  IDM_AUTH_CLIENT_ID={} idm-auth authorize --base-url {}",

@@ -1,6 +1,12 @@
 //! Simulator-only control endpoints under `/_simulator/` (not part of UPS): they let tests
 //! and the demo change the password, token lifetimes and inject gateway faults, and read
 //! counters. Errors here are plain text; these are tools, not an API under test.
+//!
+//! They change what the simulated UPS does, so only whoever started the simulator may use
+//! them: every request must carry the random control token printed at start-up
+//! (`Authorization: Bearer TOKEN`), which a web page cannot know or set on a plain form post,
+//! and its Host must be the simulator's own address, so a page served from another name that
+//! resolves to 127.0.0.1 (DNS rebinding) is refused even before the token is looked at.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +18,39 @@ use super::http::Reply;
 use super::state::{now_ms, Endpoint, Fault};
 use super::wire::{self, Params};
 use super::Shared;
+
+/// A fresh control token: 128 random bits, hex.
+pub(crate) fn new_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Why a control request is refused, if it is: a foreign Host (403) or no valid token (401).
+pub(crate) fn refuse(shared: &Shared, req: &Incoming) -> Option<Reply> {
+    let own_host = shared.base_url.trim_start_matches("http://");
+    if req.header_count("host") != 1 || req.header("host") != Some(own_host) {
+        return Some(Reply::text(
+            403,
+            "the control endpoints answer only requests addressed to the simulator's own address",
+        ));
+    }
+    let expected = format!("Bearer {}", shared.control_token);
+    let given = req.header("authorization").unwrap_or_default();
+    let same = given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if req.header_count("authorization") != 1 || !same {
+        return Some(Reply::text(
+            401,
+            "the control endpoints need the control token the simulator printed at start-up",
+        ));
+    }
+    None
+}
 
 /// `POST /_simulator/password-change`: ends every earlier opt-in.
 pub(crate) fn password_change(shared: &Shared) -> Reply {

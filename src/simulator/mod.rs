@@ -6,7 +6,8 @@
 //!
 //! UPS paths hang off `/security`; the simulated UPS.com login lives at `/lasso/...`; test
 //! controls (password change, lifetimes, fault injection, counters, introspection) live under
-//! `/_simulator/`. Nothing is ever logged: the state holds codes, tokens and the secret.
+//! `/_simulator/`, for the holder of the control token only (see control.rs). Nothing is ever
+//! logged: the state holds codes, tokens and the secret.
 
 mod control;
 mod http;
@@ -91,6 +92,8 @@ impl fmt::Debug for Config {
 pub(crate) struct Shared {
     /// `http://127.0.0.1:PORT`
     pub base_url: String,
+    /// What `/_simulator/` requests must carry as `Authorization: Bearer ...`.
+    pub control_token: String,
     pub client: Client,
     state: Mutex<State>,
 }
@@ -112,6 +115,7 @@ const POLL: Duration = Duration::from_millis(50);
 /// A running simulator. Dropping it stops the server too.
 pub struct Simulator {
     base_url: String,
+    control_token: String,
     port: u16,
     stop: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
@@ -140,8 +144,10 @@ impl Simulator {
             .map(|a| a.port())
             .ok_or_else(|| io::Error::other("listener has no IP address"))?;
         let base_url = format!("http://127.0.0.1:{port}");
+        let control_token = control::new_token()?;
         let shared = Arc::new(Shared {
             base_url: base_url.clone(),
+            control_token: control_token.clone(),
             client: Client {
                 id: config.client_id,
                 secret: config.client_secret,
@@ -170,6 +176,7 @@ impl Simulator {
         }
         Ok(Simulator {
             base_url,
+            control_token,
             port,
             stop,
             workers,
@@ -179,6 +186,11 @@ impl Simulator {
     /// The origin, `http://127.0.0.1:PORT`; UPS paths hang off `{base_url}/security`.
     pub fn base_url(&self) -> String {
         self.base_url.clone()
+    }
+
+    /// The token that `/_simulator/` requests must carry (`Authorization: Bearer TOKEN`).
+    pub fn control_token(&self) -> &str {
+        &self.control_token
     }
 
     /// The port actually bound.
@@ -281,6 +293,11 @@ fn route(shared: &Shared, req: &Incoming) -> Reply {
     if req.method != allowed {
         return error_reply(is_api_path(path), 405, msg::METHOD_NOT_ALLOWED)
             .with_header("Allow", allowed);
+    }
+    if path.starts_with("/_simulator/") {
+        if let Some(refusal) = control::refuse(shared, req) {
+            return refusal;
+        }
     }
     reply(shared, req)
 }

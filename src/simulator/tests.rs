@@ -78,7 +78,38 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Control tokens of the simulators these tests started, by base URL.
+static CONTROL_TOKENS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Start a simulator and remember its control token for `send`.
+fn start(config: Config) -> std::io::Result<Simulator> {
+    let sim = Simulator::start(config)?;
+    CONTROL_TOKENS
+        .lock()
+        .unwrap()
+        .push((sim.base_url(), sim.control_token().to_string()));
+    Ok(sim)
+}
+
+fn control_token(base: &str) -> String {
+    let tokens = CONTROL_TOKENS.lock().unwrap();
+    let found = tokens.iter().find(|(b, _)| b == base);
+    found.map(|(_, t)| t.clone()).unwrap_or_default()
+}
+
+/// A request as the tests' owner sends it: `/_simulator/` ones carry the control token.
 fn send(base: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    let token;
+    let mut headers = headers.to_vec();
+    if target.starts_with("/_simulator/") {
+        token = format!("Bearer {}", control_token(base));
+        headers.push(("Authorization", &token));
+    }
+    send_as(base, method, target, &headers, body)
+}
+
+/// Exactly the request given, nothing added.
+fn send_as(base: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     let host = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).expect("connect");
     stream
@@ -170,11 +201,11 @@ fn query_of(location: &str) -> HashMap<String, String> {
 }
 
 fn public_sim() -> Simulator {
-    Simulator::start(Config::default()).expect("start")
+    start(Config::default()).expect("start")
 }
 
 fn confidential_sim() -> Simulator {
-    Simulator::start(Config {
+    start(Config {
         client_secret: Some(SECRET.to_string()),
         ..Config::default()
     })
@@ -900,7 +931,7 @@ fn authorize_validation_errors_use_the_ups_envelope() {
 
 #[test]
 fn registered_redirect_uri_is_matched_exactly() {
-    let sim = Simulator::start(Config {
+    let sim = start(Config {
         redirect_uri: Some("https://idm.example.com/oauth/callback".into()),
         client_secret: Some(SECRET.into()),
         ..Config::default()
@@ -1026,7 +1057,7 @@ fn shutdown_closes_the_port() {
 #[test]
 fn port_in_use_is_an_error() {
     let sim = public_sim();
-    let taken = Simulator::start(Config {
+    let taken = start(Config {
         port: sim.port(),
         ..Config::default()
     });
@@ -1095,4 +1126,48 @@ fn a_real_http_client_completes_the_flow_over_keep_alive() {
     assert_eq!(v["refresh_count"], "1");
     drop(http);
     sim.shutdown();
+}
+
+#[test]
+fn control_endpoints_need_the_token_and_the_simulators_own_host() {
+    let sim = public_sim();
+    let base = sim.base_url();
+    let host = base.trim_start_matches("http://").to_string();
+    let body = br#"{"access_ttl": 0}"#;
+    let json = ("Content-Type", "application/json");
+    let bearer = format!("Bearer {}", sim.control_token());
+    let status = |headers: &[(&str, &str)]| {
+        send_as(&base, "POST", "/_simulator/settings", headers, body).status
+    };
+    // A web page's form post: no token.
+    assert_eq!(status(&[json]), 401);
+    assert_eq!(status(&[json, ("Authorization", "Bearer guessed")]), 401);
+    // DNS rebinding: the right token would not even be known, but a foreign Host is refused.
+    let foreign = format!("attacker.example:{}", sim.port());
+    let r = send_as(
+        &format!("http://{host}"),
+        "POST",
+        "/_simulator/settings",
+        &[json, ("Authorization", &bearer)],
+        body,
+    );
+    assert_eq!(r.status, 204, "the owner's request");
+    let mut stream = TcpStream::connect(&host).unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /_simulator/password-change HTTP/1.1\r\nHost: {foreign}\r\nAuthorization: {bearer}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert_eq!(
+        stats(&sim)["password_changes"].as_u64().unwrap_or(0),
+        0,
+        "{}",
+        stats(&sim)
+    );
 }

@@ -7,7 +7,7 @@
 //! Why it can never hand out a token older than the Secret Service's: an entry holds the
 //! token together with the generation of the index row it belongs to (created, refresh
 //! count, expiry), and is served only when that generation equals the row just read from
-//! the index. Secrets are written before the row (store/mod.rs), so when the index shows a
+//! the index. Secrets are written before the row (store/local.rs), so when the index shows a
 //! generation the Secret Service already holds that generation's token or a newer one, and
 //! an entry is only ever filled with what the Secret Service returned after its row was
 //! read. Writing or deleting an access token removes the entry first (local.rs), so

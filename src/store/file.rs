@@ -12,8 +12,9 @@
 use super::file_key::{self, KeySource};
 use super::private_fs;
 use super::sealed::{SealingKey, Unsealed};
-use super::secrets::SecretKind;
+use super::secrets::{self, Backend, SecretKind, Secrets};
 use crate::error::{Error, Result};
+use secrecy::{ExposeSecret, SecretString};
 use std::fs::{self, File};
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
@@ -51,44 +52,6 @@ impl FileSecrets {
 
     pub fn dir(&self) -> &Path {
         &self.dir
-    }
-
-    pub fn set(&self, id: &str, kind: SecretKind, value: &str) -> Result<()> {
-        let name = entry_name(id, kind)?;
-        self.ensure_dir()?;
-        self.ensure_key_check()?;
-        let sealed = self
-            .key
-            .seal(&name, value.as_bytes())
-            .map_err(|e| self.failed(&e))?;
-        write_atomically(&self.dir, &file_name(&name), &sealed)
-            .map_err(|e| self.failed(&format!("cannot write {name}: {e}")))
-    }
-
-    /// The secret, or None when there is no such file.
-    pub fn get(&self, id: &str, kind: SecretKind) -> Result<Option<String>> {
-        let name = entry_name(id, kind)?;
-        let Some(bytes) = self.read(&file_name(&name))? else {
-            return Ok(None);
-        };
-        let plain = self
-            .key
-            .open(&name, &bytes)
-            .map_err(|why| self.unopened(&file_name(&name), why))?;
-        String::from_utf8(plain.to_vec())
-            .map(Some)
-            .map_err(|_| self.failed(&format!("{name} is not text")))
-    }
-
-    /// Deleting what is not there is not an error: clear must be idempotent.
-    pub fn delete(&self, id: &str, kind: SecretKind) -> Result<()> {
-        let name = entry_name(id, kind)?;
-        match fs::remove_file(self.dir.join(file_name(&name))) {
-            Ok(()) => sync_dir(&self.dir)
-                .map_err(|e| self.failed(&format!("cannot flush the directory: {e}"))),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(self.failed(&format!("cannot delete {name}: {e}"))),
-        }
     }
 
     /// With another key, stop before anything is written.
@@ -204,17 +167,61 @@ Use the key the store was made with (if it is lost, so are the tokens: move {} a
     }
 }
 
-/// The name sealed into a file, which also makes up its file name: ids are short
-/// alphanumeric strings (index.rs), so no name can leave the directory.
-fn entry_name(id: &str, kind: SecretKind) -> Result<String> {
-    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(Error::Other(format!("not an opt-in id: {id:?}")));
+impl Secrets for FileSecrets {
+    fn name(&self) -> &'static str {
+        Backend::File.name()
     }
-    Ok(format!("{id}/{}", kind.slug()))
+
+    fn set(&self, id: &str, kind: SecretKind, value: &SecretString) -> Result<()> {
+        let name = entry_name(id, kind);
+        self.ensure_dir()?;
+        self.ensure_key_check()?;
+        let sealed = self
+            .key
+            .seal(&name, value.expose_secret().as_bytes())
+            .map_err(|e| self.failed(&e))?;
+        write_atomically(&self.dir, &file_name(id, kind), &sealed)
+            .map_err(|e| self.failed(&format!("cannot write {name}: {e}")))
+    }
+
+    fn get(&self, id: &str, kind: SecretKind) -> Result<Option<SecretString>> {
+        let file = file_name(id, kind);
+        let Some(bytes) = self.read(&file)? else {
+            return Ok(None);
+        };
+        let plain = self
+            .key
+            .open(&entry_name(id, kind), &bytes)
+            .map_err(|why| self.unopened(&file, why))?;
+        secrets::text(kind, plain.to_vec()).map(Some)
+    }
+
+    /// Deleting what is not there is not an error: clear must be idempotent.
+    fn delete(&self, id: &str, kind: SecretKind) -> Result<()> {
+        let file = file_name(id, kind);
+        match fs::remove_file(self.dir.join(&file)) {
+            Ok(()) => sync_dir(&self.dir)
+                .map_err(|e| self.failed(&format!("cannot flush the directory: {e}"))),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.failed(&format!("cannot delete {file}: {e}"))),
+        }
+    }
 }
 
-fn file_name(entry: &str) -> String {
-    entry.replace('/', ".")
+/// The name sealed into a file: binds its bytes to one entry, so they open nowhere else.
+fn entry_name(id: &str, kind: SecretKind) -> String {
+    secrets::user_of(id, kind)
+}
+
+/// `<id>.<kind>`. Opt-in ids are short alphanumeric strings (index.rs); anything else (a
+/// profile's client secret) is written in hex, so no name can leave the directory.
+fn file_name(id: &str, kind: SecretKind) -> String {
+    if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        format!("{id}.{}", kind.slug())
+    } else {
+        let hex: String = id.bytes().map(|b| format!("{b:02x}")).collect();
+        format!("x{hex}.{}", kind.slug())
+    }
 }
 
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
@@ -252,38 +259,54 @@ mod tests {
         FileSecrets::with_key(data, material, source())
     }
 
+    fn read(files: &FileSecrets, id: &str, kind: SecretKind) -> Option<String> {
+        files
+            .get(id, kind)
+            .unwrap()
+            .map(|s| s.expose_secret().to_string())
+    }
+
     const KEY: &[u8] = b"a key of thirty-two bytes or more";
 
     #[test]
     fn secrets_round_trip_and_delete_is_idempotent() {
         let data = tempfile::tempdir().unwrap();
         let files = store(data.path(), KEY).unwrap();
-        assert_eq!(files.get("a1", SecretKind::RefreshToken).unwrap(), None);
+        assert_eq!(read(&files, "a1", SecretKind::RefreshToken), None);
         files
-            .set("a1", SecretKind::RefreshToken, "refresh-1")
+            .set(
+                "a1",
+                SecretKind::RefreshToken,
+                &SecretString::from("refresh-1"),
+            )
             .unwrap();
         files
-            .set("a1", SecretKind::RefreshToken, "refresh-2")
+            .set(
+                "a1",
+                SecretKind::RefreshToken,
+                &SecretString::from("refresh-2"),
+            )
             .unwrap();
         files
-            .set("a1", SecretKind::AccessToken, "access-1")
+            .set(
+                "a1",
+                SecretKind::AccessToken,
+                &SecretString::from("access-1"),
+            )
             .unwrap();
         assert_eq!(
-            files
-                .get("a1", SecretKind::RefreshToken)
-                .unwrap()
-                .as_deref(),
+            read(&files, "a1", SecretKind::RefreshToken).as_deref(),
             Some("refresh-2")
         );
         // A second process with the same key sees the same secrets.
         let again = store(data.path(), KEY).unwrap();
         assert_eq!(
-            again.get("a1", SecretKind::AccessToken).unwrap().as_deref(),
+            read(&again, "a1", SecretKind::AccessToken).as_deref(),
             Some("access-1")
         );
         files.delete("a1", SecretKind::RefreshToken).unwrap();
         files.delete("a1", SecretKind::RefreshToken).unwrap();
-        assert_eq!(files.get("a1", SecretKind::RefreshToken).unwrap(), None);
+        assert_eq!(read(&files, "a1", SecretKind::RefreshToken), None);
         // No temporary file is left behind.
         let mut names: Vec<String> = fs::read_dir(files.dir())
             .unwrap()
@@ -299,7 +322,9 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let data = tempfile::tempdir().unwrap();
         let files = store(data.path(), KEY).unwrap();
-        files.set("a1", SecretKind::AccessToken, "x").unwrap();
+        files
+            .set("a1", SecretKind::AccessToken, &SecretString::from("x"))
+            .unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(files.dir()), 0o700);
         for entry in fs::read_dir(files.dir()).unwrap() {
@@ -312,7 +337,9 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         let files = store(data.path(), KEY).unwrap();
         let secret = "eyJhbGciOiJSUzI1NiJ9.plain-text-marker";
-        files.set("a1", SecretKind::AccessToken, secret).unwrap();
+        files
+            .set("a1", SecretKind::AccessToken, &SecretString::from(secret))
+            .unwrap();
         for entry in fs::read_dir(files.dir()).unwrap() {
             let bytes = fs::read(entry.unwrap().path()).unwrap();
             assert!(!bytes.windows(17).any(|w| w == b"plain-text-marker"));
@@ -324,7 +351,7 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         store(data.path(), KEY)
             .unwrap()
-            .set("a1", SecretKind::RefreshToken, "r")
+            .set("a1", SecretKind::RefreshToken, &SecretString::from("r"))
             .unwrap();
         let before = snapshot(&data.path().join(DIR_NAME));
         let error = store(data.path(), b"another key, also thirty-two bytes")
@@ -339,8 +366,12 @@ mod tests {
     fn a_file_copied_over_another_entry_does_not_open() {
         let data = tempfile::tempdir().unwrap();
         let files = store(data.path(), KEY).unwrap();
-        files.set("a1", SecretKind::RefreshToken, "one").unwrap();
-        files.set("b2", SecretKind::RefreshToken, "two").unwrap();
+        files
+            .set("a1", SecretKind::RefreshToken, &SecretString::from("one"))
+            .unwrap();
+        files
+            .set("b2", SecretKind::RefreshToken, &SecretString::from("two"))
+            .unwrap();
         fs::copy(
             files.dir().join("a1.refresh-token"),
             files.dir().join("b2.refresh-token"),
@@ -356,22 +387,37 @@ mod tests {
     fn a_link_planted_in_place_of_a_secret_is_not_followed() {
         let data = tempfile::tempdir().unwrap();
         let files = store(data.path(), KEY).unwrap();
-        files.set("a1", SecretKind::AccessToken, "x").unwrap();
+        files
+            .set("a1", SecretKind::AccessToken, &SecretString::from("x"))
+            .unwrap();
         let target = data.path().join("elsewhere");
         fs::write(&target, b"not a secret").unwrap();
         std::os::unix::fs::symlink(&target, files.dir().join("b2.access-token")).unwrap();
         assert!(files.get("b2", SecretKind::AccessToken).is_err());
         // Writing replaces the link itself; the file it pointed at is untouched.
-        files.set("b2", SecretKind::AccessToken, "y").unwrap();
+        files
+            .set("b2", SecretKind::AccessToken, &SecretString::from("y"))
+            .unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"not a secret");
     }
 
     #[test]
-    fn ids_that_could_leave_the_directory_are_refused() {
+    fn names_that_are_not_opt_in_ids_stay_inside_the_directory() {
         let data = tempfile::tempdir().unwrap();
         let files = store(data.path(), KEY).unwrap();
-        assert!(files.set("../x", SecretKind::AccessToken, "x").is_err());
-        assert!(files.get("", SecretKind::AccessToken).is_err());
+        let id = "profile:../../x";
+        files
+            .set(id, SecretKind::ClientSecret, &SecretString::from("s"))
+            .unwrap();
+        assert_eq!(
+            read(&files, id, SecretKind::ClientSecret).as_deref(),
+            Some("s")
+        );
+        let names: Vec<String> = fs::read_dir(data.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, [DIR_NAME]);
     }
 
     fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {

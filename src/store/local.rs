@@ -11,6 +11,7 @@
 //! knows its owner died, deletes the secrets (idempotent) and says so; a refresh record is
 //! settled by the next `rotate`, which can then say exactly why UPS refuses the stored token.
 
+use super::file::FileSecrets;
 use super::secrets::{self, delete_all, Backend, SecretKind, Secrets};
 use super::{
     cache, fresh_id, Action, Contents, Credentials, Index, NewSecrets, OptIn, Pending, Refresh,
@@ -26,6 +27,8 @@ use std::time::Duration;
 pub struct LocalStore {
     index: Index,
     backends: Backends,
+    /// `--store file`: new opt-ins go to the file store instead of the OS keyring.
+    file_store: bool,
     /// Where new secrets go, chosen once by `prepare_create`.
     fresh: OnceLock<(Backend, Arc<dyn Secrets>)>,
 }
@@ -45,7 +48,16 @@ impl LocalStore {
         LocalStore {
             index,
             backends: Backends::Os(keyring_timeout),
+            file_store: false,
             fresh: OnceLock::new(),
+        }
+    }
+
+    /// Like `new`, but new opt-ins (and profile secrets) go to the file store in the data dir.
+    pub fn with_file_store(index: Index, keyring_timeout: Duration) -> LocalStore {
+        LocalStore {
+            file_store: true,
+            ..LocalStore::new(index, keyring_timeout)
         }
     }
 
@@ -54,6 +66,7 @@ impl LocalStore {
         LocalStore {
             index,
             backends: Backends::Given(backend, secrets),
+            file_store: false,
             fresh: OnceLock::new(),
         }
     }
@@ -64,9 +77,17 @@ impl LocalStore {
 
     fn secrets(&self, backend: Backend) -> Result<Arc<dyn Secrets>> {
         match &self.backends {
+            Backends::Os(_) if backend == Backend::File => self.file_secrets(),
             Backends::Os(timeout) => secrets::open(backend, *timeout),
             Backends::Given(_, s) => Ok(s.clone()),
         }
+    }
+
+    /// The file store lives beside the index, in the same private data dir.
+    fn file_secrets(&self) -> Result<Arc<dyn Secrets>> {
+        let path = self.index.path();
+        let dir = path.parent().unwrap_or(&path);
+        Ok(Arc::new(FileSecrets::open(dir)?))
     }
 
     fn cached(&self) -> bool {
@@ -76,6 +97,7 @@ impl LocalStore {
     /// The store new secrets go to, and the note that says why when it is a fallback.
     fn choose_fresh(&self) -> Result<(Backend, Arc<dyn Secrets>, Option<String>)> {
         match &self.backends {
+            Backends::Os(_) if self.file_store => Ok((Backend::File, self.file_secrets()?, None)),
             Backends::Os(timeout) => secrets::open_default(*timeout),
             Backends::Given(b, s) => Ok((*b, s.clone(), None)),
         }

@@ -21,6 +21,7 @@
 //! - `remove` is idempotent; `rows` reads and never writes, needs no secret and no network.
 
 pub mod cache;
+pub mod choice;
 pub mod file;
 mod file_key;
 pub mod index;
@@ -29,6 +30,7 @@ pub(crate) mod private_fs;
 mod sealed;
 pub mod secrets;
 mod timestamp;
+pub mod vault;
 pub mod vault_kv;
 
 use crate::error::{Error, Result};
@@ -175,7 +177,7 @@ impl OptIn {
 }
 
 /// A short random id (32 bits, hex) that nothing in `taken` has. Short, because admins
-/// type it; `save_new` still refuses a clash with an id written meanwhile by another process.
+/// type it; `create` still refuses a clash with an id written meanwhile by another process.
 pub fn fresh_id(taken: &Contents) -> Result<String> {
     loop {
         let mut bytes = [0u8; 4];

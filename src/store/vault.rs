@@ -124,8 +124,7 @@ impl VaultStore {
         let Some(found) = self.kv.read(&VaultStore::key(id))? else {
             return Ok(None);
         };
-        let record = serde_json::from_value::<Record>(found.data)
-            .map_err(|_| self.damaged(id))?;
+        let record = serde_json::from_value::<Record>(found.data).map_err(|_| self.damaged(id))?;
         if record.row.id != id {
             return Err(self.damaged(id));
         }
@@ -150,7 +149,9 @@ remove {}/{}/{} with the vault CLI, or repair it",
     }
 
     fn cleared(id: &str) -> Error {
-        Error::NotFound(format!("opt-in {id} was cleared (on this or another machine)"))
+        Error::NotFound(format!(
+            "opt-in {id} was cleared (on this or another machine)"
+        ))
     }
 
     /// Every opt-in in Vault, newest first.
@@ -165,7 +166,7 @@ remove {}/{}/{} with the vault CLI, or repair it",
                 rows.push(record.row);
             }
         }
-        rows.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.created_at));
         Ok(rows)
     }
 
@@ -303,13 +304,7 @@ remove {}/{}/{} with the vault CLI, or repair it",
                 let (_, current) = self.read(&id)?.ok_or_else(|| VaultStore::cleared(&id))?;
                 let now = Utc::now();
                 if current.row.access_valid_for(now, MIN_VALIDITY) {
-                    let token = SecretString::from(current.access_token);
-                    cache::put(&current.row, &token);
-                    return Ok(Token {
-                        row: current.row,
-                        token,
-                        note: None,
-                    });
+                    return Ok(served(current));
                 }
                 Err(Error::Reauthorize { id, reason })
             }
@@ -319,6 +314,17 @@ remove {}/{}/{} with the vault CLI, or repair it",
     fn profile_key(profile: &str) -> String {
         let hex: String = profile.bytes().map(|b| format!("{b:02x}")).collect();
         format!("{PROFILES}/{hex}")
+    }
+}
+
+/// The stored access token, which the cache keeps for the next call.
+fn served(record: Record) -> Token {
+    let token = SecretString::from(record.access_token);
+    cache::put(&record.row, &token);
+    Token {
+        row: record.row,
+        token,
+        note: None,
     }
 }
 
@@ -411,9 +417,7 @@ impl Store for VaultStore {
         let (_, record) = self
             .read(&row.id)?
             .ok_or_else(|| VaultStore::cleared(&row.id))?;
-        let token = SecretString::from(record.access_token);
-        cache::put(&record.row, &token);
-        Ok(token)
+        Ok(served(record).token)
     }
 
     fn rotate(&self, row: &OptIn, refresh: Refresh<'_>) -> Result<Token> {
@@ -430,13 +434,7 @@ impl Store for VaultStore {
                 .ok_or_else(|| VaultStore::cleared(&row.id))?;
             let now = Utc::now();
             if record.row.access_valid_for(now, MIN_VALIDITY) {
-                let token = SecretString::from(record.access_token);
-                cache::put(&record.row, &token);
-                return Ok(Token {
-                    row: record.row,
-                    token,
-                    note: None,
-                });
+                return Ok(served(record));
             }
             if !record.row.status(now).is_usable() {
                 return Err(record.row.unusable(now));

@@ -165,11 +165,8 @@ pub struct Kv {
 
 impl Kv {
     pub fn connect(settings: VaultSettings) -> Result<Kv> {
-        let mut builder = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("idm-auth/", env!("CARGO_PKG_VERSION")));
+        let mut builder =
+            crate::http::builder_for(&settings.addr, CONNECT_TIMEOUT, REQUEST_TIMEOUT);
         if let Some(path) = &settings.ca_cert {
             let pem = std::fs::read(path)
                 .map_err(|e| Error::Keyring(format!("VAULT_CACERT {}: {e}", path.display())))?;
@@ -344,23 +341,10 @@ impl Kv {
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
         self.unreachable.store(true, Ordering::Relaxed);
-        let kind = if e.is_timeout() {
-            "no answer in time"
-        } else if e.is_connect() {
-            "cannot connect"
-        } else {
-            "the request failed"
-        };
-        let mut cause = String::new();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            cause = s.to_string();
-            source = s.source();
-        }
         Error::Keyring(self.scrub(&format!(
-            "the vault store at {} cannot be reached: {kind}{}. Check VAULT_ADDR and that Vault is running and unsealed",
+            "the vault store at {} cannot be reached: {}. Check VAULT_ADDR and that Vault is running and unsealed",
             self.settings.addr,
-            if cause.is_empty() { String::new() } else { format!(" ({cause})") }
+            crate::http::describe(e, self.settings.addr.host_str().unwrap_or("?"))
         )))
     }
 

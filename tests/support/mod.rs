@@ -10,6 +10,7 @@ pub mod bao;
 pub mod fixture;
 pub mod private_keyring;
 pub mod siege;
+pub mod stores;
 pub mod ups_link;
 
 use std::io::{BufRead, BufReader, Read};
@@ -246,6 +247,8 @@ impl Exec for Command {
 pub struct Sim {
     child: Child,
     pub base_url: String,
+    /// The token `/_simulator/` requests must carry, as the simulator printed it.
+    pub control_token: String,
 }
 
 impl Sim {
@@ -265,31 +268,52 @@ impl Sim {
             cmd.env("IDM_AUTH_CLIENT_SECRET", secret);
         }
         let mut child = cmd.spawn().expect("start the simulator");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
+        out.read_line(&mut line)
             .expect("simulator prints its base URL");
         let base_url = line.trim().to_string();
         assert!(
             base_url.starts_with("http://127.0.0.1:"),
             "simulator said {base_url:?}"
         );
-        Sim { child, base_url }
+        let mut line = String::new();
+        out.read_line(&mut line)
+            .expect("simulator prints its control token");
+        let control_token = line
+            .trim()
+            .strip_prefix("control-token ")
+            .unwrap_or_else(|| panic!("simulator said {line:?}"))
+            .to_string();
+        Sim {
+            child,
+            base_url,
+            control_token,
+        }
     }
 
     pub fn port(&self) -> u16 {
         self.base_url.rsplit(':').next().unwrap().parse().unwrap()
     }
 
-    /// A raw HTTP/1.1 request to the simulator; returns (status, body).
+    /// A raw HTTP/1.1 request to the simulator, as its owner (with the control token);
+    /// returns (status, body).
     pub fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         http(
             self.port(),
             method,
             path,
-            &[("Content-Type", "application/json")],
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", &self.bearer()),
+            ],
             body,
         )
+    }
+
+    /// The `Authorization` value for the control endpoints.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.control_token)
     }
 
     pub fn settings(&self, json: &str) {
@@ -311,7 +335,10 @@ impl Sim {
             self.port(),
             "POST",
             "/_simulator/introspect",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", &self.bearer()),
+            ],
             &body,
         );
         assert_eq!(status, 200, "introspect: {answer}");

@@ -4,7 +4,7 @@
 //! these sharing one `bao server -dev`.
 
 use super::bao::Bao;
-use super::{free_port, Exec, Run, Sandbox, Sim, CLIENT_ID};
+use super::{free_port, Exec, ExitCode, Run, Sandbox, Sim};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -156,7 +156,12 @@ pub fn forget_kernel_keys(id: &str) {
 /// Whether the kernel keyring holds the cache entry of opt-in `id`.
 pub fn cached(id: &str) -> bool {
     Command::new("keyctl")
-        .args(["search", "@u", "user", &format!("idm-auth-cache:{id}/access-token")])
+        .args([
+            "search",
+            "@u",
+            "user",
+            &format!("idm-auth-cache:{id}/access-token"),
+        ])
         .output()
         .expect("keyctl is installed by scripts/test (keyutils)")
         .status

@@ -60,6 +60,10 @@ pub enum Backend {
     KernelKeyring,
     Keychain,
     CredentialManager,
+    /// Sealed files under the data dir (store/file.rs).
+    File,
+    /// OpenBao / Vault: rows and secrets both (store/vault.rs).
+    Vault,
 }
 
 impl Backend {
@@ -70,6 +74,8 @@ impl Backend {
             Backend::KernelKeyring => "Linux kernel keyring",
             Backend::Keychain => "macOS Keychain",
             Backend::CredentialManager => "Windows Credential Manager",
+            Backend::File => "file store",
+            Backend::Vault => "vault store",
         }
     }
 
@@ -80,6 +86,17 @@ impl Backend {
             Backend::KernelKeyring => "kernel-keyring",
             Backend::Keychain => "keychain",
             Backend::CredentialManager => "credential-manager",
+            Backend::File => "file",
+            Backend::Vault => "vault",
+        }
+    }
+
+    /// The `--store` that holds it, for `list --json`: the OS keyrings are all `keyring`.
+    pub fn store(self) -> &'static str {
+        match self {
+            Backend::File => "file",
+            Backend::Vault => "vault",
+            _ => "keyring",
         }
     }
 }
@@ -143,7 +160,7 @@ pub fn open_default(timeout: Duration) -> Result<(Backend, Arc<dyn Secrets>, Opt
                 Ok((
                     Backend::KernelKeyring,
                     Arc::new(kernel_keyring::KernelKeyring),
-                    Some("no Secret Service answered on D-Bus, so the secrets go to the Linux kernel keyring (per-user, in memory; lost on reboot). Install and start gnome-keyring to keep them across reboots.".into()),
+                    Some("no Secret Service answered on D-Bus, so the secrets go to the Linux kernel keyring (per-user, in memory; lost on reboot). Install and start gnome-keyring, or use `--store file` (see the README's Servers section), to keep them across reboots.".into()),
                 ))
             }
             Err(ss_err) => Err(Error::Keyring(format!(

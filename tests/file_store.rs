@@ -1,0 +1,238 @@
+//! The file store (`--store file`), for headless servers: tokens sealed at rest with a key
+//! from `IDM_AUTH_KEY_FILE` or systemd's `$CREDENTIALS_DIRECTORY`, surviving reboots, never
+//! in plain text, refused with a key that is the wrong one or readable by others.
+
+mod support;
+use support::stores::{cached, finish_all, forget_kernel_keys, write_key, Machine, StoreKind};
+use support::ups_link::UpsLink;
+use support::*;
+
+fn file_machine() -> Machine {
+    Machine::new(StoreKind::File, None)
+}
+
+/// Every file under the sandbox, with its bytes.
+fn snapshot(machine: &Machine) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut all: Vec<_> = files_under(machine.sandbox.dir.path())
+        .into_iter()
+        .filter(|p| !p.starts_with(machine.sandbox.path("data/idm-auth/locks")))
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            (p, bytes)
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn tokens_survive_a_reboot_and_a_refresh_after_it() {
+    let machine = file_machine();
+    let sim = Sim::start(&["--access-ttl", "3600"]);
+    let id = machine.opt_in(&sim);
+    let row = &machine.list_json()[0];
+    assert_eq!(row["store"], "file", "{row}");
+    assert_eq!(row["keyring"], "file", "{row}");
+    let before = machine.run(&["token", &id]);
+    assert_eq!(before.code, ExitCode::Success, "{before:?}");
+    assert!(
+        cached(&id),
+        "the kernel-keyring cache stays in front of the file store"
+    );
+
+    // Reboot: the kernel keyring is memory.
+    forget_kernel_keys(&id);
+    assert!(!cached(&id));
+    let after = machine.run(&["token", &id]);
+    assert_eq!(after.code, ExitCode::Success, "{after:?}");
+    assert_eq!(after.stdout, before.stdout);
+    assert!(sim.is_active(after.stdout.trim()));
+
+    // The refresh token survived too: an expired access token is refreshed after the reboot.
+    forget_kernel_keys(&id);
+    sim.settings(r#"{"access_ttl": 0}"#);
+    let expired = machine.opt_in(&sim);
+    sim.settings(r#"{"access_ttl": 3600}"#);
+    forget_kernel_keys(&expired);
+    let refreshed = machine.run(&["token", &expired]);
+    assert_eq!(refreshed.code, ExitCode::Success, "{refreshed:?}");
+    assert!(sim.is_active(refreshed.stdout.trim()));
+    assert_eq!(sim.stats()["refreshes_issued"], 1);
+}
+
+#[test]
+fn eight_parallel_token_calls_at_expiry_cause_one_refresh() {
+    let machine = file_machine();
+    let sim = Sim::start(&["--access-ttl", "0"]);
+    let id = machine.opt_in(&sim);
+    sim.settings(r#"{"access_ttl": 3600}"#);
+    let runs = finish_all((0..8).map(|_| machine.spawn_token(&id)).collect());
+    for run in &runs {
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
+        assert_eq!(run.stdout, runs[0].stdout);
+    }
+    assert_eq!(sim.stats()["refresh_requests"], 1);
+    assert!(sim.is_active(runs[0].stdout.trim()));
+}
+
+#[test]
+fn no_token_or_secret_is_in_any_file_in_plain_text() {
+    let machine = file_machine();
+    let sim = Sim::start_with_secret(&["--access-ttl", "0"], Some("the-client-secret-0123"));
+    let link = UpsLink::start(sim.port());
+    let id = {
+        let run = machine
+            .authorize(&link.base_url())
+            .env("IDM_AUTH_CLIENT_SECRET", "the-client-secret-0123")
+            .exec();
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
+        run.stdout.trim().to_string()
+    };
+    sim.settings(r#"{"access_ttl": 3600}"#);
+    assert_eq!(machine.run(&["token", &id]).code, ExitCode::Success);
+    let secrets = link.secrets();
+    assert!(
+        secrets.len() >= 4,
+        "codes, verifiers and two pairs crossed: {secrets:?}"
+    );
+    let files = snapshot(&machine);
+    assert!(
+        files
+            .iter()
+            .any(|(p, _)| p.ends_with(format!("{id}.refresh-token"))),
+        "the sealed files are where the README says"
+    );
+    for (path, bytes) in files {
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret in plain text in {}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn another_key_is_exit_9_names_the_key_and_changes_nothing() {
+    let mut machine = file_machine();
+    let sim = Sim::start(&["--access-ttl", "0"]);
+    let id = machine.opt_in(&sim);
+    forget_kernel_keys(&id);
+    let other = write_key(&machine.sandbox.path("home/other.key"), &[0x33; 40], 0o600);
+    machine.set_env("IDM_AUTH_KEY_FILE", &other.display().to_string());
+    let before = snapshot(&machine);
+    for args in [
+        vec!["token", id.as_str()],
+        vec!["clear", id.as_str(), "--yes"],
+    ] {
+        let run = machine.run(&args);
+        assert_eq!(run.code, ExitCode::Keyring, "{args:?}: {run:?}");
+        assert!(run.stderr.contains("other.key"), "{run:?}");
+        assert!(run.stdout.is_empty());
+    }
+    let run = machine.authorize(&sim.base_url).exec();
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+    assert_eq!(snapshot(&machine), before, "nothing changed on disk");
+    assert_eq!(sim.stats()["refresh_requests"], 0, "nothing reached UPS");
+}
+
+#[test]
+fn a_key_others_can_read_is_refused_naming_its_mode() {
+    let mut machine = file_machine();
+    let sim = Sim::start(&[]);
+    let loose = write_key(&machine.sandbox.path("home/loose.key"), &[0x44; 32], 0o644);
+    machine.set_env("IDM_AUTH_KEY_FILE", &loose.display().to_string());
+    let run = machine.authorize(&sim.base_url).exec();
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+    assert!(run.stderr.contains("0644"), "{run:?}");
+    assert!(run.stderr.contains("chmod 600"), "{run:?}");
+    let short = write_key(&machine.sandbox.path("home/short.key"), &[0x44; 16], 0o600);
+    machine.set_env("IDM_AUTH_KEY_FILE", &short.display().to_string());
+    let run = machine.authorize(&sim.base_url).exec();
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+    assert!(run.stderr.contains("16 bytes"), "{run:?}");
+    machine.remove_env("IDM_AUTH_KEY_FILE");
+    let run = machine.authorize(&sim.base_url).exec();
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+    assert!(run.stderr.contains("IDM_AUTH_KEY_FILE"), "{run:?}");
+}
+
+#[test]
+fn the_key_can_come_from_systemds_credentials_directory() {
+    let mut machine = file_machine();
+    machine.remove_env("IDM_AUTH_KEY_FILE");
+    let credentials = machine.sandbox.path("credentials");
+    std::fs::create_dir(&credentials).unwrap();
+    write_key(&credentials.join("idm-auth.key"), &[0x77; 32], 0o400);
+    machine.set_env("CREDENTIALS_DIRECTORY", &credentials.display().to_string());
+    let sim = Sim::start(&[]);
+    let id = machine.opt_in(&sim);
+    forget_kernel_keys(&id);
+    let run = machine.run(&["token", &id]);
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    assert!(sim.is_active(run.stdout.trim()));
+}
+
+#[test]
+fn a_sealed_file_swapped_for_another_is_refused_and_never_printed() {
+    let machine = file_machine();
+    let sim = Sim::start(&[]);
+    let id = machine.opt_in(&sim);
+    forget_kernel_keys(&id);
+    let dir = machine.sandbox.path("data/idm-auth/secrets");
+    // The attacker (with write access to the directory) puts the refresh token's file where
+    // the access token's is, hoping `token` prints the refresh token.
+    std::fs::copy(
+        dir.join(format!("{id}.refresh-token")),
+        dir.join(format!("{id}.access-token")),
+    )
+    .unwrap();
+    let run = machine.run(&["token", &id]);
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("copied from another entry"), "{run:?}");
+}
+
+#[test]
+fn another_local_user_cannot_read_the_sealed_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let machine = file_machine();
+    let sim = Sim::start(&[]);
+    let id = machine.opt_in(&sim);
+    let chmod = |rel: &str, mode: u32| {
+        std::fs::set_permissions(
+            machine.sandbox.path(rel),
+            std::fs::Permissions::from_mode(mode),
+        )
+        .unwrap()
+    };
+    // Only our own modes stand between the attacker and the files: every parent is open.
+    chmod("", 0o755);
+    chmod("data", 0o755);
+    chmod("data/idm-auth", 0o711);
+    let file = machine
+        .sandbox
+        .path(&format!("data/idm-auth/secrets/{id}.refresh-token"));
+    let attacker_reads = || {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=12345", "--regid=12345", "--clear-groups", "cat"])
+            .arg(&file)
+            .output()
+            .expect("setpriv (util-linux) runs the attacker")
+    };
+    let attempt = attacker_reads();
+    assert!(
+        !attempt.status.success() && attempt.stdout.is_empty(),
+        "the directory let another user in"
+    );
+    // Even with the directory opened up, the file itself is the owner's only.
+    chmod("data/idm-auth/secrets", 0o711);
+    let attempt = attacker_reads();
+    assert!(
+        !attempt.status.success() && attempt.stdout.is_empty(),
+        "another user read {}",
+        file.display()
+    );
+}

@@ -1,0 +1,114 @@
+//! The Vault store's refresh claims, driven through the library with a refresh that the test
+//! controls (slow, refused), against a real `bao server -dev`: a refresher whose claim lapsed
+//! and was taken over cannot condemn the pair the other machine stored.
+
+mod support;
+
+use chrono::{Duration as Span, Utc};
+use idm_auth::flow::{Grant, UpsFailure};
+use idm_auth::store::secrets::Backend;
+use idm_auth::store::vault::VaultStore;
+use idm_auth::store::vault_kv::{Kv, VaultProfile, VaultSettings};
+use idm_auth::store::{Credentials, ExposeSecret, NewSecrets, OptIn, SecretString, Store};
+use oauth2::{AccessToken, RefreshToken};
+use std::time::Duration;
+use support::bao::Bao;
+
+fn store(bao: &Bao, data: &std::path::Path) -> VaultStore {
+    let env = |name: &str| match name {
+        "VAULT_ADDR" => Some(bao.addr()),
+        "VAULT_TOKEN" => Some(bao.root_token.clone()),
+        _ => None,
+    };
+    let settings = VaultSettings::resolve(&VaultProfile::default(), env, None).unwrap();
+    VaultStore::new(Kv::connect(settings).unwrap(), data)
+}
+
+fn expired_row() -> OptIn {
+    let now = Utc::now();
+    OptIn {
+        id: String::new(),
+        label: "claims".into(),
+        profile: None,
+        environment: "simulator".into(),
+        base_url: "http://127.0.0.1:9".into(),
+        client_id: "c".into(),
+        redirect_uri: "http://127.0.0.1:8765/callback".into(),
+        created_at: now,
+        refreshed_at: None,
+        expires_at: now - Span::seconds(1),
+        refresh_expires_at: Some(now + Span::days(60)),
+        refresh_count: 0,
+        invalid_reason: None,
+        keyring: Backend::Vault,
+        has_client_secret: false,
+    }
+}
+
+fn grant(access: &str) -> Grant {
+    let now = Utc::now();
+    Grant {
+        access_token: AccessToken::new(access.into()),
+        refresh_token: Some(RefreshToken::new(format!("{access}-refresh"))),
+        issued_at: now,
+        expires_at: now + Span::hours(4),
+        refresh_expires_at: Some(now + Span::days(60)),
+        refresh_count: 1,
+    }
+}
+
+#[test]
+fn a_refresher_overtaken_after_its_claim_lapsed_cannot_mark_the_opt_in_invalid() {
+    // The claim lives for the UPS time-out plus 15 s: the shortest it can be.
+    std::env::set_var("IDM_AUTH_HTTP_TIMEOUT", "1");
+    let bao = Bao::start();
+    let data = tempfile::tempdir().unwrap();
+    let row = store(&bao, data.path())
+        .create(
+            expired_row(),
+            NewSecrets {
+                access_token: SecretString::from("old-access"),
+                refresh_token: Some(SecretString::from("old-refresh")),
+                client_secret: None,
+            },
+        )
+        .unwrap();
+
+    // Machine A claims and then hears nothing from UPS for longer than its claim lives,
+    // after which UPS refuses: by then its refresh token is no longer the stored one.
+    let (slow_row, slow_bao_addr) = (row.clone(), data.path().join("a"));
+    let a = {
+        let a_store = store(&bao, &slow_bao_addr);
+        std::thread::spawn(move || {
+            let refused = |_: &OptIn, _: &Credentials| -> Result<Grant, UpsFailure> {
+                std::thread::sleep(Duration::from_secs(20));
+                Err(UpsFailure {
+                    status: Some(401),
+                    message: "invalid_grant".into(),
+                    unreachable: false,
+                    answer_lost: false,
+                })
+            };
+            a_store
+                .rotate(&slow_row, &refused)
+                .map(|t| t.token.expose_secret().to_string())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    // Machine B waits out A's claim, takes over and stores a new pair.
+    let b_store = store(&bao, &data.path().join("b"));
+    let fresh = |_: &OptIn, c: &Credentials| -> Result<Grant, UpsFailure> {
+        assert_eq!(c.refresh_token.expose_secret(), "old-refresh");
+        Ok(grant("new-access"))
+    };
+    let b = b_store.rotate(&row, &fresh).unwrap();
+    assert_eq!(b.token.expose_secret(), "new-access");
+    assert!(b.note.unwrap().contains("cut short"));
+
+    // A comes back with UPS's refusal: it must not condemn B's pair, and hands out B's token.
+    let a = a.join().unwrap();
+    assert_eq!(a.unwrap(), "new-access");
+    let rows = b_store.rows().unwrap();
+    assert_eq!(rows[0].invalid_reason, None, "A marked the opt-in invalid");
+    assert_eq!(rows[0].refresh_count, 1);
+}
