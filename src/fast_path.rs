@@ -34,6 +34,8 @@ pub fn token_command(args: &[OsString]) -> Option<Cli> {
     seen_token.then_some(Cli {
         profile,
         quiet,
+        // `--store` is left to clap: its value needs clap's parser.
+        store: None,
         command: Command::Token(TokenArgs { id }),
     })
 }

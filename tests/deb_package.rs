@@ -1,7 +1,7 @@
 //! The Debian package made by `scripts/package` (which `scripts/test` runs first), installed
 //! for real with `dpkg -i` and removed again with `dpkg -r`, whatever happens in between:
 //! the command is on PATH, `man` finds its page, bash-completion loads its completion, zsh
-//! and fish find theirs, and the systemd units are where `systemctl --user` looks, and off.
+//! and fish find theirs, and the systemd units are where systemd looks (user and system), and off.
 //!
 //! dpkg needs root; the test command runs as root in CI. Elsewhere this test says loudly
 //! that it could not run.
@@ -128,11 +128,13 @@ fn the_deb_installs_the_command_man_page_completions_and_units() {
         assert!(Path::new(file).is_file(), "{file} was not installed");
     }
 
-    // Every unit of contrib/systemd, as a user unit, and none enabled by the package.
-    for unit in std::fs::read_dir(repo_path("contrib/systemd")).unwrap() {
-        let name = unit.unwrap().file_name();
-        let installed = Path::new("/usr/lib/systemd/user").join(&name);
-        assert!(installed.is_file(), "{installed:?} was not installed");
+    // Every unit of contrib/systemd, user and system, and none enabled by the package.
+    for kind in ["user", "system"] {
+        for unit in std::fs::read_dir(repo_path(&format!("contrib/systemd/{kind}"))).unwrap() {
+            let name = unit.unwrap().file_name();
+            let installed = Path::new("/usr/lib/systemd").join(kind).join(&name);
+            assert!(installed.is_file(), "{installed:?} was not installed");
+        }
     }
     let wants = Path::new("/etc/systemd/user/timers.target.wants/idm-auth-check.timer");
     assert!(!wants.exists(), "the package enabled the check timer");

@@ -87,8 +87,8 @@ fn the_tarball_holds_the_binary_licences_completions_and_man_page() {
         "completions/idm-auth.bash",
         "completions/_idm-auth",
         "completions/idm-auth.fish",
-        "systemd/idm-auth-check.service",
-        "systemd/idm-auth-check.timer",
+        "systemd/user/idm-auth-check.service",
+        "systemd/user/idm-auth-check.timer",
     ] {
         let path = unpacked.top.join(file);
         assert!(path.is_file(), "{file} is missing from the tarball");
