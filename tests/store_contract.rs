@@ -2,6 +2,7 @@
 //! the Vault store on a real `bao server -dev`): `list`, `token`, `exec`, `check` and `clear`
 //! behave the same, `list --json` names the store, a refused refresh ends the opt-in, and no
 //! token is ever in a file in plain text.
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::bao::Bao;
