@@ -35,25 +35,60 @@ fn escape_controls(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// One value of a `list --json` row.
+enum Field<'a> {
+    Text(&'a str),
+    MaybeText(Option<&'a str>),
+    /// RFC 3339 in UTC to the second, or null.
+    Time(Option<DateTime<Utc>>),
+    Count(u64),
+}
+
+/// The fields of a `list --json` row, in the README's order: the one definition that both
+/// the serde form ([`JsonRow`]) and the hand-written writer ([`json`]) follow.
+fn fields(row: &OptIn, now: DateTime<Utc>) -> [(&'static str, Field<'_>); 15] {
+    use Field::*;
+    [
+        ("id", Text(&row.id)),
+        ("label", Text(&row.label)),
+        ("profile", MaybeText(row.profile.as_deref())),
+        ("environment", Text(&row.environment)),
+        ("base_url", Text(&row.base_url)),
+        ("client_id", Text(&row.client_id)),
+        ("created_at", Time(Some(row.created_at))),
+        ("refreshed_at", Time(row.refreshed_at)),
+        ("expires_at", Time(Some(row.expires_at))),
+        ("refresh_expires_at", Time(row.refresh_expires_at)),
+        ("refresh_count", Count(row.refresh_count)),
+        ("status", Text(status_name(row.status(now)))),
+        ("invalid_reason", MaybeText(row.invalid_reason.as_deref())),
+        ("keyring", Text(row.keyring.name())),
+        ("store", Text(row.keyring.store())),
+    ]
+}
+
 /// One element of `list --json` (schema documented in the README), for the commands that
 /// print a row or two; `json` below writes the same for the whole list.
-#[derive(Serialize)]
 pub struct JsonRow<'a> {
-    pub id: &'a str,
-    pub label: &'a str,
-    pub profile: Option<&'a str>,
-    pub environment: &'a str,
-    pub base_url: &'a str,
-    pub client_id: &'a str,
-    pub created_at: String,
-    pub refreshed_at: Option<String>,
-    pub expires_at: String,
-    pub refresh_expires_at: Option<String>,
-    pub refresh_count: u64,
-    pub status: Status,
-    pub invalid_reason: Option<&'a str>,
-    pub keyring: &'a str,
-    pub store: &'a str,
+    row: &'a OptIn,
+    now: DateTime<Utc>,
+}
+
+impl Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let all = fields(self.row, self.now);
+        let mut out = serializer.serialize_struct("JsonRow", all.len())?;
+        for (name, field) in all {
+            match field {
+                Field::Text(text) => out.serialize_field(name, text)?,
+                Field::MaybeText(text) => out.serialize_field(name, &text)?,
+                Field::Time(t) => out.serialize_field(name, &t.map(rfc3339))?,
+                Field::Count(n) => out.serialize_field(name, &n)?,
+            }
+        }
+        out.end()
+    }
 }
 
 /// `list --json`: a top-level array of `JsonRow`s, byte for byte as
@@ -67,41 +102,18 @@ pub fn json(rows: &[OptIn], now: DateTime<Utc>) -> String {
     let mut out = String::with_capacity(rows.len() * 512);
     out.push('[');
     for (i, row) in rows.iter().enumerate() {
-        // Each key with the punctuation before it, in one piece.
-        out.push_str(if i == 0 {
-            "\n  {\n    \"id\": "
-        } else {
-            ",\n  {\n    \"id\": "
-        });
-        string(&mut out, &row.id);
-        out.push_str(",\n    \"label\": ");
-        string(&mut out, &row.label);
-        out.push_str(",\n    \"profile\": ");
-        string_or_null(&mut out, row.profile.as_deref());
-        out.push_str(",\n    \"environment\": ");
-        string(&mut out, &row.environment);
-        out.push_str(",\n    \"base_url\": ");
-        string(&mut out, &row.base_url);
-        out.push_str(",\n    \"client_id\": ");
-        string(&mut out, &row.client_id);
-        out.push_str(",\n    \"created_at\": ");
-        time(&mut out, Some(row.created_at));
-        out.push_str(",\n    \"refreshed_at\": ");
-        time(&mut out, row.refreshed_at);
-        out.push_str(",\n    \"expires_at\": ");
-        time(&mut out, Some(row.expires_at));
-        out.push_str(",\n    \"refresh_expires_at\": ");
-        time(&mut out, row.refresh_expires_at);
-        out.push_str(",\n    \"refresh_count\": ");
-        out.push_str(&row.refresh_count.to_string());
-        out.push_str(",\n    \"status\": ");
-        string(&mut out, status_name(row.status(now)));
-        out.push_str(",\n    \"invalid_reason\": ");
-        string_or_null(&mut out, row.invalid_reason.as_deref());
-        out.push_str(",\n    \"keyring\": ");
-        string(&mut out, row.keyring.name());
-        out.push_str(",\n    \"store\": ");
-        string(&mut out, row.keyring.store());
+        out.push_str(if i == 0 { "\n  {" } else { ",\n  {" });
+        for (j, (name, field)) in fields(row, now).into_iter().enumerate() {
+            out.push_str(if j == 0 { "\n    \"" } else { ",\n    \"" });
+            out.push_str(name);
+            out.push_str("\": ");
+            match field {
+                Field::Text(text) => string(&mut out, text),
+                Field::MaybeText(text) => string_or_null(&mut out, text),
+                Field::Time(t) => time(&mut out, t),
+                Field::Count(n) => out.push_str(&n.to_string()),
+            }
+        }
         out.push_str("\n  }");
     }
     out.push_str("\n]\n");
@@ -191,23 +203,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 pub fn json_row(row: &OptIn, now: DateTime<Utc>) -> JsonRow<'_> {
-    JsonRow {
-        id: &row.id,
-        label: &row.label,
-        profile: row.profile.as_deref(),
-        environment: &row.environment,
-        base_url: &row.base_url,
-        client_id: &row.client_id,
-        created_at: rfc3339(row.created_at),
-        refreshed_at: row.refreshed_at.map(rfc3339),
-        expires_at: rfc3339(row.expires_at),
-        refresh_expires_at: row.refresh_expires_at.map(rfc3339),
-        refresh_count: row.refresh_count,
-        status: row.status(now),
-        invalid_reason: row.invalid_reason.as_deref(),
-        keyring: row.keyring.name(),
-        store: row.keyring.store(),
-    }
+    JsonRow { row, now }
 }
 
 fn local(t: DateTime<Utc>) -> String {
@@ -222,17 +218,33 @@ fn refresh_cell(row: &OptIn, now: DateTime<Utc>) -> String {
     }
 }
 
-/// The ANSI colour of a status cell: green usable, yellow refreshable, red dead.
-fn status_color(status: Status) -> &'static str {
-    match status {
-        Status::Active => "\x1b[32m",
-        Status::AccessExpired => "\x1b[33m",
-        Status::RefreshExpired | Status::Invalid => "\x1b[31m",
-    }
+/// The colour of a status cell: green usable, yellow refreshable, red dead.
+fn status_style(status: Status) -> anstyle::Style {
+    let colour = match status {
+        Status::Active => anstyle::AnsiColor::Green,
+        Status::AccessExpired => anstyle::AnsiColor::Yellow,
+        Status::RefreshExpired | Status::Invalid => anstyle::AnsiColor::Red,
+    };
+    anstyle::Style::new().fg_color(Some(colour.into()))
 }
 
-/// The grid, newest first, columns padded to their widest cell; the status coloured when
-/// `color` (a terminal without NO_COLOR).
+/// How many terminal columns `text` takes (CJK characters two, combining marks none).
+fn columns(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` followed by spaces up to `width` columns.
+fn pad(text: &str, width: usize) -> String {
+    let mut out = text.to_string();
+    out.extend(std::iter::repeat_n(
+        ' ',
+        width.saturating_sub(columns(text)),
+    ));
+    out
+}
+
+/// The grid, newest first, columns padded to their widest cell as the terminal shows it;
+/// the status coloured when `color` (a terminal without NO_COLOR).
 pub fn grid(rows: &[OptIn], now: DateTime<Utc>, color: bool) -> String {
     let header = [
         "ID",
@@ -253,7 +265,7 @@ pub fn grid(rows: &[OptIn], now: DateTime<Utc>, color: bool) -> String {
             } else {
                 one_line(&row.label).into_owned()
             },
-            row.environment.clone(),
+            one_line(&row.environment).into_owned(),
             local(row.created_at),
             local(row.expires_at),
             refresh_cell(row, now),
@@ -261,33 +273,26 @@ pub fn grid(rows: &[OptIn], now: DateTime<Utc>, color: bool) -> String {
         ]);
     }
     let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            table
-                .iter()
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|c| table.iter().map(|r| columns(&r[c])).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     let statuses = std::iter::once(None).chain(rows.iter().map(|r| Some(r.status(now))));
     for (line, status) in table.iter().zip(statuses) {
-        let mut cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        let text = match (color, status, cells.pop()) {
-            (true, Some(status), Some(last)) => {
+        let Some((last, cells)) = line.split_last() else {
+            continue;
+        };
+        let cells: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
+        let text = match (color, status) {
+            (true, Some(status)) => {
+                let style = status_style(status);
                 format!(
-                    "{}  {}{}\x1b[0m",
+                    "{}  {}{last}{}",
                     cells.join("  "),
-                    status_color(status),
-                    last.trim_end()
+                    style.render(),
+                    style.render_reset()
                 )
             }
-            (_, _, Some(last)) => format!("{}  {}", cells.join("  "), last),
-            (_, _, None) => String::new(),
+            _ => format!("{}  {last}", cells.join("  ")),
         };
         out.push_str(text.trim_end());
         out.push('\n');
@@ -327,6 +332,44 @@ mod tests {
             keyring: Backend::SecretService,
             has_client_secret: false,
         }
+    }
+
+    #[test]
+    fn the_grid_lines_up_wide_and_combining_characters_as_a_terminal_shows_them() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 6, 49, 12).unwrap();
+        let rows = [
+            row("00000001", "東京 shipping desk", now),
+            row("00000002", "😀 night team", now),
+            row("00000003", "Zoe\u{301} plain", now),
+            row("00000004", "plain ascii label", now),
+        ];
+        let grid = grid(&rows, now, false);
+        let env_columns: Vec<usize> = grid
+            .lines()
+            .map(|line| {
+                let at = line.find("  cie").or_else(|| line.find("  ENV")).unwrap();
+                // As the terminal counts, independently of the code under test.
+                unicode_width::UnicodeWidthStr::width(&line[..at])
+            })
+            .collect();
+        assert!(
+            env_columns.iter().all(|c| *c == env_columns[0]),
+            "{env_columns:?}\n{grid}"
+        );
+    }
+
+    #[test]
+    fn the_status_is_coloured_only_when_asked() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 6, 49, 12).unwrap();
+        let rows = [row("00000001", "desk", now)];
+        let plain = grid(&rows, now, false);
+        assert!(!plain.contains('\u{1b}'), "{plain:?}");
+        let coloured = grid(&rows, now, true);
+        let green = status_style(Status::Active).render().to_string();
+        assert!(coloured.contains(&green), "{coloured:?}");
+        assert!(coloured
+            .trim_end()
+            .ends_with(&status_style(Status::Active).render_reset().to_string()));
     }
 
     #[test]

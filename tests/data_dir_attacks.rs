@@ -145,23 +145,13 @@ fn an_index_too_large_to_be_ours_is_damage_left_in_place_and_kept_aside() {
     assert!(run.stderr.contains(&copies[0].display().to_string()));
 }
 
-/// Rewrite the opt-in's base URL in the index, and make its access token expired so the next
-/// `token` refreshes.
-fn forge(sandbox: &Sandbox, base_url: &str) {
-    let path = sandbox.index_path();
-    let mut index: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    index["opt_ins"][0]["base_url"] = base_url.into();
-    index["opt_ins"][0]["expires_at"] = "2020-01-01T00:00:00Z".into();
-    std::fs::write(&path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
-}
-
 #[test]
 fn a_forged_index_cannot_send_the_refresh_token_over_plain_http() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
     let id = opt_in(&sandbox, &sim, "desk");
-    forge(&sandbox, "http://ups.example.test");
+    // A forged index: the opt-in now "belongs" to a remote host over plain http.
+    sandbox.send_next_refresh_to("http://ups.example.test");
     let proxy = RecordingProxy::start();
 
     let run = sandbox

@@ -45,12 +45,7 @@ fn every_other_host_goes_through_the_proxy() {
     let sim = Sim::start(&[]);
     let id = opt_in(&sandbox, &sim, "desk");
     // The opt-in now belongs to a UPS that only the proxy can reach.
-    let path = sandbox.index_path();
-    let mut index: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    index["opt_ins"][0]["base_url"] = "https://ups.example.test".into();
-    index["opt_ins"][0]["expires_at"] = "2020-01-01T00:00:00Z".into();
-    std::fs::write(&path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+    sandbox.send_next_refresh_to("https://ups.example.test");
 
     let proxy = RecordingProxy::start();
     let mut cmd = sandbox.cmd(&["token", &id]);

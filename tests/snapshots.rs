@@ -13,7 +13,8 @@ fn row(id: &str) -> Row {
     Row::as_of(id, fixed_now())
 }
 
-/// Newest first, one opt-in in each state `list` and `check` tell apart.
+/// Newest first, one opt-in in each state `list` and `check` tell apart (one with a label of
+/// wide characters, which the grid pads by display width).
 fn opt_ins() -> Vec<Row> {
     vec![
         row("3f9c2a1b")
@@ -23,7 +24,7 @@ fn opt_ins() -> Vec<Row> {
             .created(Duration::hours(20))
             .refreshed(3, Duration::hours(1)),
         row("a1b2c3d4")
-            .label("returns desk")
+            .label("王芳 (退货) 📦")
             .created(Duration::days(2))
             .access_expires(-Duration::hours(2)),
         row("0badc0de")

@@ -116,13 +116,8 @@ impl<T: Read + Write> ReadWrite for T {}
 
 /// Point the opt-in at `base_url` and make its access token expired, so `token` refreshes.
 fn point_at(sandbox: &Sandbox, base_url: &str) {
-    let path = sandbox.index_path();
-    let mut index: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    index["opt_ins"][0]["base_url"] = base_url.into();
-    index["opt_ins"][0]["environment"] = "custom".into();
-    index["opt_ins"][0]["expires_at"] = "2020-01-01T00:00:00Z".into();
-    std::fs::write(&path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+    sandbox.send_next_refresh_to(base_url);
+    sandbox.edit_newest_row(|row| row["environment"] = "custom".into());
 }
 
 #[test]

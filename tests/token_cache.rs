@@ -112,10 +112,8 @@ fn a_refresh_made_out_of_the_caches_reach_wins_over_the_cached_token() {
 
     // Time has moved on: the token is about to expire. Another process, one that cannot
     // reach the kernel keyring, refreshes it.
-    let mut index = sandbox.read_json("data/idm-auth/index.json");
     let soon = chrono::Utc::now() + chrono::Duration::seconds(30);
-    index["opt_ins"][0]["expires_at"] = soon.to_rfc3339().into();
-    std::fs::write(sandbox.index_path(), index.to_string()).unwrap();
+    sandbox.edit_newest_row(|row| row["expires_at"] = soon.to_rfc3339().into());
     let elsewhere = without_kernel_keyring(&sandbox, &["token", &id]).exec();
     assert_eq!(elsewhere.code, ExitCode::Success, "{elsewhere:?}");
     assert_ne!(elsewhere.stdout, cached, "refreshed");

@@ -112,6 +112,24 @@ impl Sandbox {
         fixture::write_index(&self.path("data"), rows);
     }
 
+    /// Change the newest opt-in's row in the index file, as a forger or a moved clock would.
+    pub fn edit_newest_row(&self, edit: impl FnOnce(&mut serde_json::Value)) {
+        let path = self.index_path();
+        let mut index: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        edit(&mut index["opt_ins"][0]);
+        std::fs::write(&path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+    }
+
+    /// Point the newest opt-in at `base_url` with its access token expired, so the next
+    /// `token` refreshes there.
+    pub fn send_next_refresh_to(&self, base_url: &str) {
+        self.edit_newest_row(|row| {
+            row["base_url"] = base_url.into();
+            row["expires_at"] = "2020-01-01T00:00:00Z".into();
+        });
+    }
+
     /// Write the config file (`$XDG_CONFIG_HOME/idm-auth/config.toml`).
     pub fn write_config(&self, text: &str) {
         let dir = self.path("config/idm-auth");
