@@ -5,6 +5,9 @@
 //!     cargo run --example keyring_session -- CMD [ARGS...]
 //!
 //! With no command it only proves the session works. Exits with the command's status.
+// Linux only, like the suite it serves: compiled out (main and all) elsewhere.
+#![cfg_attr(not(target_os = "linux"), no_main)]
+#![cfg(target_os = "linux")]
 
 #[allow(dead_code)]
 #[path = "../tests/support/private_keyring.rs"]

@@ -37,6 +37,8 @@ impl HandOff {
         getrandom::getrandom(&mut random).map_err(|e| std::io::Error::other(e.to_string()))?;
         let tag: String = random.iter().map(|b| format!("{b:02x}")).collect();
         let dir = base.join(format!("idm-auth-sign-in-{tag}"));
+        // Only Unix has a mode to set; elsewhere the user profile's ACL keeps it private.
+        #[cfg_attr(not(unix), allow(unused_mut))]
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

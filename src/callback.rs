@@ -87,6 +87,15 @@ pub struct CallbackListener {
     path: String,
 }
 
+/// Why the port could not be bound, in the same words on every OS for the common case (the
+/// OS's own text differs, and Windows' is "Only one usage of each socket address ...").
+fn bind_failure(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => "the port is already in use".into(),
+        _ => e.to_string(),
+    }
+}
+
 impl CallbackListener {
     /// Bind now, before any browser opens, so a busy port fails at once: every address the
     /// redirect URI's host can mean, or none.
@@ -103,14 +112,18 @@ impl CallbackListener {
                 Err(e) => {
                     return Err(Error::Port {
                         port,
-                        reason: format!("{}: {e}", std::net::SocketAddr::from((ip, port))),
+                        reason: format!(
+                            "{}: {}",
+                            std::net::SocketAddr::from((ip, port)),
+                            bind_failure(&e)
+                        ),
                     })
                 }
             }
         }
         let server = Server::start(listeners).map_err(|e| Error::Port {
             port,
-            reason: e.to_string(),
+            reason: bind_failure(&e),
         })?;
         Ok(CallbackListener {
             server,

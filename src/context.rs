@@ -63,7 +63,7 @@ impl Ctx {
             browser: Box::new(browser::open),
             config_path: None,
             make_store: Box::new(|ctx| {
-                let (flag, profile) = ctx.store_choice.get().cloned().unwrap_or_default();
+                let (flag, profile) = ctx.store_choice();
                 crate::store::choice::open(ctx, flag, profile.as_deref())
             }),
             store_choice: OnceLock::new(),
@@ -130,6 +130,11 @@ impl Ctx {
     /// The command line's `--store` and `--profile`, before the store is first used.
     pub fn choose_store(&self, flag: Option<StoreName>, profile: Option<&str>) {
         let _ = self.store_choice.set((flag, profile.map(str::to_owned)));
+    }
+
+    /// What `choose_store` was given.
+    pub fn store_choice(&self) -> (Option<StoreName>, Option<String>) {
+        self.store_choice.get().cloned().unwrap_or_default()
     }
 
     /// Where opt-ins are kept; connected on first use.

@@ -14,10 +14,11 @@
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use zeroize::{Zeroize, Zeroizing};
 
 /// A request head larger than this is refused (431) and the connection closed.
 pub const MAX_HEAD: usize = 8 * 1024;
@@ -33,7 +34,9 @@ const READER_STACK: usize = 64 * 1024;
 /// One request head, with the connection to answer on.
 pub struct Request {
     pub method: String,
-    pub target: String,
+    /// The path and query; the real redirect's query holds the one-time code, so the
+    /// memory is wiped when the request is dropped.
+    pub target: Zeroizing<String>,
     stream: TcpStream,
 }
 
@@ -58,32 +61,49 @@ impl Request {
     }
 }
 
-/// Connections still sending their head, oldest first, so the oldest can be closed.
+/// Connections still sending their head, oldest first, so the oldest can be closed, and
+/// the reading threads alive (an evicted one lives until its read returns).
 #[derive(Default)]
 struct Reading {
     open: Mutex<VecDeque<(u64, TcpStream)>>,
     next: AtomicU64,
+    threads: AtomicUsize,
 }
 
 impl Reading {
-    /// Take a place for `stream`, closing the oldest reader if all are taken.
+    /// Take a place for `stream` once fewer than `MAX_READING` threads read: when all are
+    /// taken, the oldest reader is closed and its thread given a moment to end. None if no
+    /// place came free (the connection is then closed unread).
     fn admit(&self, stream: &TcpStream) -> Option<u64> {
-        let handle = stream.try_clone().ok()?;
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let mut open = self.open.lock().ok()?;
-        if open.len() >= MAX_READING {
-            if let Some((_, oldest)) = open.pop_front() {
+        if self.threads.load(Ordering::SeqCst) >= MAX_READING {
+            if let Some((_, oldest)) = self.open.lock().ok()?.pop_front() {
                 let _ = oldest.shutdown(std::net::Shutdown::Both);
             }
+            let until = Instant::now() + Duration::from_millis(200);
+            while self.threads.load(Ordering::SeqCst) >= MAX_READING && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            if self.threads.load(Ordering::SeqCst) >= MAX_READING {
+                return None;
+            }
         }
-        open.push_back((id, handle));
+        let handle = stream.try_clone().ok()?;
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.open.lock().ok()?.push_back((id, handle));
+        self.threads.fetch_add(1, Ordering::SeqCst);
         Some(id)
     }
 
-    fn leave(&self, id: u64) {
+    /// Connection `id` has its head (or never will): no longer one to evict.
+    fn done_reading(&self, id: u64) {
         if let Ok(mut open) = self.open.lock() {
             open.retain(|(i, _)| *i != id);
         }
+    }
+
+    /// A reading thread ends.
+    fn thread_done(&self) {
+        self.threads.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -156,12 +176,14 @@ fn accept_loop(
             .stack_size(READER_STACK)
             .spawn(move || {
                 let head = read_head(&stream);
-                reading_for_thread.leave(id);
+                reading_for_thread.done_reading(id);
                 deliver(stream, head, &tx);
+                reading_for_thread.thread_done();
             });
         if spawned.is_err() {
             // No thread to be had: this connection is closed unread.
-            reading.leave(id);
+            reading.done_reading(id);
+            reading.thread_done();
         }
     }
 }
@@ -209,11 +231,11 @@ fn find_end(bytes: &[u8]) -> Option<usize> {
 
 fn deliver(stream: TcpStream, head: Head, tx: &SyncSender<Request>) {
     let bytes = match head {
-        Head::Complete(bytes) => bytes,
+        Head::Complete(bytes) => Zeroizing::new(bytes),
         Head::TooLarge => {
             let request = Request {
                 method: String::new(),
-                target: String::new(),
+                target: Zeroizing::default(),
                 stream,
             };
             request.respond(
@@ -226,26 +248,28 @@ fn deliver(stream: TcpStream, head: Head, tx: &SyncSender<Request>) {
         }
         Head::Incomplete => return,
     };
-    let text = String::from_utf8_lossy(&bytes);
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
     let mut words = text.lines().next().unwrap_or_default().split(' ');
     let (Some(method), Some(target), Some(version)) = (words.next(), words.next(), words.next())
     else {
         let request = Request {
             method: String::new(),
-            target: String::new(),
+            target: Zeroizing::default(),
             stream,
         };
         request.respond(400, "Bad Request", &[("Connection", "close")], "");
         return;
     };
     if !version.starts_with("HTTP/1.") {
+        text.zeroize();
         return;
     }
     let request = Request {
         method: method.to_string(),
-        target: target.to_string(),
+        target: Zeroizing::new(target.to_string()),
         stream,
     };
+    text.zeroize();
     match tx.try_send(request) {
         Ok(()) => {}
         // Too many heads waiting (or nobody listening any more): closed unanswered.

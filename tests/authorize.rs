@@ -1,5 +1,6 @@
 //! `idm-auth authorize` end to end: the real binary, the simulator as UPS, the scripted
 //! browser following the redirects, the real Secret Service.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::process::Stdio;

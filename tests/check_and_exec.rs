@@ -1,4 +1,5 @@
 //! `idm-auth check` for cron and monitoring, and `idm-auth exec` for scripts.
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::*;

@@ -1,5 +1,6 @@
 //! One opt-in with a real headless Chromium as the browser: it loads the simulated UPS
 //! consent page, a click on Approve sends it through the redirect to the loopback listener.
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::*;

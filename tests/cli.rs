@@ -1,5 +1,6 @@
 //! The command-line surface: clap's own consistency checks, the committed completions, and
 //! exit codes for usage errors.
+#![cfg(target_os = "linux")]
 
 mod support;
 use clap::CommandFactory;

@@ -2,6 +2,7 @@
 //! the common usage errors, as snapshots (tests/cmd/*.trycmd, refreshed with
 //! `TRYCMD=overwrite cargo test --test cli_surface`), and the committed man page
 //! (refreshed with `IDM_AUTH_BLESS=1 cargo test --test cli_surface`).
+#![cfg(target_os = "linux")]
 
 use clap::CommandFactory;
 

@@ -1,6 +1,7 @@
 //! Parallel `authorize`, `token`, `clear` and `list` from several processes at once: no
 //! row is lost, no rotation is lost (the refresh token kept is the one UPS honours), and
 //! `list` never sees half an index.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::collections::BTreeSet;

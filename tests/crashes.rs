@@ -7,6 +7,7 @@
 //! must never leave a row that looks usable with a refresh token UPS has already spent.
 //!
 //! Each test runs its own keyring, so every idm-auth entry in it belongs to the test.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::collections::BTreeSet;

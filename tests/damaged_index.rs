@@ -1,6 +1,7 @@
 //! A corrupt or truncated index file: every command says so clearly with exit 10, the file
 //! is left exactly as it was with a copy kept aside, and it is never replaced by an empty
 //! index (not even by an authorize, which finds out before the browser opens).
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::*;

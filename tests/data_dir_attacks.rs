@@ -1,6 +1,7 @@
 //! The data directory as an attacker sees it: another local user who owns (or can write) the
 //! directory `XDG_DATA_HOME` points at, links planted where idm-auth opens its files, a huge
 //! index, and an index forged to send a refresh token over plain http to a remote host.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! `idm-auth demo`, the README's run command, on a headless machine.
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::*;

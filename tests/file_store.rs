@@ -1,6 +1,7 @@
 //! The file store (`--store file`), for headless servers: tokens sealed at rest with a key
 //! from `IDM_AUTH_KEY_FILE` or systemd's `$CREDENTIALS_DIRECTORY`, surviving reboots, never
 //! in plain text, refused with a key that is the wrong one or readable by others.
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::stores::{cached, finish_all, forget_kernel_keys, write_key, Machine, StoreKind};

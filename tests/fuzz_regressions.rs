@@ -1,5 +1,6 @@
 //! Every input kept under fuzz/regressions/<target>/ (the seeds, and any input a fuzzer
 //! ever crashed on) goes through the same checks as its fuzz target, in the normal suite.
+#![cfg(target_os = "linux")]
 
 #[path = "../fuzz/harness.rs"]
 mod harness;

@@ -3,6 +3,7 @@
 //! started in this process, and a scripted browser that follows the consent URL through it.
 //! The process-level suites keep what needs a real process (the keyring, crashes, leaks,
 //! the listener's bounds).
+#![cfg(target_os = "linux")]
 
 mod support;
 

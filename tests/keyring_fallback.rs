@@ -1,5 +1,6 @@
 //! Where no Secret Service answers, the kernel keyring holds the secrets and the admin is
 //! told; no plain-text file is ever written.
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::*;

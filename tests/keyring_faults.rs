@@ -2,6 +2,7 @@
 //! Service that hangs. Each gives a clear error within a bounded time, writes no plain-text
 //! file, and leaves nothing half-stored. Every test runs its own gnome-keyring-daemon on its
 //! own bus, so locking or freezing it disturbs no other test.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::process::Command;

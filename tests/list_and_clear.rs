@@ -1,4 +1,5 @@
 //! `idm-auth list` (grid and JSON) and `idm-auth clear`.
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::*;

@@ -2,6 +2,7 @@
 //! huge requests, hostile text in the query, and a look at where it listens. The test plays
 //! the user's browser itself (sign-in and consent at the simulator), so it holds the real
 //! code and state and can forge with them.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::time::{Duration, Instant};

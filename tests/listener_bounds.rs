@@ -2,6 +2,7 @@
 //! request line and 400 idle connections during a real sign-in, a head just over 8 KiB, a
 //! connection that never finishes its head; and `localhost` redirect URIs (UPS's own sample
 //! registers `http://localhost:5001`), served on 127.0.0.1 and ::1 alike.
+#![cfg(target_os = "linux")]
 
 mod support;
 
@@ -111,12 +112,7 @@ fn a_head_over_8_kib_is_refused_and_a_silent_connection_is_closed() {
         "GET /callback?state={} HTTP/1.1\r\nHost: x\r\n\r\n",
         "A".repeat(9 * 1024)
     );
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(big.as_bytes()).unwrap();
-    let mut answer = Vec::new();
-    let _ = s.read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = answer_to(port, &big);
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer:?}");
 
     // Just under the bound is still read and judged (a 400 for the wrong state).
@@ -124,16 +120,8 @@ fn a_head_over_8_kib_is_refused_and_a_silent_connection_is_closed() {
         "GET /callback?state={} HTTP/1.1\r\nHost: x\r\n\r\n",
         "A".repeat(7 * 1024)
     );
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(fits.as_bytes()).unwrap();
-    let mut answer = Vec::new();
-    let _ = s.read_to_end(&mut answer);
-    assert!(
-        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 400"),
-        "{:?}",
-        String::from_utf8_lossy(&answer)
-    );
+    let answer = answer_to(port, &fits);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
 
     // Half a request line, then silence: closed by the listener within a few seconds.
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -204,4 +192,14 @@ fn a_localhost_port_taken_on_either_address_stops_authorize_with_exit_11() {
             "no sign-in was offered: {run:?}"
         );
     }
+}
+
+/// Send `request` as it is and read the whole answer.
+fn answer_to(port: u16, request: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
 }

@@ -1,5 +1,6 @@
 //! Opt-in from a machine without a browser (an SSH session): the address the browser ended
 //! on is pasted on stdin while the listener waits; the same state check applies.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::io::{BufRead, BufReader, Write};

@@ -3,6 +3,7 @@
 //! consent: its environment (where a client secret may be) and its memory. `authorize` is
 //! non-dumpable, so both are refused. Both processes run as root without capabilities, so
 //! only the dumpable flag decides.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Profiles in the config file, precedence (flags > environment > profile > defaults),
 //! `config show`, `config set-secret`, and opt-ins that remember their profile.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::io::Write;

@@ -1,6 +1,7 @@
 //! Which requests go through the proxy the environment names: never one to this machine's
 //! loopback (the simulator), always one to any other host, as corporate networks need. A
 //! recording proxy on 127.0.0.1 sees every request it is sent (and forwards none).
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -5,6 +5,7 @@
 //! tokens, the client secret) may be found in any stdout or stderr, in any file under
 //! HOME and the XDG dirs, or in any command line; `token` alone prints an access token.
 //! And the index is 0600 in a 0700 directory whatever the umask.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::collections::BTreeSet;

@@ -1,6 +1,7 @@
 //! The simulator's control endpoints, tried as a web page (a form post, no token; a page on
 //! another name that resolves to 127.0.0.1) and as another local user (no token): refused,
 //! and nothing changes. Its owner has the token printed at start-up.
+#![cfg(target_os = "linux")]
 
 mod support;
 

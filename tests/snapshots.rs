@@ -3,6 +3,7 @@
 //! `TRYCMD=overwrite cargo test --test snapshots` and read the diff) taken on a fixture
 //! index with an opt-in in every state, a config file with two profiles, and a fixed clock
 //! (`IDM_AUTH_TEST_NOW`, which only debug builds read).
+#![cfg(target_os = "linux")]
 
 mod support;
 use chrono::Duration;

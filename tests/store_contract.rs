@@ -2,10 +2,11 @@
 //! the Vault store on a real `bao server -dev`): `list`, `token`, `exec`, `check` and `clear`
 //! behave the same, `list --json` names the store, a refused refresh ends the opt-in, and no
 //! token is ever in a file in plain text.
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::bao::Bao;
-use support::stores::{Machine, StoreKind};
+use support::stores::{write_key, Machine, StoreKind};
 use support::*;
 
 fn contract(kind: StoreKind) {
@@ -96,4 +97,51 @@ fn the_file_store_keeps_the_contract() {
 #[test]
 fn the_vault_store_keeps_the_contract() {
     contract(StoreKind::Vault);
+}
+
+#[test]
+fn the_store_is_chosen_by_flag_over_environment_over_profile() {
+    let sandbox = Sandbox::new();
+    sandbox.write_config("default_profile = \"srv\"\n[profiles.srv]\nstore = \"file\"\n");
+    let store_row = |cmd: &mut std::process::Command| {
+        let run = cmd.exec();
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
+        let shown: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let row = shown["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "store")
+            .cloned()
+            .unwrap();
+        (
+            row["value"].as_str().unwrap().to_string(),
+            row["source"].as_str().unwrap().to_string(),
+        )
+    };
+    let key = write_key(&sandbox.path("home/key"), &[0x11; 32], 0o600);
+    let show = |args: &[&str]| {
+        let mut cmd = sandbox.cmd(args);
+        cmd.env("IDM_AUTH_KEY_FILE", &key);
+        cmd
+    };
+    let plain = ["config", "show", "--json"];
+    assert_eq!(
+        store_row(&mut show(&plain)),
+        ("file".into(), "profile srv".into())
+    );
+    assert_eq!(
+        store_row(show(&plain).env("IDM_AUTH_STORE", "keyring")),
+        ("keyring".into(), "environment IDM_AUTH_STORE".into())
+    );
+    let flagged = ["--store", "file", "config", "show", "--json"];
+    assert_eq!(
+        store_row(show(&flagged).env("IDM_AUTH_STORE", "keyring")),
+        ("file".into(), "flag --store".into())
+    );
+    let bad = sandbox
+        .cmd(&["list"])
+        .env("IDM_AUTH_STORE", "floppy")
+        .exec();
+    assert_eq!(bad.code, ExitCode::Settings, "{bad:?}");
 }

@@ -1,5 +1,6 @@
 //! What a person at a terminal sees: --quiet, --json on authorize and clear, colour only on
 //! a terminal without NO_COLOR, and the spinner only on a terminal.
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::*;

@@ -2,6 +2,7 @@
 //! certificate from the company's CA. Here a local https server plays that UPS with a
 //! certificate from a test CA: `token` refuses it (naming the host and how to add a CA) until
 //! `SSL_CERT_FILE` points at the CA, and then talks to it.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! `idm-auth token`: the access token for scripts, refreshed when needed, serialized across
 //! processes, and an honest exit when the opt-in has died.
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::*;

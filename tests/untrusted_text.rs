@@ -1,6 +1,7 @@
 //! Text that did not come from idm-auth never drives the terminal, and URLs that smuggle
 //! credentials or pretend a loopback simulator is UPS are refused or recorded for what they
 //! are. The attacker writes the index file, answers as the callback, or types the flags.
+#![cfg(target_os = "linux")]
 
 mod support;
 

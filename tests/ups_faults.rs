@@ -3,6 +3,7 @@
 //! must end with a clear message and a documented exit code, never a panic, never a second
 //! try of a one-time code, never a stored half-result. Each test has a keyring of its own,
 //! so "nothing stored" can be checked by listing every idm-auth entry in it.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::time::{Duration, Instant};

@@ -1,6 +1,7 @@
 //! The Vault store's refresh claims, driven through the library with a refresh that the test
 //! controls (slow, refused), against a real `bao server -dev`: a refresher whose claim lapsed
 //! and was taken over cannot condemn the pair the other machine stored.
+#![cfg(target_os = "linux")]
 
 mod support;
 

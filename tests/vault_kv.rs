@@ -1,5 +1,6 @@
 //! The Vault KV v2 client against a real `bao server -dev`: check-and-set decides between
 //! two writers, history is kept short, and every failure is exit 9 without the token in it.
+#![cfg(target_os = "linux")]
 
 mod support;
 

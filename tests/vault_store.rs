@@ -1,6 +1,7 @@
 //! The Vault store (`--store vault`) against a real `bao server -dev`: two machines (two
 //! HOMEs) of one fleet see the same opt-ins, refresh once between them, clear for each other,
 //! and fail fast and without echoing the Vault token when Vault refuses or is down.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::time::{Duration, Instant};

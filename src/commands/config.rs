@@ -54,8 +54,10 @@ fn show(ctx: &Ctx, profile: Option<&str>, json: bool) -> Result<()> {
         Some(s) => row(name, Some(s.value), s.source),
         None => row(name, None, Source::Default),
     };
+    let (store, store_source) = crate::store::choice::chosen(ctx, ctx.store_choice().0, profile)?;
     let rows = vec![
         sourced("profile", layers.profile.clone()),
+        row("store", Some(store.name().into()), store_source),
         row("environment", Some(env_name.into()), environment.source),
         row("base_url", Some(base_url.value), base_url.source),
         sourced("client_id", layers.client_id.clone()),

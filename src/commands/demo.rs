@@ -118,6 +118,8 @@ fn private_dir(ctx: &Ctx) -> Result<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
     let dir = tmp.join(format!("idm-auth-demo-{name}"));
+    // Only Unix has a mode to set; elsewhere the user profile's ACL keeps it private.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

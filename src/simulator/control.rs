@@ -63,13 +63,27 @@ pub(crate) fn password_change(shared: &Shared) -> Reply {
 struct Settings {
     access_ttl: Option<u64>,
     refresh_ttl: Option<u64>,
+    access_token_min_len: Option<usize>,
 }
 
-/// `POST /_simulator/settings` `{"access_ttl": N, "refresh_ttl": N}`.
+/// Longer access tokens than this help no test and would only eat memory.
+const MAX_ACCESS_TOKEN_LEN: usize = 64 * 1024;
+
+/// `POST /_simulator/settings` `{"access_ttl": N, "refresh_ttl": N,
+/// "access_token_min_len": N}` (the length in characters that new access tokens reach at
+/// least, for storage limits such as the Credential Manager's 2,560 bytes).
 pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
     match serde_json::from_slice::<Settings>(&req.body) {
+        Ok(s) if s.access_token_min_len.unwrap_or(0) > MAX_ACCESS_TOKEN_LEN => Reply::text(
+            400,
+            &format!("invalid settings: access_token_min_len is at most {MAX_ACCESS_TOKEN_LEN}"),
+        ),
         Ok(s) => {
-            shared.lock().apply_settings(s.access_ttl, s.refresh_ttl);
+            let mut state = shared.lock();
+            state.apply_settings(s.access_ttl, s.refresh_ttl);
+            if let Some(len) = s.access_token_min_len {
+                state.set_access_token_min_len(len);
+            }
             Reply::no_content()
         }
         Err(e) => Reply::text(400, &format!("invalid settings: {e}")),

@@ -225,7 +225,14 @@ fn exchange_code(shared: &Shared, req: &Incoming) -> Result<TokenSet, UpsError> 
     let now = now_ms();
     let mut st = shared.lock();
     let grant = st.redeemable_code(code, &shared.client.id, redirect_uri, verifier, basic, now)?;
-    let access = mint(shared, &grant.username, &grant.scope, now, st.access_ttl())?;
+    let access = mint(
+        shared,
+        &grant.username,
+        &grant.scope,
+        now,
+        st.access_ttl(),
+        st.access_token_min_len(),
+    )?;
     let refresh = tokens::random_id(32).map_err(|_| UpsError::internal())?;
     Ok(st.open_family(code, &grant, access, refresh, now))
 }
@@ -260,7 +267,14 @@ fn rotate_refresh(shared: &Shared, req: &Incoming) -> Result<TokenSet, UpsError>
         .family(family)
         .map(|f| (f.username.clone(), f.scope.clone()))
         .ok_or_else(|| UpsError::unauthorized(msg::INVALID_REFRESH_TOKEN))?;
-    let access = mint(shared, &username, &scope, now, st.access_ttl())?;
+    let access = mint(
+        shared,
+        &username,
+        &scope,
+        now,
+        st.access_ttl(),
+        st.access_token_min_len(),
+    )?;
     let new = tokens::random_id(32).map_err(|_| UpsError::internal())?;
     Ok(st.rotate(old, family, access, new, now))
 }
@@ -271,6 +285,7 @@ fn mint(
     scope: &str,
     now: u64,
     ttl: u64,
+    min_len: usize,
 ) -> Result<String, UpsError> {
     let issuer = format!("{}/security", shared.base_url);
     tokens::mint_access_token(&AccessClaims {
@@ -280,6 +295,7 @@ fn mint(
         scope,
         issued_at_ms: now,
         ttl_secs: ttl,
+        min_len,
     })
     .map_err(|_| UpsError::internal())
 }

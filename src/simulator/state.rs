@@ -171,6 +171,7 @@ pub(crate) struct Introspection {
 
 pub(crate) struct State {
     access_ttl: u64,
+    access_token_min_len: usize,
     refresh_ttl: u64,
     pending: HashMap<String, Pending>,
     codes: HashMap<String, CodeGrant>,
@@ -187,6 +188,7 @@ impl State {
     pub(crate) fn new(access_ttl: u64, refresh_ttl: u64) -> State {
         State {
             access_ttl,
+            access_token_min_len: 0,
             refresh_ttl,
             pending: HashMap::new(),
             codes: HashMap::new(),
@@ -202,6 +204,15 @@ impl State {
 
     pub(crate) fn access_ttl(&self) -> u64 {
         self.access_ttl
+    }
+
+    pub(crate) fn access_token_min_len(&self) -> usize {
+        self.access_token_min_len
+    }
+
+    /// Applies to access tokens issued from now on.
+    pub(crate) fn set_access_token_min_len(&mut self, len: usize) {
+        self.access_token_min_len = len;
     }
 
     /// New lifetimes apply to tokens issued from now on.

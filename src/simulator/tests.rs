@@ -785,7 +785,26 @@ fn settings_change_lifetimes_for_new_tokens() {
     assert_eq!(expired.status, 401);
     assert_eq!(expired.ups_error().1, "Refresh Token Expired");
 
-    for bad in [json!({"access_ttl": -1}), json!({"bogus": 1}), json!("x")] {
+    assert_eq!(
+        post_json(
+            &base,
+            "/_simulator/settings",
+            &json!({"access_token_min_len": 4096})
+        )
+        .status,
+        204
+    );
+    let v = exchange_pkce(&sim, &code_for(&sim, Some(CHALLENGE)), VERIFIER).json();
+    let long = v["access_token"].as_str().unwrap();
+    assert!(long.len() >= 4096, "{}", long.len());
+    assert!(introspect(&sim, long));
+
+    for bad in [
+        json!({"access_ttl": -1}),
+        json!({"bogus": 1}),
+        json!("x"),
+        json!({"access_token_min_len": 1_000_000}),
+    ] {
         assert_eq!(post_json(&base, "/_simulator/settings", &bad).status, 400);
     }
 }

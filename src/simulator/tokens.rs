@@ -44,6 +44,8 @@ pub(crate) struct AccessClaims<'a> {
     pub scope: &'a str,
     pub issued_at_ms: u64,
     pub ttl_secs: u64,
+    /// The token is at least this long (characters), its signature part padded out.
+    pub min_len: usize,
 }
 
 /// A JWT-shaped access token like UPS's: `{"kid":...}` header (UPS tokens start
@@ -68,14 +70,16 @@ pub(crate) fn mint_access_token(claims: &AccessClaims<'_>) -> Result<String, get
         "sid": random_id(16)?,
         "env": "simulator",
     });
-    let mut signature = vec![0u8; 512];
-    getrandom::getrandom(&mut signature)?;
-    Ok(format!(
-        "{}.{}.{}",
+    let head = format!(
+        "{}.{}.",
         URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(payload.to_string()),
-        URL_SAFE_NO_PAD.encode(signature)
-    ))
+        URL_SAFE_NO_PAD.encode(payload.to_string())
+    );
+    // base64 turns 3 bytes into 4 characters.
+    let wanted = claims.min_len.saturating_sub(head.len()).div_ceil(4) * 3;
+    let mut signature = vec![0u8; wanted.max(512)];
+    getrandom::getrandom(&mut signature)?;
+    Ok(head + &URL_SAFE_NO_PAD.encode(signature))
 }
 
 #[cfg(test)]
@@ -126,6 +130,7 @@ mod tests {
             scope: "",
             issued_at_ms: 1_000_000,
             ttl_secs: 10,
+            min_len: 0,
         };
         let t1 = mint_access_token(&claims).unwrap();
         let t2 = mint_access_token(&claims).unwrap();
@@ -138,5 +143,13 @@ mod tests {
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
         assert_eq!(payload["exp"], 1010);
         assert_eq!(payload["clientid"], "c");
+
+        let long = mint_access_token(&AccessClaims {
+            min_len: 4096,
+            ..claims
+        })
+        .unwrap();
+        assert!((4096..4100).contains(&long.len()), "{}", long.len());
+        assert_eq!(long.split('.').count(), 3);
     }
 }

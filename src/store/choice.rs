@@ -9,36 +9,58 @@ use crate::cli::StoreName;
 use crate::config;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::settings::Source;
 
-/// The store chosen by the flag, the environment of `ctx` and the profile `profile_flag`
-/// selects.
+/// The store new opt-ins go to and where that choice came from: the flag, the environment
+/// of `ctx`, the profile `profile_flag` selects, or the default.
+pub fn chosen(
+    ctx: &Ctx,
+    flag: Option<StoreName>,
+    profile_flag: Option<&str>,
+) -> Result<(StoreName, Source)> {
+    if let Some(kind) = flag {
+        return Ok((kind, Source::Flag("--store")));
+    }
+    if let Some(raw) = ctx.var("IDM_AUTH_STORE") {
+        return Ok((parse(&raw)?, Source::Env("IDM_AUTH_STORE")));
+    }
+    Ok(match selected_profile(ctx, profile_flag)? {
+        Some((
+            name,
+            config::Profile {
+                store: Some(kind), ..
+            },
+        )) => (kind, Source::Profile(name)),
+        _ => (StoreName::Keyring, Source::Default),
+    })
+}
+
+fn selected_profile(
+    ctx: &Ctx,
+    profile_flag: Option<&str>,
+) -> Result<Option<(String, config::Profile)>> {
+    let file = config::load(&ctx.config_path()?)?;
+    Ok(
+        config::select(&file, profile_flag, ctx.var("IDM_AUTH_PROFILE"))?
+            .map(|(name, profile, _)| (name, profile)),
+    )
+}
+
+/// The chosen store, opened (connecting to nothing yet but Vault's client).
 pub fn open(
     ctx: &Ctx,
     flag: Option<StoreName>,
     profile_flag: Option<&str>,
 ) -> Result<Box<dyn Store>> {
-    // The config file is read only when the flag and the environment leave it open, or the
-    // Vault store needs its keys.
-    let profile = || -> Result<config::Profile> {
-        let file = config::load(&ctx.config_path()?)?;
-        Ok(
-            config::select(&file, profile_flag, ctx.var("IDM_AUTH_PROFILE"))?
-                .map(|(_, profile, _)| profile)
-                .unwrap_or_default(),
-        )
-    };
-    let kind = match (flag, ctx.var("IDM_AUTH_STORE")) {
-        (Some(kind), _) => kind,
-        (None, Some(raw)) => parse(&raw)?,
-        (None, None) => profile()?.store.unwrap_or(StoreName::Keyring),
-    };
     let index = Index::default_location()?;
     let timeout = ctx.keyring_timeout();
-    match kind {
+    match chosen(ctx, flag, profile_flag)?.0 {
         StoreName::Keyring => Ok(Box::new(LocalStore::new(index, timeout))),
         StoreName::File => Ok(Box::new(LocalStore::with_file_store(index, timeout))),
         StoreName::Vault => {
-            let profile = profile()?;
+            let profile = selected_profile(ctx, profile_flag)?
+                .map(|(_, profile)| profile)
+                .unwrap_or_default();
             let vault = VaultProfile {
                 addr: profile.vault_addr,
                 mount: profile.vault_mount,
@@ -60,5 +82,15 @@ fn parse(raw: &str) -> Result<StoreName> {
         other => Err(Error::Config(format!(
             "IDM_AUTH_STORE=`{other}`: expected `keyring`, `file` or `vault`"
         ))),
+    }
+}
+
+impl StoreName {
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreName::Keyring => "keyring",
+            StoreName::File => "file",
+            StoreName::Vault => "vault",
+        }
     }
 }

@@ -15,7 +15,7 @@ use super::sealed::{SealingKey, Unsealed};
 use super::secrets::{self, Backend, SecretKind, Secrets};
 use crate::error::{Error, Result};
 use secrecy::{ExposeSecret, SecretString};
-use std::fs::{self, File};
+use std::fs;
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -85,7 +85,7 @@ impl FileSecrets {
                 f.write_all(&sealed)?;
                 f.sync_all()
             }) {
-            Ok(()) => sync_dir(&self.dir).map_err(|e| self.failed(&e.to_string())),
+            Ok(()) => private_fs::sync_dir(&self.dir).map_err(|e| self.failed(&e.to_string())),
             Err(e) if e.kind() == ErrorKind::AlreadyExists => self.verify_key(),
             Err(e) => {
                 let _ = fs::remove_file(&path);
@@ -200,7 +200,7 @@ impl Secrets for FileSecrets {
     fn delete(&self, id: &str, kind: SecretKind) -> Result<()> {
         let file = file_name(id, kind);
         match fs::remove_file(self.dir.join(&file)) {
-            Ok(()) => sync_dir(&self.dir)
+            Ok(()) => private_fs::sync_dir(&self.dir)
                 .map_err(|e| self.failed(&format!("cannot flush the directory: {e}"))),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
             Err(e) => Err(self.failed(&format!("cannot delete {file}: {e}"))),
@@ -231,16 +231,7 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
     if renamed.is_err() {
         let _ = fs::remove_file(&temp);
     }
-    renamed.and_then(|()| sync_dir(dir))
-}
-
-/// Make a rename or a removal in `dir` survive a power cut.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
+    renamed.and_then(|()| private_fs::sync_dir(dir))
 }
 
 #[cfg(test)]

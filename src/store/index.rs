@@ -386,9 +386,10 @@ it was left as it is and {kept}. Move it away to start afresh"
         let result = (|| -> std::io::Result<()> {
             f.write_all(&bytes)?;
             f.sync_all()?;
+            // On Windows std's rename is MoveFileEx with MOVEFILE_REPLACE_EXISTING: atomic
+            // replace there too, even while readers hold the old file open.
             fs::rename(&tmp, &path)?;
-            // Make the rename itself durable.
-            File::open(&self.dir)?.sync_all()
+            private_fs::sync_dir(&self.dir)
         })();
         result.map_err(|e| {
             let _ = fs::remove_file(&tmp);

@@ -5,14 +5,16 @@
 //! them no link is ever followed: the index, its temporary files and the lock files are
 //! opened with O_NOFOLLOW, and new files are created with O_EXCL under unpredictable names.
 
-use crate::error::{Error, Result};
-use std::fs::{self, File, OpenOptions};
+use crate::error::Result;
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 /// Refuse `dir` unless it is ours and only we can change it. A missing directory is fine (it
 /// will be created as ours). On other platforms the OS's ACLs of the profile folder do this.
 #[cfg(unix)]
 pub fn check_dir(dir: &Path) -> Result<()> {
+    use crate::error::Error;
+    use std::fs;
     use std::os::unix::fs::MetadataExt;
     let refuse = |why: String| {
         Error::index(
@@ -62,8 +64,21 @@ pub fn check_dir(_dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Make a rename or a removal in `dir` survive a power cut. Unix only: Windows refuses to
+/// open a directory as a file (Access denied, which failed every index write there), and
+/// NTFS journals the rename itself.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
 /// Options for a file only we can read and write, never through a link.
 pub fn options() -> OpenOptions {
+    // Only Unix has a mode to set; elsewhere the user profile's ACL keeps it private.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut options = OpenOptions::new();
     #[cfg(unix)]
     {

@@ -3,6 +3,10 @@
 //! scripted browser. The Secret Service is a real gnome-keyring in a private D-Bus session
 //! that the support code starts for each test binary (private_keyring.rs), so plain
 //! `cargo test` needs no wrapper; nothing here is mocked.
+//!
+//! The suite is Linux's (gnome-keyring, /proc, setpriv): every test file starts with
+//! `#![cfg(target_os = "linux")]`, so the Windows and macOS checks of scripts/platforms
+//! compile it out; Windows gets tests/windows_wine.rs, run from Linux.
 #![allow(dead_code)]
 
 pub mod attacker;

@@ -4,11 +4,12 @@
 //! and the access-token cache in front of it are the store's (store/local.rs).
 //!
 //! Secrets are one entry each (Windows' Credential Manager holds at most 2,560 bytes per
-//! credential, and UPS access tokens are long JWTs, so nothing is bundled), under service
-//! `idm-auth` and user `<opt-in id>/<kind>`, stored as bytes. There is never a plain-text
+//! credential, and UPS access tokens are long JWTs, so nothing is bundled; a longer one is
+//! split over entries there, see credential_manager.rs), under service `idm-auth` and user
+//! `<opt-in id>/<kind>`, stored as bytes. There is never a plain-text
 //! fallback.
 
-#[cfg(target_os = "windows")]
+// On every OS: its splitting of long secrets is plain logic, unit-tested everywhere.
 mod credential_manager;
 #[cfg(target_os = "linux")]
 pub mod kernel_keyring;

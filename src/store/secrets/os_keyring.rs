@@ -3,6 +3,7 @@
 //! Service waiting on an unlock prompt or a wedged D-Bus would otherwise hang a script
 //! forever, and a failure is worded for the admin.
 
+use super::credential_manager::{self as split, Entries};
 use super::{text, user_of, Backend, SecretKind, Secrets, SERVICE};
 use crate::error::{Error, Result};
 use keyring_core::{CredentialStore, Entry};
@@ -17,6 +18,8 @@ pub struct OsKeyring {
     backend: Backend,
     store: Arc<CredentialStore>,
     timeout: Duration,
+    /// Values longer than one entry holds go over several (the Credential Manager's).
+    split_long: bool,
 }
 
 impl OsKeyring {
@@ -31,20 +34,49 @@ impl OsKeyring {
             backend,
             store,
             timeout,
+            split_long: false,
         })
+    }
+
+    /// Split values longer than one entry holds over several (credential_manager.rs).
+    #[cfg_attr(not(target_os = "windows"), allow(dead_code))]
+    pub fn split_long_values(self) -> OsKeyring {
+        OsKeyring {
+            split_long: true,
+            ..self
+        }
     }
 
     fn call<T: Send + 'static>(
         &self,
         what: &str,
         user: String,
-        f: impl FnOnce(Entry) -> keyring_core::Result<T> + Send + 'static,
+        f: impl FnOnce(&StoreEntries, &str, bool) -> keyring_core::Result<T> + Send + 'static,
     ) -> Result<keyring_core::Result<T>> {
-        let store = self.store.clone();
-        let backend = self.backend;
-        bounded(self.timeout, what, move || {
-            f(entry(&store, backend, &user)?)
-        })
+        let entries = StoreEntries {
+            store: self.store.clone(),
+            backend: self.backend,
+        };
+        let split_long = self.split_long;
+        bounded(self.timeout, what, move || f(&entries, &user, split_long))
+    }
+}
+
+/// The store's entries by user name.
+struct StoreEntries {
+    store: Arc<CredentialStore>,
+    backend: Backend,
+}
+
+impl Entries for StoreEntries {
+    fn set(&self, name: &str, value: &[u8]) -> keyring_core::Result<()> {
+        entry(&self.store, self.backend, name)?.set_secret(value)
+    }
+    fn get(&self, name: &str) -> keyring_core::Result<Vec<u8>> {
+        entry(&self.store, self.backend, name)?.get_secret()
+    }
+    fn delete(&self, name: &str) -> keyring_core::Result<()> {
+        entry(&self.store, self.backend, name)?.delete_credential()
     }
 }
 
@@ -55,14 +87,33 @@ impl Secrets for OsKeyring {
 
     fn set(&self, id: &str, kind: SecretKind, value: &SecretString) -> Result<()> {
         let value = value.expose_secret().as_bytes().to_vec();
-        self.call("storing a secret", user_of(id, kind), move |e| {
-            e.set_secret(&value)
-        })?
+        self.call(
+            "storing a secret",
+            user_of(id, kind),
+            move |e, user, split_long| {
+                if split_long {
+                    split::set(e, user, &value)
+                } else {
+                    e.set(user, &value)
+                }
+            },
+        )?
         .map_err(|e| unusable(self.backend, &e))
     }
 
     fn get(&self, id: &str, kind: SecretKind) -> Result<Option<SecretString>> {
-        match self.call("reading a secret", user_of(id, kind), |e| e.get_secret())? {
+        let got = self.call(
+            "reading a secret",
+            user_of(id, kind),
+            |e, user, split_long| {
+                if split_long {
+                    split::get(e, user)
+                } else {
+                    e.get(user)
+                }
+            },
+        )?;
+        match got {
             Ok(bytes) => text(kind, bytes).map(Some),
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(e) => Err(unusable(self.backend, &e)),
@@ -70,9 +121,18 @@ impl Secrets for OsKeyring {
     }
 
     fn delete(&self, id: &str, kind: SecretKind) -> Result<()> {
-        match self.call("deleting a secret", user_of(id, kind), |e| {
-            e.delete_credential()
-        })? {
+        let deleted = self.call(
+            "deleting a secret",
+            user_of(id, kind),
+            |e, user, split_long| {
+                if split_long {
+                    split::delete(e, user)
+                } else {
+                    e.delete(user)
+                }
+            },
+        )?;
+        match deleted {
             Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
             Err(e) => Err(unusable(self.backend, &e)),
         }
