@@ -17,6 +17,7 @@ pub mod config;
 pub mod consent_robot;
 pub mod context;
 pub mod error;
+mod fast_path;
 pub mod flow;
 pub mod html;
 pub mod http;
@@ -42,7 +43,10 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(argv) {
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    // `token`'s plain shapes skip building clap's command tree; anything else is clap's.
+    let fast = fast_path::token_command(argv.get(1..).unwrap_or_default());
+    let cli = match fast.map_or_else(|| Cli::try_parse_from(argv), Ok) {
         Ok(cli) => cli,
         Err(e) => return usage(ctx, &e),
     };
