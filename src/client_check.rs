@@ -7,13 +7,19 @@
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::flow::{self, ClientCheck, ClientConfig};
+use crate::http::UpsHttp;
 use crate::say;
+use std::time::Duration;
+
+/// The check is a courtesy before the sign-in: it never holds the admin up for long.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Ok to go on to the browser, or UPS's refusal with a hint (exit 6).
 pub fn before_signin(ctx: &Ctx, config: &ClientConfig) -> Result<()> {
-    let checked = match ctx.http() {
+    let timeout = flow::http_timeout_from(ctx.var("IDM_AUTH_HTTP_TIMEOUT")).min(CHECK_TIMEOUT);
+    let checked = match UpsHttp::new(timeout) {
         Ok(http) => flow::validate_client_with(&http, config),
-        Err(failure) => ClientCheck::Unknown(failure.message),
+        Err(why) => ClientCheck::Unknown(why),
     };
     match checked {
         ClientCheck::Registered => Ok(()),
