@@ -77,7 +77,7 @@ def main() -> None:
         rows.append(f"| {what} | {median} | {against} | {ratio} | {target} | {verdict(ok)} |")
 
     add("`token`, valid token (kernel-keyring cache hit)", ms(tok), f"`cat` 1,500 B: {ms(cat)}",
-        f"{tok / cat:.2f}×", "≤ 1.5× `cat`", tok <= 1.5 * cat)
+        f"{tok / cat:.2f}×", "≤ 1.0× `cat`", tok <= 1.0 * cat)
     add("`token`, valid token (kernel-keyring cache hit)", ms(tok), f"`secret-tool lookup` 1,500 B: {ms(st)}",
         f"{tok / st:.2f}×", "≤ 0.5× `secret-tool`", tok <= 0.5 * st)
     m = miss["token"]["median"]
@@ -90,7 +90,7 @@ def main() -> None:
         per_row[n] = lst
         label = f"`list --json`, {n:,} opt-in{'s' if n > 1 else ''} ({int(f[f'list{n}_bytes']):,} B)"
         if n == 200:
-            add(label, ms(lst), f"`cat` same bytes: {ms(c)}", f"{lst / c:.2f}×", "≤ 2× `cat`", lst <= 2 * c)
+            add(label, ms(lst), f"`cat` same bytes: {ms(c)}", f"{lst / c:.2f}×", "≤ 1.5× `cat`", lst <= 1.5 * c)
         else:
             rows.append(f"| {label} | {ms(lst)} | `cat` same bytes: {ms(c)} | {lst / c:.2f}× | (for information) | – |")
     growth = (per_row[2000] - per_row[1]) / max(per_row[200] - per_row[1], 1e-9)
@@ -102,7 +102,7 @@ def main() -> None:
         "our own CPU time (user + sys)", ms(own), "≤ 30 ms of our own time", own <= 0.030)
     add("`--version` (start-up)", ms(version), f"`cat`: {ms(cat)}", f"{version / cat:.2f}×", "(for information)", None)
     size = int(f["size"])
-    add("release binary", f"{size:,} B ({size / 2**20:.2f} MiB)", "", "", "≤ 4 MB (4,000,000 B)", size <= 4 * MB)
+    add("release binary (static)", f"{size:,} B ({size / 2**20:.2f} MiB)", "", "", "≤ 5 MB (5,000,000 B)", size <= 5 * MB)
     for key, what, limit in (
         ("rss_token", "`token` (cache hit)", 10),
         ("rss_miss", "`token` (cache miss)", 10),

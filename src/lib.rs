@@ -11,17 +11,19 @@ pub mod abort_point;
 pub mod browser;
 pub mod callback;
 pub mod cli;
+pub mod client_check;
 pub mod clock;
 pub mod commands;
 pub mod config;
-pub mod consent_robot;
 pub mod context;
 pub mod error;
+mod fast_path;
 pub mod flow;
 pub mod html;
 pub mod http;
 pub mod loopback_http;
 pub mod process_hygiene;
+pub mod public_client;
 pub mod render;
 pub mod settings;
 pub mod signin;
@@ -42,7 +44,10 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(argv) {
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    // `token`'s plain shapes skip building clap's command tree; anything else is clap's.
+    let fast = fast_path::token_command(argv.get(1..).unwrap_or_default());
+    let cli = match fast.map_or_else(|| Cli::try_parse_from(argv), Ok) {
         Ok(cli) => cli,
         Err(e) => return usage(ctx, &e),
     };

@@ -1,0 +1,152 @@
+//! The Debian package made by `scripts/package` (which `scripts/test` runs first), installed
+//! for real with `dpkg -i` and removed again with `dpkg -r`, whatever happens in between:
+//! the command is on PATH, `man` finds its page, bash-completion loads its completion, zsh
+//! and fish find theirs, and the systemd units are where systemd looks (user and system), and off.
+//!
+//! dpkg needs root; the test command runs as root in CI. Elsewhere this test says loudly
+//! that it could not run.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use support::repo_path;
+
+const PACKAGE: &str = "idm-auth";
+
+fn the_deb() -> PathBuf {
+    let dist = repo_path("target/dist");
+    std::fs::read_dir(&dist)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no .deb in {}: run scripts/package first (scripts/test does so before the \
+                 whole suite)",
+                dist.display()
+            )
+        })
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// `dpkg ARGS`, waiting (up to ten minutes) while apt or another dpkg holds its lock.
+fn dpkg(args: &[&str]) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let out = Command::new("dpkg").args(args).output().expect("run dpkg");
+        let locked = !out.status.success() && text(&out).contains("lock");
+        if !locked || Instant::now() > deadline {
+            return out;
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+/// Removes the package when the test ends, passed or failed.
+struct Installed;
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        let out = dpkg(&["-r", PACKAGE]);
+        if !out.status.success() {
+            eprintln!("dpkg -r {PACKAGE} failed: {}", text(&out));
+        }
+    }
+}
+
+fn run(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"))
+}
+
+#[test]
+fn the_deb_installs_the_command_man_page_completions_and_units() {
+    let deb = the_deb();
+    let is_root = String::from_utf8_lossy(&run("id", &["-u"]).stdout).trim() == "0";
+    if !is_root {
+        eprintln!("\n!!! NOT CHECKED on this machine: installing {deb:?} (dpkg -i needs root)\n");
+        return;
+    }
+    let already = run("dpkg-query", &["-W", "-f=${Status}", PACKAGE]);
+    assert!(
+        !text(&already).contains("install ok installed"),
+        "{PACKAGE} is already installed on this machine: the test would remove it"
+    );
+
+    let install = dpkg(&["-i", deb.to_str().unwrap()]);
+    let _installed = Installed;
+    assert!(install.status.success(), "dpkg -i: {}", text(&install));
+
+    let version = run("/usr/bin/idm-auth", &["--version"]);
+    assert!(version.status.success(), "{}", text(&version));
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("idm-auth {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    let man = run("man", &["-w", "idm-auth"]);
+    assert!(man.status.success(), "man -w idm-auth: {}", text(&man));
+    assert!(
+        String::from_utf8_lossy(&man.stdout)
+            .trim()
+            .starts_with("/usr/share/man/man1/idm-auth.1"),
+        "{}",
+        text(&man)
+    );
+
+    // bash-completion's own loader, as an interactive shell would call it on <TAB>.
+    let bash = run(
+        "bash",
+        &[
+            "-c",
+            ". /usr/share/bash-completion/bash_completion && __load_completion idm-auth && complete -p idm-auth",
+        ],
+    );
+    assert!(
+        bash.status.success() && text(&bash).contains("idm-auth"),
+        "bash-completion does not find the completion: {}",
+        text(&bash)
+    );
+    // zsh's and fish's vendor directories (Debian's zsh and fish have them on their paths).
+    for file in [
+        "/usr/share/zsh/vendor-completions/_idm-auth",
+        "/usr/share/fish/vendor_completions.d/idm-auth.fish",
+    ] {
+        assert!(Path::new(file).is_file(), "{file} was not installed");
+    }
+
+    // Every unit of contrib/systemd, user and system, and none enabled by the package.
+    for kind in ["user", "system"] {
+        for unit in std::fs::read_dir(repo_path(&format!("contrib/systemd/{kind}"))).unwrap() {
+            let name = unit.unwrap().file_name();
+            let installed = Path::new("/usr/lib/systemd").join(kind).join(&name);
+            assert!(installed.is_file(), "{installed:?} was not installed");
+        }
+    }
+    let wants = Path::new("/etc/systemd/user/timers.target.wants/idm-auth-check.timer");
+    assert!(!wants.exists(), "the package enabled the check timer");
+    let service = std::fs::read_to_string("/usr/lib/systemd/user/idm-auth-check.service").unwrap();
+    assert!(
+        service.contains("ExecStart=/usr/bin/idm-auth --quiet check"),
+        "{service}"
+    );
+
+    // Licences in the package, as in the tarball.
+    for file in ["LICENSE-MIT", "LICENSE-APACHE", "copyright"] {
+        let doc = Path::new("/usr/share/doc/idm-auth").join(file);
+        assert!(doc.is_file(), "{doc:?} was not installed");
+    }
+}
