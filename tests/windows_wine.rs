@@ -299,7 +299,8 @@ fn a_pasted_opt_in_writes_the_index_and_puts_both_tokens_in_the_credential_manag
 fn token_refreshes_after_expiry_and_the_rotated_refresh_token_is_stored() {
     let windows = Windows::new();
     let sim = Sim::start(&[]);
-    sim.settings(r#"{"access_ttl": 0}"#);
+    // UPS refreshes for confidential clients only, unless it allows the app otherwise.
+    sim.settings(r#"{"access_ttl": 0, "public_refresh": true}"#);
     let id = windows.opt_in_by_pasting(&sim, "refreshing");
 
     // Each token call finds an expired access token: the second refresh can only work with
@@ -323,7 +324,7 @@ fn token_refreshes_after_expiry_and_the_rotated_refresh_token_is_stored() {
 fn processes_at_the_same_expired_moment_refresh_once_across_the_lock() {
     let windows = Windows::new();
     let sim = Sim::start(&[]);
-    sim.settings(r#"{"access_ttl": 0}"#);
+    sim.settings(r#"{"access_ttl": 0, "public_refresh": true}"#);
     let id = windows.opt_in_by_pasting(&sim, "busy scripts");
     sim.settings(r#"{"access_ttl": 3600}"#);
 
@@ -403,7 +404,7 @@ fn check_exec_and_clear_work_and_clear_empties_the_credential_manager() {
 fn a_4_kb_access_token_is_split_over_credential_manager_entries_and_read_back_whole() {
     let windows = Windows::new();
     let sim = Sim::start(&[]);
-    sim.settings(r#"{"access_token_min_len": 4096, "access_ttl": 0}"#);
+    sim.settings(r#"{"access_token_min_len": 4096, "access_ttl": 0, "public_refresh": true}"#);
     let id = windows.opt_in_by_pasting(&sim, "long tokens");
     let stored = windows.credentials_of(&id);
     assert!(
