@@ -127,7 +127,6 @@ impl Ctx {
         (self.clock)()
     }
 
-    /// Where opt-ins are kept; connected on first use.
     /// The command line's `--store` and `--profile`, before the store is first used.
     pub fn choose_store(&self, flag: Option<StoreName>, profile: Option<&str>) {
         let _ = self.store_choice.set((flag, profile.map(str::to_owned)));
@@ -138,6 +137,7 @@ impl Ctx {
         self.store_choice.get().cloned().unwrap_or_default()
     }
 
+    /// Where opt-ins are kept; connected on first use.
     pub fn store(&self) -> Result<&dyn Store> {
         if let Some(store) = self.store.get() {
             return Ok(store.as_ref());

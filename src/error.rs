@@ -94,8 +94,12 @@ pub enum Error {
     },
     #[error("timed out after {0} s waiting for the UPS consent to complete")]
     Timeout(u64),
-    #[error("{0}")]
-    Ups(String),
+    /// UPS refused or answered badly; the hint (from ups::Refusal) says what to do.
+    #[error("{message}")]
+    Ups {
+        message: String,
+        hint: Option<String>,
+    },
     #[error("could not reach UPS at {url}: {reason}")]
     Network { url: String, reason: String },
     #[error("the opt-in {id} is no longer valid: {reason}")]
@@ -140,7 +144,7 @@ impl Error {
             Error::Config(_) => ExitCode::Settings,
             Error::Denied(_) | Error::OAuthCallback { .. } => ExitCode::Denied,
             Error::Timeout(_) => ExitCode::Timeout,
-            Error::Ups(_) => ExitCode::Ups,
+            Error::Ups { .. } => ExitCode::Ups,
             Error::Network { .. } => ExitCode::Unreachable,
             Error::Reauthorize { .. } => ExitCode::Invalid,
             Error::Keyring(_) => ExitCode::Keyring,
@@ -172,6 +176,7 @@ impl Error {
                 "run it again and finish the sign-in sooner, or raise --timeout".into(),
             ),
             Error::NotFound(_) => Some("`idm-auth list` shows the opt-ins on this machine".into()),
+            Error::Ups { hint, .. } => hint.clone(),
             Error::RenewSoon(_) | Error::Unusable(_) => Some(
                 "run `idm-auth authorize` for those users (`idm-auth clear` the old opt-ins afterwards)".into(),
             ),

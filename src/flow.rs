@@ -72,12 +72,30 @@ pub struct UpsFailure {
     /// after sending, or a 200 whose body cannot be read): UPS may have spent the one-time
     /// code or rotated the refresh token all the same.
     pub answer_lost: bool,
+    /// True when UPS answered 200 but with a `refresh_token_status` other than "approved":
+    /// the refresh token is refused as surely as by a 4xx.
+    pub refused_grant: bool,
+    /// What the admin can do about it (errors seen in the field, see ups::Refusal).
+    pub hint: Option<String>,
 }
 
 impl UpsFailure {
     /// A refusal that says this grant is dead (as opposed to "try later": 408, 429, 5xx).
     pub fn is_rejection(&self) -> bool {
-        matches!(self.status, Some(s) if (400..500).contains(&s) && s != 408 && s != 429)
+        self.refused_grant
+            || matches!(self.status, Some(s) if (400..500).contains(&s) && s != 408 && s != 429)
+    }
+
+    /// A failure with this status and message, and nothing else known about it.
+    pub fn new(status: Option<u16>, message: String) -> UpsFailure {
+        UpsFailure {
+            status,
+            message,
+            unreachable: false,
+            answer_lost: false,
+            refused_grant: false,
+            hint: None,
+        }
     }
 
     /// The failed exchange with UPS at `base_url` as the admin should see it.
@@ -88,18 +106,16 @@ impl UpsFailure {
                 reason: self.message,
             }
         } else {
-            crate::error::Error::Ups(self.message)
+            crate::error::Error::Ups {
+                message: self.message,
+                hint: self.hint,
+            }
         }
     }
 }
 
 pub(crate) fn config_error(what: &str, e: impl std::fmt::Display) -> UpsFailure {
-    UpsFailure {
-        status: None,
-        message: format!("{what}: {e}"),
-        unreachable: false,
-        answer_lost: false,
-    }
+    UpsFailure::new(None, format!("{what}: {e}"))
 }
 
 /// How long one request to UPS may take: `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
@@ -114,6 +130,96 @@ pub fn http_timeout_from(value: Option<String>) -> Duration {
         .filter(|&secs| secs > 0)
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_HTTP_TIMEOUT)
+}
+
+/// What UPS said about the client id and redirect URI before the sign-in.
+#[derive(Debug)]
+pub enum ClientCheck {
+    Registered,
+    /// UPS refused them (its error envelope with a 4xx): a sign-in would fail at UPS too.
+    Refused(UpsFailure),
+    /// Nothing to go by (no answer, or one idm-auth does not know): the sign-in goes on.
+    Unknown(String),
+}
+
+/// Ask UPS's validate-client, over `http`, whether the client id and redirect URI are
+/// registered.
+pub fn validate_client_with(http: &impl Transport, config: &ClientConfig) -> ClientCheck {
+    let url = url::Url::parse_with_params(
+        &format!("{}{}", config.base_url, ups::VALIDATE_CLIENT_PATH),
+        [
+            ("client_id", config.client_id.as_str()),
+            ("redirect_uri", config.redirect_uri.as_str()),
+        ],
+    );
+    let request = url.ok().and_then(|url| {
+        oauth2::http::Request::builder()
+            .method(oauth2::http::Method::GET)
+            .uri(url.as_str())
+            .header(oauth2::http::header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .ok()
+    });
+    let Some(request) = request else {
+        return ClientCheck::Unknown("the check's URL could not be built".into());
+    };
+    let response = match http.call(request) {
+        Ok(response) => response,
+        Err(e) => return ClientCheck::Unknown(e.to_string()),
+    };
+    let status = response.status().as_u16();
+    if status == 200 {
+        #[derive(serde::Deserialize)]
+        struct Registered {
+            result: Option<String>,
+            #[serde(rename = "type")]
+            kind: Option<String>,
+        }
+        return match serde_json::from_slice::<Registered>(response.body()) {
+            Ok(r)
+                if r.result
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case("success")) =>
+            {
+                ClientCheck::Registered
+            }
+            Ok(r) if r.kind.is_some() => ClientCheck::Registered,
+            _ => ClientCheck::Unknown(
+                "UPS answered HTTP 200 with a body idm-auth does not know".into(),
+            ),
+        };
+    }
+    let error = serde_json::from_slice::<UpsErrorResponse>(response.body())
+        .ok()
+        .filter(UpsErrorResponse::is_recognised);
+    match (status, error) {
+        (400 | 401 | 403 | 429, Some(error)) => {
+            let last = http.last_answer();
+            let refusal = ups::Refusal {
+                status: Some(status),
+                error: Some(&error),
+                retry_after: last.retry_after.as_deref(),
+                base_url: &config.base_url,
+                client_id: &config.client_id,
+                redirect_uri: &config.redirect_uri,
+            };
+            let hint = refusal.hint().unwrap_or_else(|| {
+                format!(
+                    "check the app at the UPS developer portal (developer.ups.com) for {}: its callback URL must be exactly {}",
+                    ups::environment_name(&config.base_url),
+                    ups::printable(&config.redirect_uri)
+                )
+            });
+            ClientCheck::Refused(UpsFailure {
+                hint: Some(hint),
+                ..UpsFailure::new(
+                    Some(status),
+                    format!("UPS refused the app before the sign-in (HTTP {status}): {error}"),
+                )
+            })
+        }
+        _ => ClientCheck::Unknown(format!("UPS answered HTTP {status}")),
+    }
 }
 
 fn client(config: &ClientConfig, token_path: &str) -> Result<UpsClient, UpsFailure> {
@@ -164,7 +270,7 @@ pub fn exchange_code_with(
         .exchange_code(code)
         .set_pkce_verifier(verifier)
         .request(http);
-    finish(result, http.last_answer(), "token exchange")
+    finish(result, http.last_answer(), "token exchange", config)
 }
 
 /// Rotate the pair at /security/v1/oauth/refresh, over `http`. The old refresh token is
@@ -177,7 +283,14 @@ pub fn refresh_with(
     let result = client(config, ups::REFRESH_PATH)?
         .exchange_refresh_token(refresh_token)
         .request(http);
-    finish(result, http.last_answer(), "refresh")
+    finish(result, http.last_answer(), "refresh", config).map_err(|mut failure| {
+        if config.client_secret.is_none() && failure.status == Some(401) {
+            failure.message.push_str(
+                ". This opt-in has no client secret, and UPS's document offers a refresh only with one (HTTP Basic): that is why UPS refused it",
+            );
+        }
+        failure
+    })
 }
 
 type Outcome = Result<UpsTokenResponse, RequestTokenError<TransportError, UpsErrorResponse>>;
@@ -185,16 +298,31 @@ type Outcome = Result<UpsTokenResponse, RequestTokenError<TransportError, UpsErr
 /// Turn oauth2's outcome into a grant or a failure worded for the admin. Bodies are never
 /// echoed (a gateway page or a mangled token response can hold secrets); only UPS's own
 /// error messages are shown, cleaned of control characters.
-fn finish(result: Outcome, last: LastAnswer, what: &str) -> Result<Grant, UpsFailure> {
+fn finish(
+    result: Outcome,
+    last: LastAnswer,
+    what: &str,
+    config: &ClientConfig,
+) -> Result<Grant, UpsFailure> {
     let status = last.status;
     // oauth2 reads a body only at 200, and a 200 means UPS acted: the code is spent or the
     // refresh token rotated, whatever became of the body.
     let acted = status == Some(200);
     let fail = |message: String| UpsFailure {
-        status,
-        message,
-        unreachable: false,
         answer_lost: acted,
+        ..UpsFailure::new(status, message)
+    };
+    let refused = |message: String, error: Option<&UpsErrorResponse>| UpsFailure {
+        hint: ups::Refusal {
+            status,
+            error,
+            retry_after: last.retry_after.as_deref(),
+            base_url: &config.base_url,
+            client_id: &config.client_id,
+            redirect_uri: &config.redirect_uri,
+        }
+        .hint(),
+        ..UpsFailure::new(status, message)
     };
     let status_text = status.map(|s| format!("HTTP {s}")).unwrap_or_default();
     let kind = last
@@ -203,34 +331,50 @@ fn finish(result: Outcome, last: LastAnswer, what: &str) -> Result<Grant, UpsFai
         .map(|c| format!(" ({})", ups::printable(c.split(';').next().unwrap_or(c))))
         .unwrap_or_default();
     match result {
-        Ok(response) => grant_from(response, Utc::now())
-            .map_err(|e| fail(format!("UPS answered the {what} with HTTP 200 but {e}"))),
+        Ok(response) => {
+            // UPS said what it thinks of this grant: no token is taken against its word.
+            if let Some(said) = ups::unapproved(&response.refresh_token_status) {
+                return Err(UpsFailure {
+                    refused_grant: true,
+                    ..UpsFailure::new(
+                        status,
+                        format!("UPS answered the {what} with refresh_token_status `{said}` instead of `approved`"),
+                    )
+                });
+            }
+            if let Some(said) = ups::unapproved(&response.status) {
+                return Err(UpsFailure::new(
+                    status,
+                    format!("UPS answered the {what} with status `{said}` instead of `approved`, so nothing was stored"),
+                ));
+            }
+            grant_from(response, Utc::now())
+                .map_err(|e| fail(format!("UPS answered the {what} with HTTP 200 but {e}")))
+        }
         Err(RequestTokenError::ServerResponse(e)) if e.is_recognised() => {
             let mut message = format!("UPS refused the {what} ({status_text}): {e}");
             if status == Some(429) {
-                match last.retry_after {
+                match &last.retry_after {
                     Some(after) => message.push_str(&format!(
                         "; UPS asks to wait {} before trying again",
-                        ups::printable(&after)
+                        ups::retry_after_text(after)
                     )),
                     None => message.push_str("; UPS is rate-limiting, wait a while before trying again"),
                 }
             }
-            Err(fail(message))
+            Err(refused(message, Some(&e)))
         }
         Err(RequestTokenError::Request(TransportError::NotSent(reason))) => Err(UpsFailure {
-            status: None,
-            message: reason,
             unreachable: true,
-            answer_lost: false,
+            ..UpsFailure::new(None, reason)
         }),
         Err(RequestTokenError::Request(TransportError::AnswerLost(reason))) => Err(UpsFailure {
-            status,
-            message: format!(
-                "the {what} request went out but no complete answer came back: {reason}"
-            ),
             unreachable: true,
             answer_lost: true,
+            ..UpsFailure::new(
+                status,
+                format!("the {what} request went out but no complete answer came back: {reason}"),
+            )
         }),
         Err(RequestTokenError::Request(TransportError::Build)) => {
             Err(config_error(what, TransportError::Build))
@@ -248,9 +392,12 @@ fn finish(result: Outcome, last: LastAnswer, what: &str) -> Result<Grant, UpsFai
                 Some(s) if s >= 500 => "; UPS or a gateway in front of it is failing, try again later",
                 _ => "",
             };
-            Err(fail(format!(
-                "UPS answered the {what} with {status_text}{kind} and no UPS error message{advice}"
-            )))
+            Err(refused(
+                format!(
+                    "UPS answered the {what} with {status_text}{kind} and no UPS error message{advice}"
+                ),
+                None,
+            ))
         }
     }
 }
@@ -402,12 +549,7 @@ mod tests {
 
     #[test]
     fn rejection_means_4xx_other_than_rate_limits() {
-        let f = |s| UpsFailure {
-            status: Some(s),
-            message: String::new(),
-            unreachable: false,
-            answer_lost: false,
-        };
+        let f = |s| UpsFailure::new(Some(s), String::new());
         assert!(f(400).is_rejection());
         assert!(f(401).is_rejection());
         assert!(!f(429).is_rejection());

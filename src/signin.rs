@@ -45,6 +45,7 @@ pub fn sign_in(
         redirect_uri: settings.redirect_uri.clone(),
     };
     let attempt = prepare(ctx, store, &config)?;
+    crate::client_check::before_signin(ctx, &config)?;
     // The page handed to the browser lives until the sign-in ends.
     let (paste, _page) = open(ctx, &attempt, settings, opener);
     let code = wait(ctx, listener, &attempt, settings, paste)?;
@@ -207,5 +208,6 @@ fn persist(
         row.environment,
         row.keyring.describe()
     );
+    crate::public_client::notice(ctx, &row);
     Ok(row)
 }

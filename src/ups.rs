@@ -12,6 +12,9 @@ pub const CIE_BASE_URL: &str = "https://wwwcie.ups.com";
 pub const PRODUCTION_BASE_URL: &str = "https://onlinetools.ups.com";
 
 pub const AUTHORIZE_PATH: &str = "/security/v1/oauth/authorize";
+/// Documented on developer.ups.com ("OAuth Authorization Code"), not in the YAML: whether a
+/// client id and redirect URI are registered, asked before any browser opens.
+pub const VALIDATE_CLIENT_PATH: &str = "/security/v1/oauth/validate-client";
 pub const TOKEN_PATH: &str = "/security/v1/oauth/token";
 pub const REFRESH_PATH: &str = "/security/v1/oauth/refresh";
 
@@ -38,6 +41,20 @@ pub struct UpsTokenResponse {
     pub issued_at: Option<u64>,
     #[serde(default)]
     pub status: Option<String>,
+    #[serde(default)]
+    pub refresh_token_status: Option<String>,
+}
+
+/// What `status` and `refresh_token_status` say in every documented answer. Anything else
+/// is not a grant to use (a field left out is accepted: gateways may drop it).
+pub const APPROVED: &str = "approved";
+
+/// A status UPS gave that is not "approved", cleaned for showing.
+pub fn unapproved(status: &Option<String>) -> Option<String> {
+    status
+        .as_deref()
+        .filter(|s| !s.trim().eq_ignore_ascii_case(APPROVED))
+        .map(printable)
 }
 
 fn bearer() -> BasicTokenType {
@@ -139,6 +156,97 @@ impl UpsErrorResponse {
     /// True when the body carried anything recognisable as an error.
     pub fn is_recognised(&self) -> bool {
         self.error.is_some() || self.response.as_ref().is_some_and(|r| !r.errors.is_empty())
+    }
+
+    /// Whether one of the errors has this UPS code.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.items()
+            .any(|i| i.code.as_deref().map(str::trim) == Some(code))
+    }
+
+    /// Whether one of the messages contains `words` (ignoring case).
+    pub fn says(&self, words: &str) -> bool {
+        let words = words.to_ascii_lowercase();
+        self.items()
+            .filter_map(|i| i.message.as_deref())
+            .chain(self.error_description.as_deref())
+            .any(|m| m.to_ascii_lowercase().contains(&words))
+    }
+
+    fn items(&self) -> impl Iterator<Item = &UpsErrorItem> {
+        self.response.iter().flat_map(|r| r.errors.iter())
+    }
+}
+
+/// What an admin is told to do about a refusal from UPS, for the errors seen in the field
+/// (the NOTES list their sources).
+pub struct Refusal<'a> {
+    pub status: Option<u16>,
+    pub error: Option<&'a UpsErrorResponse>,
+    pub retry_after: Option<&'a str>,
+    pub base_url: &'a str,
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+}
+
+/// The UPS environment a base URL belongs to, as a person calls it.
+pub fn environment_name(base_url: &str) -> String {
+    match base_url.trim_end_matches('/') {
+        CIE_BASE_URL => format!("CIE ({CIE_BASE_URL})"),
+        PRODUCTION_BASE_URL => format!("production ({PRODUCTION_BASE_URL})"),
+        other => format!("the UPS at {}", printable(other)),
+    }
+}
+
+/// "120 s" for a number of seconds, else the HTTP date as given.
+pub fn retry_after_text(value: &str) -> String {
+    let value = printable(value.trim());
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{value} s")
+    } else {
+        value
+    }
+}
+
+impl Refusal<'_> {
+    /// The hint for this refusal, when there is one worth giving.
+    pub fn hint(&self) -> Option<String> {
+        let has = |code: &str| self.error.is_some_and(|e| e.has_code(code));
+        let says = |words: &str| self.error.is_some_and(|e| e.says(words));
+        let env = environment_name(self.base_url);
+        if self.status == Some(429) || has("10429") || says("too many requests") {
+            let wait = match self.retry_after {
+                Some(after) => format!("UPS asks to wait {}", retry_after_text(after)),
+                None => "wait a while".into(),
+            };
+            return Some(format!(
+                "UPS rate-limits token requests, and idm-auth never retries them: {wait}, then try once more. Scripts should call `idm-auth token` before each UPS call (it hands out the stored token until it expires) instead of minting new tokens"
+            ));
+        }
+        if says("blocked merchant") {
+            return Some(format!(
+                "UPS blocks this UPS.com user's merchant account from its APIs at {env}; nothing here can change that: the account holder has to take it up with UPS"
+            ));
+        }
+        if has("10401") || says("clientid is invalid") {
+            return Some(format!(
+                "UPS does not know client id `{}` at {env}: add the app for this environment at the UPS developer portal (developer.ups.com), with {} as its callback URL. CIE and production are separate: an app added for one is unknown at the other",
+                printable(self.client_id),
+                printable(self.redirect_uri)
+            ));
+        }
+        if has("250002") || says("invalid authentication information") {
+            return Some(format!(
+                "UPS did not accept the app's credentials at {env}: check the client id and secret of the app for this environment, and that the app has the API products it needs added at the UPS developer portal (developer.ups.com)"
+            ));
+        }
+        if says("redirect") {
+            return Some(format!(
+                "the redirect URI sent was exactly {}: register exactly that as the app's callback URL at the UPS developer portal (developer.ups.com), or pass --redirect-uri with the URL registered there",
+                printable(self.redirect_uri)
+            ));
+        }
+        None
     }
 }
 

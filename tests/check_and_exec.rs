@@ -10,13 +10,13 @@ fn check_exit_codes_follow_the_worst_opt_in() {
     let run = sandbox.run(&["check"]);
     assert_eq!(run.code, ExitCode::NotFound, "nothing to check: {run:?}");
 
-    let healthy = Sim::start(&[]);
+    let healthy = Sim::confidential(&[]);
     let good = opt_in(&sandbox, &healthy, "good");
     let run = sandbox.run(&["check"]);
     assert_eq!(run.code, ExitCode::Success, "{run:?}");
 
     // An opt-in whose refresh token ends in 3 days: fine at --within 2, due at the default 7.
-    let short = Sim::start(&["--refresh-ttl", &(3 * 86400 + 3600).to_string()]);
+    let short = Sim::confidential(&["--refresh-ttl", &(3 * 86400 + 3600).to_string()]);
     let soon = opt_in(&sandbox, &short, "soon");
     assert_eq!(
         sandbox.run(&["check", "--within", "2"]).code,
@@ -32,7 +32,7 @@ fn check_exit_codes_follow_the_worst_opt_in() {
     assert!(!run.stderr.contains(&good), "{run:?}");
 
     // One refused by UPS (password change): that outranks "soon".
-    let dying = Sim::start(&["--access-ttl", "0"]);
+    let dying = Sim::confidential(&["--access-ttl", "0"]);
     let dead = opt_in(&sandbox, &dying, "dead");
     dying.request("POST", "/_simulator/password-change", "");
     assert_eq!(sandbox.run(&["token", &dead]).code, ExitCode::Invalid);

@@ -31,7 +31,7 @@ fn succeed(children: Vec<Child>) -> Vec<String> {
 fn parallel_authorize_token_clear_and_list_lose_no_rows_and_no_rotations() {
     let sandbox = Sandbox::new();
     // Every access token expires at once, so every `token` call rotates the pair.
-    let sim = Sim::start(&["--access-ttl", "0"]);
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
     let rotating = opt_in(&sandbox, &sim, "rotating");
     let doomed = [
         opt_in(&sandbox, &sim, "doomed 1"),

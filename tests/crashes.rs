@@ -24,9 +24,19 @@ struct World {
 
 impl World {
     fn new(sim_args: &[&str]) -> World {
+        World::with(Sim::start(sim_args))
+    }
+
+    /// An app with a client secret, given to every authorize: its opt-ins refresh with HTTP
+    /// Basic, as UPS documents /refresh.
+    fn refreshable(sim_args: &[&str]) -> World {
+        World::with(Sim::confidential(sim_args))
+    }
+
+    fn with(sim: Sim) -> World {
         World {
             sandbox: Sandbox::new(),
-            sim: Sim::start(sim_args),
+            sim,
             keyring: PrivateKeyring::start(),
         }
     }
@@ -44,6 +54,9 @@ impl World {
             "BROWSER",
             self.sandbox.browser("approve", &format!("b-{port}.json")),
         );
+        if let Some(secret) = &self.sim.secret {
+            cmd.env("IDM_AUTH_CLIENT_SECRET", secret);
+        }
         cmd
     }
 
@@ -192,7 +205,7 @@ fn kill_9_at_each_step_of_clear_leaves_each_opt_in_whole_or_gone() {
 #[test]
 fn kill_9_at_each_step_of_a_refresh_never_leaves_a_usable_looking_row_with_a_spent_token() {
     // Every `token` refreshes: the access tokens expire at once.
-    let world = World::new(&["--access-ttl", "0"]);
+    let world = World::refreshable(&["--access-ttl", "0"]);
     let mut id = world.opt_in();
     for (point, reached_ups) in [
         ("refresh-journalled", false),

@@ -29,7 +29,7 @@ fn snapshot(machine: &Machine) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 #[test]
 fn tokens_survive_a_reboot_and_a_refresh_after_it() {
     let machine = file_machine();
-    let sim = Sim::start(&["--access-ttl", "3600"]);
+    let sim = Sim::confidential(&["--access-ttl", "3600"]);
     let id = machine.opt_in(&sim);
     let row = &machine.list_json()[0];
     assert_eq!(row["store"], "file", "{row}");
@@ -64,7 +64,7 @@ fn tokens_survive_a_reboot_and_a_refresh_after_it() {
 #[test]
 fn eight_parallel_token_calls_at_expiry_cause_one_refresh() {
     let machine = file_machine();
-    let sim = Sim::start(&["--access-ttl", "0"]);
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
     let id = machine.opt_in(&sim);
     sim.settings(r#"{"access_ttl": 3600}"#);
     let runs = finish_all((0..8).map(|_| machine.spawn_token(&id)).collect());
@@ -118,7 +118,7 @@ fn no_token_or_secret_is_in_any_file_in_plain_text() {
 #[test]
 fn another_key_is_exit_9_names_the_key_and_changes_nothing() {
     let mut machine = file_machine();
-    let sim = Sim::start(&["--access-ttl", "0"]);
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
     let id = machine.opt_in(&sim);
     forget_kernel_keys(&id);
     let other = write_key(&machine.sandbox.path("home/other.key"), &[0x33; 40], 0o600);
@@ -142,7 +142,7 @@ fn another_key_is_exit_9_names_the_key_and_changes_nothing() {
 #[test]
 fn a_key_others_can_read_is_refused_naming_its_mode() {
     let mut machine = file_machine();
-    let sim = Sim::start(&[]);
+    let sim = Sim::confidential(&[]);
     let loose = write_key(&machine.sandbox.path("home/loose.key"), &[0x44; 32], 0o644);
     machine.set_env("IDM_AUTH_KEY_FILE", &loose.display().to_string());
     let run = machine.authorize(&sim.base_url).exec();
@@ -168,7 +168,7 @@ fn the_key_can_come_from_systemds_credentials_directory() {
     std::fs::create_dir(&credentials).unwrap();
     write_key(&credentials.join("idm-auth.key"), &[0x77; 32], 0o400);
     machine.set_env("CREDENTIALS_DIRECTORY", &credentials.display().to_string());
-    let sim = Sim::start(&[]);
+    let sim = Sim::confidential(&[]);
     let id = machine.opt_in(&sim);
     forget_kernel_keys(&id);
     let run = machine.run(&["token", &id]);
@@ -179,7 +179,7 @@ fn the_key_can_come_from_systemds_credentials_directory() {
 #[test]
 fn a_sealed_file_swapped_for_another_is_refused_and_never_printed() {
     let machine = file_machine();
-    let sim = Sim::start(&[]);
+    let sim = Sim::confidential(&[]);
     let id = machine.opt_in(&sim);
     forget_kernel_keys(&id);
     let dir = machine.sandbox.path("data/idm-auth/secrets");
@@ -200,7 +200,7 @@ fn a_sealed_file_swapped_for_another_is_refused_and_never_printed() {
 fn another_local_user_cannot_read_the_sealed_files() {
     use std::os::unix::fs::PermissionsExt;
     let machine = file_machine();
-    let sim = Sim::start(&[]);
+    let sim = Sim::confidential(&[]);
     let id = machine.opt_in(&sim);
     let chmod = |rel: &str, mode: u32| {
         std::fs::set_permissions(

@@ -18,7 +18,9 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use support::{approve_at_simulator, free_port, http_raw, port_and_target};
+use support::{
+    approve_at_simulator, free_port, http_raw, port_and_target, CLIENT_SECRET_FOR_REFRESH,
+};
 
 const CLIENT_ID: &str = "in-process-client";
 
@@ -114,8 +116,10 @@ struct Ran {
 
 impl Machine {
     fn new(access_ttl: u64) -> Machine {
+        // An app with a client secret: UPS documents /refresh with it only.
         let sim = Simulator::start(Config {
             client_id: CLIENT_ID.into(),
+            client_secret: Some(CLIENT_SECRET_FOR_REFRESH.into()),
             access_ttl,
             ..Config::default()
         })
@@ -132,6 +136,10 @@ impl Machine {
         let env: HashMap<&str, String> = HashMap::from([
             ("IDM_AUTH_CLIENT_ID", CLIENT_ID.to_string()),
             ("IDM_AUTH_BASE_URL", self.sim.base_url()),
+            (
+                "IDM_AUTH_CLIENT_SECRET",
+                CLIENT_SECRET_FOR_REFRESH.to_string(),
+            ),
         ]);
         let store = LocalStore::with_secrets(
             Index::at(self.dir.path().join("data")),

@@ -102,13 +102,15 @@ fn flags_beat_environment_beat_profile_and_config_show_says_where_each_came_from
         ])
         .env("IDM_AUTH_CLIENT_ID", "from-env")
         .exec();
-    assert_eq!(run.code, ExitCode::Timeout, "{run:?}");
+    // The simulator knows no client `from-env`: UPS's client check refuses it before the
+    // sign-in, naming the client id and the redirect URI that were sent.
+    assert_eq!(run.code, ExitCode::Ups, "{run:?}");
     assert!(
-        run.stderr.contains(&format!("127.0.0.1%3A{port}")),
+        run.stderr.contains(&format!("127.0.0.1:{port}/callback")),
         "the flag's port: {run:?}"
     );
     assert!(
-        run.stderr.contains("client_id=from-env"),
+        run.stderr.contains("client id `from-env`"),
         "the environment's client id: {run:?}"
     );
 }

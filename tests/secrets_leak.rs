@@ -260,10 +260,12 @@ fn mode(path: &Path) -> u32 {
 fn the_index_is_0600_in_a_0700_directory_whatever_the_umask() {
     for umask in ["022", "000"] {
         let sandbox = Sandbox::new();
-        let sim = Sim::start(&["--access-ttl", "0"]);
+        let sim = Sim::confidential(&["--access-ttl", "0"]);
         let port = free_port();
         let mut authorize = sandbox.authorize(&sim, port, 30);
-        authorize.env("BROWSER", sandbox.browser("approve", "b.json"));
+        authorize
+            .env("BROWSER", sandbox.browser("approve", "b.json"))
+            .env("IDM_AUTH_CLIENT_SECRET", CLIENT_SECRET_FOR_REFRESH);
         let run = with_umask(&authorize, umask).exec();
         assert_eq!(run.code, ExitCode::Success, "{run:?}");
         let id = run.stdout.trim().to_string();

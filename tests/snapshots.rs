@@ -42,6 +42,10 @@ fn opt_ins() -> Vec<Row> {
             .label("password changed")
             .created(Duration::days(80))
             .invalid("UPS refused to refresh it: Invalid Refresh Token (UPS code 10401)"),
+        row("5ec2e700")
+            .label("no client secret")
+            .created(Duration::days(90))
+            .public(),
     ]
 }
 

@@ -12,7 +12,7 @@ use support::*;
 fn contract(kind: StoreKind) {
     let bao = (kind == StoreKind::Vault).then(Bao::start);
     let machine = Machine::new(kind, bao.as_ref());
-    let sim = Sim::start(&["--access-ttl", "0"]);
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
 
     let id = machine.opt_in(&sim);
     let rows = machine.list_json();

@@ -36,7 +36,7 @@ fn without_an_id_the_newest_usable_opt_in_is_used() {
 #[test]
 fn an_expiring_token_is_refreshed_and_the_rotated_pair_is_stored() {
     let sandbox = Sandbox::new();
-    let sim = Sim::start(&["--access-ttl", "30"]);
+    let sim = Sim::confidential(&["--access-ttl", "30"]);
     let id = opt_in(&sandbox, &sim, "a");
     let old_access = secret_tool_lookup(&id, "access-token").unwrap();
     let old_refresh = secret_tool_lookup(&id, "refresh-token").unwrap();
@@ -70,7 +70,7 @@ fn an_expiring_token_is_refreshed_and_the_rotated_pair_is_stored() {
 #[test]
 fn eight_parallel_calls_at_expiry_cause_one_refresh_and_print_the_same_token() {
     let sandbox = Sandbox::new();
-    let sim = Sim::start(&["--access-ttl", "0"]);
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
     let id = opt_in(&sandbox, &sim, "a");
     sim.settings(r#"{"access_ttl": 3600}"#);
     let children: Vec<_> = (0..8)
@@ -101,7 +101,7 @@ fn eight_parallel_calls_at_expiry_cause_one_refresh_and_print_the_same_token() {
 #[test]
 fn a_refused_refresh_marks_the_opt_in_invalid_and_asks_for_a_new_authorize() {
     let sandbox = Sandbox::new();
-    let sim = Sim::start(&["--access-ttl", "0"]);
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
     let id = opt_in(&sandbox, &sim, "a");
     // The UPS.com user changed their password: every earlier opt-in is dead.
     let (status, _) = sim.request("POST", "/_simulator/password-change", "");
@@ -137,7 +137,7 @@ fn an_expired_refresh_token_needs_a_new_authorize_without_calling_ups() {
 #[test]
 fn a_gateway_error_on_refresh_is_not_an_invalid_opt_in() {
     let sandbox = Sandbox::new();
-    let sim = Sim::start(&["--access-ttl", "0"]);
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
     let id = opt_in(&sandbox, &sim, "a");
     sim.fault(r#"{"endpoint":"refresh","status":503,"content_type":"text/html","body":"<h1>down</h1>","times":1}"#);
     let run = sandbox.run(&["token", &id]);

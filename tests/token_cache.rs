@@ -71,7 +71,7 @@ fn once_served_the_token_comes_without_the_secret_service() {
 #[test]
 fn a_refresh_leaves_the_new_token_ready_without_the_secret_service() {
     let sandbox = Sandbox::new();
-    let sim = Sim::start(&["--access-ttl", "0"]);
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
     let id = opt_in(&sandbox, &sim, "a");
     let old = secret_tool_lookup(&id, "access-token").unwrap();
     sim.settings(r#"{"access_ttl": 3600}"#);
@@ -105,7 +105,7 @@ fn clear_takes_the_cached_token_out_of_the_kernel_keyring() {
 #[test]
 fn a_refresh_made_out_of_the_caches_reach_wins_over_the_cached_token() {
     let sandbox = Sandbox::new();
-    let sim = Sim::start(&[]);
+    let sim = Sim::confidential(&[]);
     let id = opt_in(&sandbox, &sim, "a");
     let cached = sandbox.run(&["token", &id]).stdout;
     assert!(kernel_keyring_holds(cached.trim()));

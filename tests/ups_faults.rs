@@ -24,7 +24,16 @@ struct World {
 
 impl World {
     fn new(sim_args: &[&str]) -> World {
-        let sim = Sim::start(sim_args);
+        World::with(Sim::start(sim_args))
+    }
+
+    /// An app with a client secret, given to every authorize: its opt-ins refresh with HTTP
+    /// Basic, as UPS documents /refresh.
+    fn refreshable(sim_args: &[&str]) -> World {
+        World::with(Sim::confidential(sim_args))
+    }
+
+    fn with(sim: Sim) -> World {
         let link = UpsLink::start(sim.port());
         World {
             sandbox: Sandbox::new(),
@@ -52,8 +61,11 @@ impl World {
             .env(
                 "BROWSER",
                 self.sandbox.browser("approve", &format!("b-{port}.json")),
-            )
-            .exec()
+            );
+        if let Some(secret) = &self.sim.secret {
+            cmd.env("IDM_AUTH_CLIENT_SECRET", secret);
+        }
+        cmd.exec()
     }
 
     fn opt_in(&self) -> String {
@@ -238,7 +250,7 @@ fn token_responses_with_plain_numbers_or_missing_fields_are_accepted() {
 
 #[test]
 fn refresh_failures_where_ups_did_not_act_keep_the_opt_in_and_its_token() {
-    let world = World::new(&["--access-ttl", "0"]);
+    let world = World::refreshable(&["--access-ttl", "0"]);
     let id = world.opt_in();
     let refresh = world.keyring.lookup(&id, "refresh-token").unwrap();
     let did_not_act: Vec<_> = unusable_answers("refresh")
@@ -266,7 +278,7 @@ fn refresh_failures_where_ups_did_not_act_keep_the_opt_in_and_its_token() {
 
 #[test]
 fn refresh_refusals_mark_the_opt_in_invalid_with_ups_reason() {
-    let world = World::new(&["--access-ttl", "0"]);
+    let world = World::refreshable(&["--access-ttl", "0"]);
     let refusals: Vec<_> = unusable_answers("refresh")
         .into_iter()
         .filter(|(spec, _)| {
@@ -293,7 +305,7 @@ fn refresh_refusals_mark_the_opt_in_invalid_with_ups_reason() {
 
 #[test]
 fn a_refresh_whose_answer_is_lost_is_reported_as_a_spent_token_and_listed_so() {
-    let world = World::new(&["--access-ttl", "0"]);
+    let world = World::refreshable(&["--access-ttl", "0"]);
     let lost_after_200: Vec<_> = unusable_answers("refresh")
         .into_iter()
         .filter(|(spec, _)| spec.contains("\"status\":200"))

@@ -83,12 +83,7 @@ fn a_refresher_overtaken_after_its_claim_lapsed_cannot_mark_the_opt_in_invalid()
         std::thread::spawn(move || {
             let refused = |_: &OptIn, _: &Credentials| -> Result<Grant, UpsFailure> {
                 std::thread::sleep(Duration::from_secs(20));
-                Err(UpsFailure {
-                    status: Some(401),
-                    message: "invalid_grant".into(),
-                    unreachable: false,
-                    answer_lost: false,
-                })
+                Err(UpsFailure::new(Some(401), "invalid_grant".into()))
             };
             a_store
                 .rotate(&slow_row, &refused)

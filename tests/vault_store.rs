@@ -35,7 +35,7 @@ fn fleet(bao: &Bao) -> (Machine, Machine) {
 fn two_machines_see_one_opt_in_and_clear_is_fleet_wide() {
     let bao = Bao::start();
     let (a, b) = fleet(&bao);
-    let sim = Sim::start(&[]);
+    let sim = Sim::confidential(&[]);
     let id = a.opt_in(&sim);
     let on_b = b.list_json();
     assert_eq!(on_b.len(), 1, "{on_b:?}");
@@ -68,7 +68,7 @@ fn two_machines_see_one_opt_in_and_clear_is_fleet_wide() {
 fn eight_token_calls_over_two_machines_at_expiry_cause_one_refresh() {
     let bao = Bao::start();
     let (a, b) = fleet(&bao);
-    let sim = Sim::start(&["--access-ttl", "0"]);
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
     let id = a.opt_in(&sim);
     sim.settings(r#"{"access_ttl": 3600}"#);
     let children = (0..8)
@@ -102,7 +102,7 @@ path "secret/metadata/idm-auth/*" { capabilities = ["read", "list"] }
     );
     let mut machine = Machine::new(StoreKind::Vault, Some(&bao));
     machine.set_env("VAULT_TOKEN", &bao.token_with("read-only"));
-    let sim = Sim::start(&[]);
+    let sim = Sim::confidential(&[]);
     let run = machine
         .authorize(&sim.base_url)
         .env("BROWSER", machine.sandbox.browser("approve", "never.json"))
@@ -145,7 +145,7 @@ fn an_invalid_vault_token_is_exit_9_and_never_echoed() {
 fn with_vault_down_a_cached_token_is_served_and_anything_else_is_exit_9_at_once() {
     let mut bao = Bao::start();
     let (a, b) = fleet(&bao);
-    let sim = Sim::start(&["--access-ttl", "3600"]);
+    let sim = Sim::confidential(&["--access-ttl", "3600"]);
     let id = a.opt_in(&sim);
     let served = a.run(&["token", &id]);
     assert_eq!(served.code, ExitCode::Success, "{served:?}");
@@ -179,7 +179,7 @@ fn with_vault_down_a_cached_token_is_served_and_anything_else_is_exit_9_at_once(
 fn a_refresher_killed_while_ups_answers_slowly_leaves_the_others_a_valid_token_or_exit_8() {
     let bao = Bao::start();
     let (mut a, mut b) = fleet(&bao);
-    let sim = Sim::start(&["--access-ttl", "0"]);
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
     let link = UpsLink::start(sim.port());
     let id = a.opt_in_at(&link.base_url());
     sim.settings(r#"{"access_ttl": 3600}"#);

@@ -1,12 +1,14 @@
 //! `idm-auth check [--within DAYS] [--json]`: for cron and monitoring. Exit 0 when every
-//! opt-in is usable and none ends within DAYS; 14 when one ends soon; 8 when one has ended
-//! (refresh token expired) or was refused by UPS; 12 when there are none. One line per
-//! problem on stderr. Reads the index only: no keyring, no network.
+//! opt-in is usable and none ends within DAYS; 14 when one ends soon (an opt-in without a
+//! client secret ends with its access token: `no_refresh`); 8 when one has ended (refresh
+//! token expired, or a `no_refresh` one's access token) or was refused by UPS; 12 when there
+//! are none. One line per problem on stderr. Reads the index only: no keyring, no network.
 
 use crate::cli::CheckArgs;
 use crate::commands::of_profile;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::public_client;
 use crate::say;
 use crate::store::{OptIn, Status};
 use chrono::{DateTime, Duration, Local, SecondsFormat, Utc};
@@ -18,6 +20,8 @@ pub enum Problem {
     ExpiresSoon,
     Expired,
     Invalid,
+    /// Made without a client secret: no refresh, it ends with its access token.
+    NoRefresh,
 }
 
 #[derive(Serialize)]
@@ -41,10 +45,13 @@ struct Report<'a> {
 }
 
 /// What is wrong with one opt-in, if anything.
-pub fn problem_of(row: &OptIn, now: DateTime<Utc>, within: Duration) -> Option<Problem> {
+pub fn problem_of(ctx: &Ctx, row: &OptIn, now: DateTime<Utc>, within: Duration) -> Option<Problem> {
     match row.status(now) {
         Status::Invalid => Some(Problem::Invalid),
         Status::RefreshExpired => Some(Problem::Expired),
+        Status::Active | Status::AccessExpired if public_client::no_refresh(ctx, row) => {
+            Some(Problem::NoRefresh)
+        }
         Status::Active | Status::AccessExpired => match row.refresh_expires_at {
             Some(end) if end - within <= now => Some(Problem::ExpiresSoon),
             _ => None,
@@ -74,6 +81,7 @@ fn describe(row: &OptIn, problem: Problem, now: DateTime<Utc>) -> String {
             when(end)
         ),
         (Problem::ExpiresSoon, None) => format!("{who}: the opt-in ends soon"),
+        (Problem::NoRefresh, _) => format!("{who}: {}", public_client::check_line(row, now)),
     }
 }
 
@@ -83,7 +91,7 @@ pub fn run(ctx: &Ctx, args: &CheckArgs, profile: Option<&str>) -> Result<()> {
     let within = Duration::days(i64::from(args.within));
     let found: Vec<(&OptIn, Problem)> = rows
         .iter()
-        .filter_map(|r| problem_of(r, now, within).map(|p| (r, p)))
+        .filter_map(|r| problem_of(ctx, r, now, within).map(|p| (r, p)))
         .collect();
     for (row, problem) in &found {
         say!(ctx, "{}", describe(row, *problem, now));
@@ -117,7 +125,11 @@ pub fn run(ctx: &Ctx, args: &CheckArgs, profile: Option<&str>) -> Result<()> {
     }
     let dead = found
         .iter()
-        .filter(|(_, p)| *p != Problem::ExpiresSoon)
+        .filter(|(row, p)| match p {
+            Problem::ExpiresSoon => false,
+            Problem::NoRefresh => !row.access_valid_for(now, Duration::zero()),
+            _ => true,
+        })
         .count();
     let soon = found.len() - dead;
     if dead > 0 {

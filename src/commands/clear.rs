@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx, args: &ClearArgs, profile: Option<&str>) -> Result<()> {
         );
     }
     say!(ctx,
-        "UPS offers no revocation endpoint: the tokens are gone from this machine, and an access token already handed out stays valid at UPS until it expires (at most about 4 hours)."
+        "UPS offers no revocation endpoint: the tokens are gone from this machine, and an access token already handed out stays valid at UPS until it expires (the time UPS gave, `expires_at` in `idm-auth list --json` before the clear)."
     );
     finish(ctx, args, &chosen)
 }

@@ -1,11 +1,12 @@
 //! `idm-auth demo`: the whole opt-in against the built-in UPS simulator, in a private data
 //! directory, then the grid. It opens the real browser where one can open; where none can
-//! (a headless machine), it approves the simulated consent itself and says so. Its tokens
-//! are cleared from the keyring at the end, so the demo leaves nothing behind.
+//! (a headless machine), it turns on the simulator's auto-approve and follows the sign-in
+//! redirects itself, as a browser would, and says so. The demo app is a confidential client
+//! (a random secret), as UPS's document expects for refreshes. Its tokens are cleared from
+//! the keyring at the end, so the demo leaves nothing behind.
 
 use crate::browser::Launch;
 use crate::cli::DemoArgs;
-use crate::consent_robot;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::render;
@@ -16,14 +17,17 @@ use crate::settings::{
 use crate::signin::{sign_in, Opener};
 use crate::simulator::{Config, Simulator};
 use crate::store::{ExposeSecret, Index, LocalStore, Store};
+use oauth2::ClientSecret;
 use std::path::PathBuf;
 use std::time::Duration;
 
 const DEMO_CLIENT_ID: &str = "idm-auth-demo";
 
 pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<()> {
+    let secret = random_hex()?;
     let sim = Simulator::start(Config {
         client_id: DEMO_CLIENT_ID.into(),
+        client_secret: Some(secret.clone()),
         ..Config::default()
     })
     .map_err(|e| Error::Other(format!("cannot start the UPS simulator: {e}")))?;
@@ -34,13 +38,19 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<()> {
     );
     let dir = private_dir(ctx)?;
     let store = LocalStore::new(Index::at(dir.clone()), ctx.keyring_timeout());
-    let result = run_in(ctx, args, &sim, &store);
+    let result = run_in(ctx, args, &sim, &store, ClientSecret::new(secret));
     let _ = std::fs::remove_dir_all(&dir);
     sim.shutdown();
     result
 }
 
-fn run_in(ctx: &Ctx, args: &DemoArgs, sim: &Simulator, store: &dyn Store) -> Result<()> {
+fn run_in(
+    ctx: &Ctx,
+    args: &DemoArgs,
+    sim: &Simulator,
+    store: &dyn Store,
+    secret: ClientSecret,
+) -> Result<()> {
     let port = free_port()?;
     let settings = AuthorizeSettings {
         profile: None,
@@ -56,6 +66,7 @@ fn run_in(ctx: &Ctx, args: &DemoArgs, sim: &Simulator, store: &dyn Store) -> Res
         open_browser: !args.no_browser,
     };
     let try_browser = !args.no_browser;
+    let auto_approve = sim.auto_approve_switch();
     let opener = Opener::Custom(Box::new(move |ctx: &Ctx, url: String| {
         if try_browser {
             match ctx.open_browser(&url) {
@@ -71,17 +82,18 @@ fn run_in(ctx: &Ctx, args: &DemoArgs, sim: &Simulator, store: &dyn Store) -> Res
         }
         say!(
             ctx,
-            "Approving the simulated consent automatically, as a person would in the browser."
+            "Approving the simulated consent automatically (the simulator's auto-approve), as a person would in the browser."
         );
+        auto_approve(true);
         let talk = ctx.talk();
         std::thread::spawn(move || {
-            if let Err(e) = consent_robot::approve(&url) {
+            if let Err(e) = follow_sign_in(&url) {
                 talk.say(format_args!("The automatic approval failed: {e}"));
             }
         });
         None
     }));
-    let row = sign_in(ctx, store, &settings, None, opener)?;
+    let row = sign_in(ctx, store, &settings, Some(secret), opener)?;
     let outcome = (|| {
         ctx.print(&render::grid(&store.rows()?, ctx.now(), ctx.stdout_color()))?;
         let access = store.access_token(&row)?;
@@ -108,11 +120,32 @@ fn free_port() -> Result<u16> {
         .map_err(|e| Error::Other(format!("cannot find a free loopback port: {e}")))
 }
 
+/// What a browser does with the sign-in address when the simulator approves by itself:
+/// follow its redirects to the loopback listener's landing page.
+fn follow_sign_in(url: &str) -> std::result::Result<(), String> {
+    let client = oauth2::reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let landing = client.get(url).send().map_err(|e| e.to_string())?;
+    if landing.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("the landing page answered {}", landing.status()))
+    }
+}
+
+/// Random bytes in hex: the demo app's client secret, the demo directory's name.
+fn random_hex() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|e| Error::Other(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// A fresh 0700 directory for the demo's index, so the admin's real opt-ins are untouched.
 fn private_dir(ctx: &Ctx) -> Result<PathBuf> {
-    let mut bytes = [0u8; 8];
-    getrandom::getrandom(&mut bytes).map_err(|e| Error::Other(e.to_string()))?;
-    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let name = random_hex()?;
     let tmp = ctx
         .var("TMPDIR")
         .map(PathBuf::from)

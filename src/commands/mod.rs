@@ -14,6 +14,7 @@ pub mod token;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::flow::{self, ClientConfig, Grant, UpsFailure};
+use crate::public_client;
 use crate::say;
 use crate::store::{Credentials, ExposeSecret, OptIn, Token};
 use chrono::{DateTime, Utc};
@@ -71,7 +72,10 @@ pub fn usable_token(ctx: &Ctx, id: Option<&str>, profile: Option<&str>) -> Resul
         say!(ctx, "note: {note}");
     }
     let now = ctx.now();
-    let row = pick(&of_profile(rows, profile), id, now)?;
+    let row = pick(ctx, &of_profile(rows, profile), id, now)?;
+    if public_client::ended(ctx, &row, now) {
+        return Err(public_client::ended_error(&row));
+    }
     let token = store.valid_token(&row, now, &|row, credentials| {
         refresh_at_ups(ctx, row, credentials)
     })?;
@@ -82,18 +86,18 @@ pub fn usable_token(ctx: &Ctx, id: Option<&str>, profile: Option<&str>) -> Resul
 }
 
 /// The opt-in `id`, or without one the newest usable one.
-fn pick(rows: &[OptIn], id: Option<&str>, now: DateTime<Utc>) -> Result<OptIn> {
+fn pick(ctx: &Ctx, rows: &[OptIn], id: Option<&str>, now: DateTime<Utc>) -> Result<OptIn> {
     match id {
         Some(id) => find(rows, id).cloned(),
         None => rows
             .iter()
-            .find(|r| r.status(now).is_usable())
+            .find(|r| r.status(now).is_usable() && !public_client::ended(ctx, r, now))
             .cloned()
             .ok_or_else(|| match rows.first() {
                 None => Error::NotFound(
                     "no opt-ins on this machine: run `idm-auth authorize` first".into(),
                 ),
-                Some(newest) => newest.unusable(now),
+                Some(newest) => public_client::unusable(ctx, newest, now),
             }),
     }
 }

@@ -15,6 +15,7 @@ pub fn run(ctx: &Ctx, args: &SimulatorArgs) -> Result<()> {
         redirect_uri: args.redirect_uri.clone(),
         access_ttl: args.access_ttl,
         refresh_ttl: args.refresh_ttl,
+        auto_approve: false,
     };
     let sim = Simulator::start(config).map_err(|e| Error::Port {
         port: args.port,

@@ -1,6 +1,7 @@
 //! Simulator-only control endpoints under `/_simulator/` (not part of UPS): they let tests
-//! and the demo change the password, token lifetimes and inject gateway faults, and read
-//! counters. Errors here are plain text; these are tools, not an API under test.
+//! change the password, the settings (lifetimes, registered callbacks, public refresh,
+//! auto-approve, rate limit, blocked users, answer statuses) and inject gateway faults, and
+//! read counters. Errors here are plain text; these are tools, not an API under test.
 //!
 //! They change what the simulated UPS does, so only whoever started the simulator may use
 //! them: every request must carry the random control token printed at start-up
@@ -15,7 +16,7 @@ use serde_json::json;
 
 use super::http::Incoming;
 use super::http::Reply;
-use super::state::{now_ms, Endpoint, Fault};
+use super::state::{now_ms, Endpoint, Fault, DEFAULT_RETRY_AFTER_SECS};
 use super::wire::{self, Params};
 use super::Shared;
 
@@ -63,31 +64,78 @@ pub(crate) fn password_change(shared: &Shared) -> Reply {
 struct Settings {
     access_ttl: Option<u64>,
     refresh_ttl: Option<u64>,
+    /// The registered callback URLs; an empty list goes back to accepting any loopback URL.
+    redirect_uris: Option<Vec<String>>,
+    public_refresh: Option<bool>,
+    auto_approve: Option<bool>,
+    /// Every UPS endpoint answers 429 (with `retry_after` seconds, default 60) while true.
+    rate_limited: Option<bool>,
+    retry_after: Option<u64>,
+    /// UPS.com users whose /token and /refresh answer 403 "Blocked Merchant" (replaces the
+    /// list).
+    blocked_users: Option<Vec<String>>,
+    token_status: Option<String>,
+    refresh_token_status: Option<String>,
+    /// The length in characters that new access tokens reach at least, for storage limits
+    /// such as the Credential Manager's 2,560 bytes.
     access_token_min_len: Option<usize>,
 }
 
 /// Longer access tokens than this help no test and would only eat memory.
 const MAX_ACCESS_TOKEN_LEN: usize = 64 * 1024;
 
-/// `POST /_simulator/settings` `{"access_ttl": N, "refresh_ttl": N,
-/// "access_token_min_len": N}` (the length in characters that new access tokens reach at
-/// least, for storage limits such as the Credential Manager's 2,560 bytes).
+/// `POST /_simulator/settings` with any of `{"access_ttl": N, "refresh_ttl": N,
+/// "redirect_uris": [...], "public_refresh": B, "auto_approve": B, "rate_limited": B,
+/// "retry_after": N, "blocked_users": [...], "token_status": S, "refresh_token_status": S,
+/// "access_token_min_len": N}`;
+/// what is left out stays as it was.
 pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
-    match serde_json::from_slice::<Settings>(&req.body) {
-        Ok(s) if s.access_token_min_len.unwrap_or(0) > MAX_ACCESS_TOKEN_LEN => Reply::text(
+    let s = match serde_json::from_slice::<Settings>(&req.body) {
+        Ok(s) => s,
+        Err(e) => return Reply::text(400, &format!("invalid settings: {e}")),
+    };
+    let statuses = [&s.token_status, &s.refresh_token_status];
+    if statuses
+        .into_iter()
+        .flatten()
+        .any(|v| v.is_empty() || !v.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Reply::text(400, "invalid settings: a status is a printable word");
+    }
+    if s.access_token_min_len.unwrap_or(0) > MAX_ACCESS_TOKEN_LEN {
+        return Reply::text(
             400,
             &format!("invalid settings: access_token_min_len is at most {MAX_ACCESS_TOKEN_LEN}"),
-        ),
-        Ok(s) => {
-            let mut state = shared.lock();
-            state.apply_settings(s.access_ttl, s.refresh_ttl);
-            if let Some(len) = s.access_token_min_len {
-                state.set_access_token_min_len(len);
-            }
-            Reply::no_content()
-        }
-        Err(e) => Reply::text(400, &format!("invalid settings: {e}")),
+        );
     }
+    let mut st = shared.lock();
+    st.apply_settings(s.access_ttl, s.refresh_ttl);
+    if let Some(len) = s.access_token_min_len {
+        st.set_access_token_min_len(len);
+    }
+    let b = &mut st.behaviour;
+    if let Some(uris) = s.redirect_uris {
+        b.redirect_uris = (!uris.is_empty()).then_some(uris);
+    }
+    if let Some(on) = s.public_refresh {
+        b.public_refresh = on;
+    }
+    if let Some(on) = s.auto_approve {
+        b.auto_approve = on;
+    }
+    if let Some(on) = s.rate_limited {
+        b.rate_limited = on.then_some(s.retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECS));
+    }
+    if let Some(users) = s.blocked_users {
+        b.blocked_users = users.into_iter().collect();
+    }
+    if let Some(status) = s.token_status {
+        b.token_status = status;
+    }
+    if let Some(status) = s.refresh_token_status {
+        b.refresh_token_status = status;
+    }
+    Reply::no_content()
 }
 
 /// `GET /_simulator/stats`
@@ -142,7 +190,7 @@ pub(crate) fn fault(shared: &Shared, req: &Incoming) -> Reply {
     let Some(endpoint) = Endpoint::parse(&spec.endpoint) else {
         return Reply::text(
             400,
-            "invalid fault: endpoint must be authorize, token or refresh",
+            "invalid fault: endpoint must be validate-client, authorize, token or refresh",
         );
     };
     if !(200..=599).contains(&spec.status) {
@@ -183,7 +231,7 @@ pub(crate) fn introspect(shared: &Shared, req: &Incoming) -> Reply {
     if !wire::is_form(req.header("content-type")) {
         return Reply::text(415, "use application/x-www-form-urlencoded");
     }
-    let token = match Params::parse(&req.body) {
+    let token = match Params::parse(&req.body, &["token"]) {
         Ok(p) => p.get("token").map(str::to_string),
         Err(_) => None,
     };

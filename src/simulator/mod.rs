@@ -5,7 +5,7 @@
 //! token fields and UPS's `{"response":{"errors":[...]}}` error envelope.
 //!
 //! UPS paths hang off `/security`; the simulated UPS.com login lives at `/lasso/...`; test
-//! controls (password change, lifetimes, fault injection, counters, introspection) live under
+//! controls (password change, settings, fault injection, counters, introspection) live under
 //! `/_simulator/`, for the holder of the control token only (see control.rs). Nothing is ever
 //! logged: the state holds codes, tokens and the secret.
 
@@ -30,14 +30,14 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use http::{BodyError, Incoming, Reply};
-use state::{Client, State};
+use state::{Behaviour, Client, State};
 use wire::{msg, UpsError};
 
 /// The client id registered by default.
 pub const DEFAULT_CLIENT_ID: &str = "idm-auth-demo";
-/// UPS's usual access-token lifetime (about 4 hours), in seconds.
+/// The access-token lifetime of UPS's documented example, in seconds (UPS may give less).
 pub const DEFAULT_ACCESS_TTL: u64 = 14_399;
-/// UPS's usual refresh-token lifetime (about 60 days), in seconds.
+/// The refresh-token lifetime of UPS's documented example (about 60 days), in seconds.
 pub const DEFAULT_REFRESH_TTL: u64 = 5_183_999;
 
 /// How the simulated UPS is set up.
@@ -56,6 +56,8 @@ pub struct Config {
     pub access_ttl: u64,
     /// Refresh-token lifetime in seconds.
     pub refresh_ttl: u64,
+    /// Approve every sign-in at once, with no page (the demo where no browser can open).
+    pub auto_approve: bool,
 }
 
 impl Default for Config {
@@ -67,6 +69,7 @@ impl Default for Config {
             redirect_uri: None,
             access_ttl: DEFAULT_ACCESS_TTL,
             refresh_ttl: DEFAULT_REFRESH_TTL,
+            auto_approve: false,
         }
     }
 }
@@ -84,6 +87,7 @@ impl fmt::Debug for Config {
             .field("redirect_uri", &self.redirect_uri)
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
+            .field("auto_approve", &self.auto_approve)
             .finish()
     }
 }
@@ -117,6 +121,7 @@ pub struct Simulator {
     base_url: String,
     control_token: String,
     port: u16,
+    shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -151,10 +156,14 @@ impl Simulator {
             client: Client {
                 id: config.client_id,
                 secret: config.client_secret,
-                redirect_uri: config.redirect_uri,
             },
             state: Mutex::new(State::new(config.access_ttl, config.refresh_ttl)),
         });
+        {
+            let mut state = shared.lock();
+            state.behaviour = Behaviour::new(config.redirect_uri);
+            state.behaviour.auto_approve = config.auto_approve;
+        }
         let server = Arc::new(server);
         let stop = Arc::new(AtomicBool::new(false));
         let mut workers = Vec::with_capacity(WORKERS);
@@ -178,6 +187,7 @@ impl Simulator {
             base_url,
             control_token,
             port,
+            shared,
             stop,
             workers,
         })
@@ -196,6 +206,13 @@ impl Simulator {
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// A switch for [`Config::auto_approve`] that can be used from another thread while the
+    /// simulator runs.
+    pub fn auto_approve_switch(&self) -> impl Fn(bool) + Send + 'static {
+        let shared = self.shared.clone();
+        move |on| shared.lock().behaviour.auto_approve = on
     }
 
     /// Stops serving and waits for the worker threads; the port is closed on return.
@@ -279,6 +296,7 @@ fn route(shared: &Shared, req: &Incoming) -> Reply {
     let path = req.path.as_str();
     let (allowed, reply): (&str, fn(&Shared, &Incoming) -> Reply) = match path {
         "/security/v1/oauth/authorize" => ("GET", oauth::authorize),
+        "/security/v1/oauth/validate-client" => ("GET", oauth::validate_client),
         "/security/v1/oauth/token" => ("POST", oauth::token),
         "/security/v1/oauth/refresh" => ("POST", oauth::refresh),
         "/lasso/signin" => ("GET", oauth::signin),

@@ -1,11 +1,14 @@
-//! The UPS endpoints: /security/v1/oauth/{authorize,token,refresh} and the simulated UPS.com
-//! sign-in (/lasso/signin, /lasso/consent). Validation is as strict as UPS's document allows:
-//! exact redirect_uri, one-time codes bound to client, redirect_uri and PKCE challenge, and
-//! refresh-token rotation.
+//! The UPS endpoints: /security/v1/oauth/{validate-client,authorize,token,refresh} and the
+//! simulated UPS.com sign-in (/lasso/signin, /lasso/consent). Validation is as strict as UPS's
+//! document allows: exact redirect_uri, one-time codes bound to client, redirect_uri and PKCE
+//! challenge, refresh-token rotation, and /refresh with Basic only unless a setting allows a
+//! public client there.
 
 use super::http::{Incoming, Reply};
 use super::pages::{self, DEFAULT_USERNAME};
-use super::state::{now_ms, Client, CodeGrant, Endpoint, Fault, Pending, CODE_TTL_MS, TXN_TTL_MS};
+use super::state::{
+    now_ms, Client, CodeGrant, Endpoint, Fault, Pending, State, CODE_TTL_MS, TXN_TTL_MS,
+};
 use super::tokens::{self, AccessClaims};
 use super::wire::{self, msg, Params, TokenSet, UpsError};
 use super::Shared;
@@ -24,16 +27,75 @@ pub(crate) fn fault_reply(fault: Fault) -> Reply {
     reply
 }
 
+/// Counts a request to a UPS endpoint and says what it must answer instead of doing its
+/// work: an injected fault, or the rate limit a setting turned on.
+fn intercepted(shared: &Shared, endpoint: Endpoint) -> Option<Reply> {
+    let mut st = shared.lock();
+    if let Some(fault) = st.record(endpoint) {
+        return Some(fault_reply(fault));
+    }
+    st.behaviour
+        .rate_limited
+        .map(|secs| UpsError::rate_limited(msg::TOO_MANY_REQUESTS, secs).reply())
+}
+
+/// `GET /security/v1/oauth/validate-client?client_id=...&redirect_uri=...`: whether the
+/// client and the redirect URI are registered, answered before any browser opens. On success
+/// UPS names its sign-in page (`LassoRedirectURL`) and the `type` to pass to it.
+pub(crate) fn validate_client(shared: &Shared, req: &Incoming) -> Reply {
+    if let Some(reply) = intercepted(shared, Endpoint::ValidateClient) {
+        return reply;
+    }
+    let checked =
+        Params::parse(req.query.as_bytes(), &["client_id", "redirect_uri"]).and_then(|params| {
+            let client_id = params
+                .get("client_id")
+                .ok_or_else(|| UpsError::missing("client_id"))?;
+            if client_id != shared.client.id {
+                return Err(UpsError::unauthorized(msg::CLIENT_ID_INVALID));
+            }
+            let redirect_uri = params
+                .get("redirect_uri")
+                .ok_or_else(|| UpsError::missing("redirect_uri"))?;
+            if !shared.lock().behaviour.accepts_redirect(redirect_uri) {
+                return Err(UpsError::bad_request(msg::INVALID_REDIRECT_URL));
+            }
+            Ok(())
+        });
+    match checked {
+        Ok(()) => Reply::json(
+            200,
+            &serde_json::json!({
+                "result": "success",
+                "type": "ups_com_api",
+                "LassoRedirectURL": format!("{}/lasso/signin", shared.base_url),
+            }),
+        ),
+        Err(e) => e.reply(),
+    }
+}
+
 /// `GET /security/v1/oauth/authorize`
 pub(crate) fn authorize(shared: &Shared, req: &Incoming) -> Reply {
-    if let Some(fault) = shared.lock().record(Endpoint::Authorize) {
-        return fault_reply(fault);
+    if let Some(reply) = intercepted(shared, Endpoint::Authorize) {
+        return reply;
     }
     begin_signin(shared, req).unwrap_or_else(|e| e.reply())
 }
 
+/// The parameters of /authorize in UPS's document (plus PKCE's method).
+const AUTHORIZE_PARAMS: &[&str] = &[
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "state",
+    "scope",
+    "code_challenge",
+    "code_challenge_method",
+];
+
 fn begin_signin(shared: &Shared, req: &Incoming) -> Result<Reply, UpsError> {
-    let params = Params::parse(req.query.as_bytes())?;
+    let params = Params::parse(req.query.as_bytes(), AUTHORIZE_PARAMS)?;
     let client = &shared.client;
     let client_id = params
         .get("client_id")
@@ -44,7 +106,7 @@ fn begin_signin(shared: &Shared, req: &Incoming) -> Result<Reply, UpsError> {
     let redirect_uri = params
         .get("redirect_uri")
         .ok_or_else(|| UpsError::missing("redirect_uri"))?;
-    if !client.accepts_redirect(redirect_uri) {
+    if !shared.lock().behaviour.accepts_redirect(redirect_uri) {
         return Err(UpsError::bad_request(msg::REDIRECT_NOT_REGISTERED));
     }
     match params.get("response_type") {
@@ -74,20 +136,24 @@ fn begin_signin(shared: &Shared, req: &Incoming) -> Result<Reply, UpsError> {
     let state = params.get("state");
     let scope = params.get("scope").unwrap_or_default();
 
-    let txn = tokens::random_id(16).map_err(|_| UpsError::internal())?;
     let now = now_ms();
-    shared.lock().begin(
-        txn.clone(),
-        Pending {
-            client_id: client.id.clone(),
-            redirect_uri: redirect_uri.to_string(),
-            state: state.map(str::to_string),
-            scope: scope.to_string(),
-            code_challenge: challenge.map(str::to_string),
-            expires_at: now.saturating_add(TXN_TTL_MS),
-        },
-        now,
-    )?;
+    let pending = Pending {
+        client_id: client.id.clone(),
+        redirect_uri: redirect_uri.to_string(),
+        state: state.map(str::to_string),
+        scope: scope.to_string(),
+        code_challenge: challenge.map(str::to_string),
+        expires_at: now.saturating_add(TXN_TTL_MS),
+    };
+    let mut st = shared.lock();
+    if st.behaviour.auto_approve {
+        // No page: the default user approves at once, and the browser goes straight back.
+        let code = tokens::random_id(32).map_err(|_| UpsError::internal())?;
+        return approve(&mut st, pending, DEFAULT_USERNAME, code, now);
+    }
+    let txn = tokens::random_id(16).map_err(|_| UpsError::internal())?;
+    st.begin(txn.clone(), pending, now)?;
+    drop(st);
 
     // The UPS login URL format from the document, plus our transaction id.
     let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -119,7 +185,7 @@ const EXPIRED_TXN: &str =
 
 /// `GET /lasso/signin`: the consent page for a pending transaction.
 pub(crate) fn signin(shared: &Shared, req: &Incoming) -> Reply {
-    let Ok(params) = Params::parse(req.query.as_bytes()) else {
+    let Ok(params) = Params::parse(req.query.as_bytes(), &["txn"]) else {
         return bad_page("Malformed sign-in link.");
     };
     let Some(txn) = params.get("txn") else {
@@ -136,13 +202,13 @@ pub(crate) fn consent(shared: &Shared, req: &Incoming) -> Reply {
     if !wire::is_form(req.header("content-type")) {
         return bad_page("The sign-in form was not submitted as a form.");
     }
-    let Ok(params) = Params::parse(&req.body) else {
+    let Ok(params) = Params::parse(&req.body, &["txn", "decision", "username"]) else {
         return bad_page("Malformed sign-in form.");
     };
     let Some(txn) = params.get("txn") else {
         return bad_page(EXPIRED_TXN);
     };
-    let approve = match params.get("decision") {
+    let approved = match params.get("decision") {
         Some("approve") => true,
         Some("deny") => false,
         _ => return bad_page("Choose Approve or Deny."),
@@ -164,8 +230,8 @@ pub(crate) fn consent(shared: &Shared, req: &Incoming) -> Reply {
     let Some(pending) = st.take_pending(txn, now) else {
         return bad_page(EXPIRED_TXN);
     };
-    let state = pending.state.as_deref();
-    if !approve {
+    if !approved {
+        let state = pending.state.as_deref();
         st.counters.denials += 1;
         let mut pairs = vec![
             ("error", "access_denied"),
@@ -177,6 +243,17 @@ pub(crate) fn consent(shared: &Shared, req: &Incoming) -> Reply {
         pairs.extend(state.map(|s| ("state", s)));
         return Reply::redirect(&wire::append_query(&pending.redirect_uri, &pairs));
     }
+    approve(&mut st, pending, username, code, now).unwrap_or_else(|e| bad_page(&e.message))
+}
+
+/// The user approved: a one-time code for `username`, and the redirect back to the app.
+fn approve(
+    st: &mut State,
+    pending: Pending,
+    username: &str,
+    code: String,
+    now: u64,
+) -> Result<Reply, UpsError> {
     let grant = CodeGrant {
         client_id: pending.client_id.clone(),
         redirect_uri: pending.redirect_uri.clone(),
@@ -186,19 +263,20 @@ pub(crate) fn consent(shared: &Shared, req: &Incoming) -> Reply {
         expires_at: now.saturating_add(CODE_TTL_MS),
         used: false,
     };
-    if let Err(e) = st.store_code(code.clone(), grant, now) {
-        return bad_page(&e.message);
-    }
+    st.store_code(code.clone(), grant, now)?;
     st.counters.consents += 1;
     let mut pairs = vec![("code", code.as_str())];
-    pairs.extend(state.map(|s| ("state", s)));
-    Reply::redirect(&wire::append_query(&pending.redirect_uri, &pairs))
+    pairs.extend(pending.state.as_deref().map(|s| ("state", s)));
+    Ok(Reply::redirect(&wire::append_query(
+        &pending.redirect_uri,
+        &pairs,
+    )))
 }
 
 /// `POST /security/v1/oauth/token`
 pub(crate) fn token(shared: &Shared, req: &Incoming) -> Reply {
-    if let Some(fault) = shared.lock().record(Endpoint::Token) {
-        return fault_reply(fault);
+    if let Some(reply) = intercepted(shared, Endpoint::Token) {
+        return reply;
     }
     match exchange_code(shared, req) {
         Ok(set) => set.reply(),
@@ -207,8 +285,17 @@ pub(crate) fn token(shared: &Shared, req: &Incoming) -> Reply {
 }
 
 fn exchange_code(shared: &Shared, req: &Incoming) -> Result<TokenSet, UpsError> {
-    let params = form_params(req)?;
-    let basic = authenticate(&shared.client, req, &params, Endpoint::Token)?;
+    let params = form_params(
+        req,
+        &[
+            "grant_type",
+            "code",
+            "redirect_uri",
+            "client_id",
+            "code_verifier",
+        ],
+    )?;
+    let basic = authenticate(&shared.client, req, &params, Endpoint::Token, false)?;
     match params.get("grant_type") {
         None => return Err(UpsError::missing("grant_type")),
         Some("authorization_code") => {}
@@ -225,6 +312,7 @@ fn exchange_code(shared: &Shared, req: &Incoming) -> Result<TokenSet, UpsError> 
     let now = now_ms();
     let mut st = shared.lock();
     let grant = st.redeemable_code(code, &shared.client.id, redirect_uri, verifier, basic, now)?;
+    refuse_blocked(&st, &grant.username)?;
     let access = mint(
         shared,
         &grant.username,
@@ -239,8 +327,8 @@ fn exchange_code(shared: &Shared, req: &Incoming) -> Result<TokenSet, UpsError> 
 
 /// `POST /security/v1/oauth/refresh`
 pub(crate) fn refresh(shared: &Shared, req: &Incoming) -> Reply {
-    if let Some(fault) = shared.lock().record(Endpoint::Refresh) {
-        return fault_reply(fault);
+    if let Some(reply) = intercepted(shared, Endpoint::Refresh) {
+        return reply;
     }
     match rotate_refresh(shared, req) {
         Ok(set) => set.reply(),
@@ -249,8 +337,15 @@ pub(crate) fn refresh(shared: &Shared, req: &Incoming) -> Reply {
 }
 
 fn rotate_refresh(shared: &Shared, req: &Incoming) -> Result<TokenSet, UpsError> {
-    let params = form_params(req)?;
-    authenticate(&shared.client, req, &params, Endpoint::Refresh)?;
+    let params = form_params(req, &["grant_type", "refresh_token", "client_id"])?;
+    let public_refresh = shared.lock().behaviour.public_refresh;
+    authenticate(
+        &shared.client,
+        req,
+        &params,
+        Endpoint::Refresh,
+        public_refresh,
+    )?;
     match params.get("grant_type") {
         None => return Err(UpsError::missing("grant_type")),
         Some("refresh_token") => {}
@@ -267,6 +362,7 @@ fn rotate_refresh(shared: &Shared, req: &Incoming) -> Result<TokenSet, UpsError>
         .family(family)
         .map(|f| (f.username.clone(), f.scope.clone()))
         .ok_or_else(|| UpsError::unauthorized(msg::INVALID_REFRESH_TOKEN))?;
+    refuse_blocked(&st, &username)?;
     let access = mint(
         shared,
         &username,
@@ -300,23 +396,33 @@ fn mint(
     .map_err(|_| UpsError::internal())
 }
 
+/// 403 "Blocked Merchant" for a UPS.com user a setting blocked.
+fn refuse_blocked(st: &State, username: &str) -> Result<(), UpsError> {
+    if st.behaviour.blocked_users.contains(username) {
+        return Err(UpsError::new(403, msg::BLOCKED_MERCHANT));
+    }
+    Ok(())
+}
+
 /// The body of a /token or /refresh call; UPS's document only defines the form encoding.
-fn form_params(req: &Incoming) -> Result<Params, UpsError> {
+fn form_params(req: &Incoming, known: &[&str]) -> Result<Params, UpsError> {
     if !wire::is_form(req.header("content-type")) {
         return Err(UpsError::new(415, msg::CONTENT_TYPE));
     }
-    Params::parse(&req.body)
+    Params::parse(&req.body, known)
 }
 
 /// Client authentication as UPS documents it. Returns `true` when the client proved its
 /// secret with HTTP Basic, `false` for the PKCE form (no header, `client_id` in the body),
-/// which /token accepts only together with a valid code_verifier and /refresh only for a
-/// client that has no secret.
+/// which /token accepts only together with a valid code_verifier. UPS documents /refresh
+/// with Basic only, so there the PKCE form is refused unless `public_refresh` allows it
+/// (for a client that has no secret).
 fn authenticate(
     client: &Client,
     req: &Incoming,
     params: &Params,
     endpoint: Endpoint,
+    public_refresh: bool,
 ) -> Result<bool, UpsError> {
     let body_id = params.get("client_id");
     if let Some(id) = body_id {
@@ -343,7 +449,7 @@ fn authenticate(
             Ok(true)
         }
         (0, _) => {
-            if endpoint == Endpoint::Refresh && client.secret.is_some() {
+            if endpoint == Endpoint::Refresh && (client.secret.is_some() || !public_refresh) {
                 return Err(UpsError::unauthorized(msg::AUTH_HEADER));
             }
             if body_id.is_none() {

@@ -3,7 +3,7 @@
 //! injected faults. Pure logic: the current time is always passed in (milliseconds since the
 //! epoch), so expiry is testable without sleeping.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -37,22 +37,61 @@ fn after(now: u64, secs: u64) -> u64 {
 pub(crate) struct Client {
     pub id: String,
     pub secret: Option<String>,
-    pub redirect_uri: Option<String>,
 }
 
-impl Client {
-    /// The registered callback matches exactly; without one, any loopback `http` URI does.
+/// How long a rate-limited caller is asked to wait unless a setting says otherwise.
+pub(crate) const DEFAULT_RETRY_AFTER_SECS: u64 = 60;
+
+/// What the simulated UPS does that tests and the demo may change while it runs
+/// (`POST /_simulator/settings`), beside the token lifetimes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Behaviour {
+    /// The app's registered callback URLs, each matched exactly; `None` accepts any loopback
+    /// `http` URI.
+    pub redirect_uris: Option<Vec<String>>,
+    /// Whether /refresh serves a public (PKCE-only) client without Basic. UPS documents
+    /// /refresh with Basic only, so by default it does not.
+    pub public_refresh: bool,
+    /// Whether /authorize skips the sign-in page and redirects with a code at once, as if
+    /// the default user had pressed Approve (the demo on a machine with no browser).
+    pub auto_approve: bool,
+    /// When set, every UPS endpoint answers 429 with this `Retry-After` (seconds).
+    pub rate_limited: Option<u64>,
+    /// UPS.com users whose merchant UPS blocks: /token and /refresh answer 403.
+    pub blocked_users: BTreeSet<String>,
+    /// The `status` and `refresh_token_status` of token answers (`approved` at UPS).
+    pub token_status: String,
+    pub refresh_token_status: String,
+}
+
+impl Behaviour {
+    pub(crate) fn new(redirect_uri: Option<String>) -> Behaviour {
+        Behaviour {
+            redirect_uris: redirect_uri.map(|uri| vec![uri]),
+            public_refresh: false,
+            auto_approve: false,
+            rate_limited: None,
+            blocked_users: BTreeSet::new(),
+            token_status: APPROVED.into(),
+            refresh_token_status: APPROVED.into(),
+        }
+    }
+
+    /// A registered callback matches exactly; without any, every loopback `http` URI does.
     /// Either way it must be plain printable ASCII, since it ends up in a `Location` header.
     pub(crate) fn accepts_redirect(&self, uri: &str) -> bool {
         if uri.is_empty() || !uri.bytes().all(|b| b.is_ascii_graphic()) {
             return false;
         }
-        match &self.redirect_uri {
-            Some(registered) => registered == uri,
+        match &self.redirect_uris {
+            Some(registered) => registered.iter().any(|r| r == uri),
             None => is_loopback_http(uri),
         }
     }
 }
+
+/// What UPS's token answers say in `status` and `refresh_token_status` when all is well.
+pub(crate) const APPROVED: &str = "approved";
 
 /// `http://127.0.0.1[:port]/...`, `http://localhost[:port]/...` or `http://[::1][:port]/...`,
 /// with no user info and no fragment (RFC 6749 §3.1.2).
@@ -119,6 +158,7 @@ struct AccessEntry {
 /// Request and success counters, served by `GET /_simulator/stats`.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub(crate) struct Counters {
+    pub validate_client: u64,
     pub authorize: u64,
     pub consents: u64,
     pub denials: u64,
@@ -132,6 +172,7 @@ pub(crate) struct Counters {
 /// The UPS endpoints a fault can be injected into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Endpoint {
+    ValidateClient,
     Authorize,
     Token,
     Refresh,
@@ -140,6 +181,7 @@ pub(crate) enum Endpoint {
 impl Endpoint {
     pub(crate) fn parse(name: &str) -> Option<Endpoint> {
         match name {
+            "validate-client" => Some(Endpoint::ValidateClient),
             "authorize" => Some(Endpoint::Authorize),
             "token" => Some(Endpoint::Token),
             "refresh" => Some(Endpoint::Refresh),
@@ -182,11 +224,13 @@ pub(crate) struct State {
     epoch: u64,
     faults: HashMap<Endpoint, VecDeque<Fault>>,
     pub counters: Counters,
+    pub behaviour: Behaviour,
 }
 
 impl State {
     pub(crate) fn new(access_ttl: u64, refresh_ttl: u64) -> State {
         State {
+            behaviour: Behaviour::new(None),
             access_ttl,
             access_token_min_len: 0,
             refresh_ttl,
@@ -228,6 +272,7 @@ impl State {
     /// Counts a request to `endpoint` and hands out the next injected fault, if any.
     pub(crate) fn record(&mut self, endpoint: Endpoint) -> Option<Fault> {
         match endpoint {
+            Endpoint::ValidateClient => self.counters.validate_client += 1,
             Endpoint::Authorize => self.counters.authorize += 1,
             Endpoint::Token => self.counters.token_requests += 1,
             Endpoint::Refresh => self.counters.refresh_requests += 1,
@@ -261,7 +306,10 @@ impl State {
     ) -> Result<(), UpsError> {
         self.pending.retain(|_, p| now < p.expires_at);
         if self.pending.len() >= MAX_PENDING {
-            return Err(UpsError::new(429, msg::RATE_LIMIT));
+            return Err(UpsError::rate_limited(
+                msg::RATE_LIMIT,
+                DEFAULT_RETRY_AFTER_SECS,
+            ));
         }
         self.pending.insert(txn, pending);
         Ok(())
@@ -285,7 +333,10 @@ impl State {
     ) -> Result<(), UpsError> {
         self.codes.retain(|_, g| now < g.expires_at);
         if self.codes.len() >= MAX_PENDING {
-            return Err(UpsError::new(429, msg::RATE_LIMIT));
+            return Err(UpsError::rate_limited(
+                msg::RATE_LIMIT,
+                DEFAULT_RETRY_AFTER_SECS,
+            ));
         }
         self.codes.insert(code, grant);
         Ok(())
@@ -441,6 +492,8 @@ impl State {
             refresh_count,
             client_id,
             scope,
+            status: self.behaviour.token_status.clone(),
+            refresh_token_status: self.behaviour.refresh_token_status.clone(),
         }
     }
 
@@ -490,11 +543,7 @@ mod tests {
 
     #[test]
     fn loopback_rules() {
-        let any = Client {
-            id: "c".into(),
-            secret: None,
-            redirect_uri: None,
-        };
+        let any = Behaviour::new(None);
         for ok in [
             "http://127.0.0.1:8123/callback",
             "http://localhost:1/",
@@ -516,13 +565,13 @@ mod tests {
         ] {
             assert!(!any.accepts_redirect(bad), "{bad}");
         }
-        let registered = Client {
-            redirect_uri: Some("http://127.0.0.1:1/cb".into()),
-            ..any
-        };
+        let mut registered = Behaviour::new(Some("http://127.0.0.1:1/cb".into()));
         assert!(registered.accepts_redirect("http://127.0.0.1:1/cb"));
         assert!(!registered.accepts_redirect("http://127.0.0.1:1/cb/"));
         assert!(!registered.accepts_redirect("http://127.0.0.1:2/cb"));
+        registered.redirect_uris = Some(vec!["http://localhost:5001".into()]);
+        assert!(registered.accepts_redirect("http://localhost:5001"));
+        assert!(!registered.accepts_redirect("http://127.0.0.1:1/cb"));
     }
 
     #[test]

@@ -204,6 +204,19 @@ fn public_sim() -> Simulator {
     start(Config::default()).expect("start")
 }
 
+/// A public client whose refreshes without Basic are served (a setting: UPS documents
+/// /refresh with Basic only).
+fn public_refresh_sim() -> Simulator {
+    let sim = public_sim();
+    settings(&sim, json!({"public_refresh": true}));
+    sim
+}
+
+fn settings(sim: &Simulator, value: Value) {
+    let r = post_json(&sim.base_url(), "/_simulator/settings", &value);
+    assert_eq!(r.status, 204, "{value}: {}", r.text());
+}
+
 fn confidential_sim() -> Simulator {
     start(Config {
         client_secret: Some(SECRET.to_string()),
@@ -326,6 +339,7 @@ fn assert_token_response(r: &Resp, refresh_count: &str) {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("pragma"), Some("no-cache"));
     let v = r.json();
     let obj = v.as_object().unwrap();
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
@@ -622,7 +636,7 @@ fn basic_auth_is_checked_for_confidential_clients() {
 
 #[test]
 fn refresh_rotates_and_spends_the_old_token() {
-    let sim = public_sim();
+    let sim = public_refresh_sim();
     let code = code_for(&sim, Some(CHALLENGE));
     let first = exchange_pkce(&sim, &code, VERIFIER).json();
     let r0 = first["refresh_token"].as_str().unwrap().to_string();
@@ -723,7 +737,7 @@ fn confidential_refresh_requires_basic() {
 
 #[test]
 fn password_change_invalidates_every_token() {
-    let sim = public_sim();
+    let sim = public_refresh_sim();
     let a = exchange_pkce(&sim, &code_for(&sim, Some(CHALLENGE)), VERIFIER).json();
     let b = exchange_pkce(&sim, &code_for(&sim, Some(CHALLENGE)), VERIFIER).json();
     let access = a["access_token"].as_str().unwrap();
@@ -753,7 +767,7 @@ fn password_change_invalidates_every_token() {
 
 #[test]
 fn settings_change_lifetimes_for_new_tokens() {
-    let sim = public_sim();
+    let sim = public_refresh_sim();
     let base = sim.base_url();
     assert_eq!(
         post_json(&base, "/_simulator/settings", &json!({"access_ttl": 0})).status,
@@ -811,7 +825,7 @@ fn settings_change_lifetimes_for_new_tokens() {
 
 #[test]
 fn faults_are_served_then_normal_processing_resumes() {
-    let sim = public_sim();
+    let sim = public_refresh_sim();
     let base = sim.base_url();
     let fault = json!({"endpoint": "token", "status": 502, "content_type": "text/html",
                        "body": "<html>bad gateway</html>", "times": 1});
@@ -1145,6 +1159,214 @@ fn a_real_http_client_completes_the_flow_over_keep_alive() {
     assert_eq!(v["refresh_count"], "1");
     drop(http);
     sim.shutdown();
+}
+
+#[test]
+fn public_refresh_is_refused_as_documented_unless_a_setting_allows_it() {
+    let sim = public_sim();
+    let code = code_for(&sim, Some(CHALLENGE));
+    let rt = exchange_pkce(&sim, &code, VERIFIER).json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = refresh_public(&sim, &rt);
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.ups_error(),
+        (
+            "10401".into(),
+            "Invalid/Missing Authorization Header".into()
+        )
+    );
+    settings(&sim, json!({"public_refresh": true}));
+    assert_token_response(&refresh_public(&sim, &rt), "1");
+}
+
+#[test]
+fn unknown_parameters_are_ignored_even_repeated_while_known_ones_may_not_repeat() {
+    let sim = public_sim();
+    let base = sim.base_url();
+    let target = authorize_target("idm-auth-demo", CB, Some(CHALLENGE), Some("s"));
+    let r = get(&base, &format!("{target}&x-unknown=1&x-unknown=2"));
+    assert_eq!(r.status, 302, "{}", r.text());
+    let r = get(&base, &format!("{target}&state=again"));
+    assert_eq!(r.status, 400);
+    assert!(r.ups_error().1.starts_with("Duplicate parameter"));
+
+    let code = code_for(&sim, Some(CHALLENGE));
+    let r = post_form(
+        &base,
+        "/security/v1/oauth/token",
+        &[],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("client_id", "idm-auth-demo"),
+            ("code_verifier", VERIFIER),
+            ("extra", "1"),
+            ("extra", "2"),
+        ],
+    );
+    assert_token_response(&r, "0");
+}
+
+#[test]
+fn a_rate_limit_setting_answers_429_with_retry_after_everywhere() {
+    let sim = public_refresh_sim();
+    let code = code_for(&sim, Some(CHALLENGE));
+    settings(&sim, json!({"rate_limited": true, "retry_after": 120}));
+    let base = sim.base_url();
+    let answers = [
+        get(
+            &base,
+            &authorize_target("idm-auth-demo", CB, Some(CHALLENGE), None),
+        ),
+        get(
+            &base,
+            &format!(
+                "/security/v1/oauth/validate-client?{}",
+                form(&[("client_id", "idm-auth-demo"), ("redirect_uri", CB)])
+            ),
+        ),
+        exchange_pkce(&sim, &code, VERIFIER),
+        refresh_public(&sim, "anything"),
+    ];
+    for r in answers {
+        assert_eq!(r.status, 429, "{}", r.text());
+        assert_eq!(r.header("retry-after"), Some("120"));
+        assert_eq!(r.ups_error(), ("10429".into(), "Too Many Requests".into()));
+    }
+    settings(&sim, json!({"rate_limited": false}));
+    assert_token_response(&exchange_pkce(&sim, &code, VERIFIER), "0");
+}
+
+#[test]
+fn a_blocked_user_gets_403_blocked_merchant_at_token_and_refresh() {
+    let sim = public_refresh_sim();
+    let first = exchange_pkce(&sim, &code_for(&sim, Some(CHALLENGE)), VERIFIER).json();
+    settings(&sim, json!({"blocked_users": ["demo-user"]}));
+    let rt = first["refresh_token"].as_str().unwrap();
+    for r in [
+        exchange_pkce(&sim, &code_for(&sim, Some(CHALLENGE)), VERIFIER),
+        refresh_public(&sim, rt),
+    ] {
+        assert_eq!(r.status, 403);
+        assert_eq!(r.ups_error(), ("10403".into(), "Blocked Merchant".into()));
+    }
+    // Another user of the same app is not blocked.
+    let base = sim.base_url();
+    let r = get(
+        &base,
+        &authorize_target("idm-auth-demo", CB, Some(CHALLENGE), None),
+    );
+    let txn = query_of(&r.location())["txn"].clone();
+    let r = post_form(
+        &base,
+        "/lasso/consent",
+        &[],
+        &[
+            ("txn", &txn),
+            ("username", "other"),
+            ("decision", "approve"),
+        ],
+    );
+    let code = query_of(&r.location())["code"].clone();
+    assert_token_response(&exchange_pkce(&sim, &code, VERIFIER), "0");
+    settings(&sim, json!({"blocked_users": []}));
+    assert_token_response(&refresh_public(&sim, rt), "1");
+}
+
+#[test]
+fn validate_client_answers_for_the_client_and_its_registered_callbacks() {
+    let sim = public_sim();
+    let base = sim.base_url();
+    let validate = |client_id: &str, redirect: &str| {
+        get(
+            &base,
+            &format!(
+                "/security/v1/oauth/validate-client?{}",
+                form(&[("client_id", client_id), ("redirect_uri", redirect)])
+            ),
+        )
+    };
+    let ok = validate("idm-auth-demo", CB);
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let v = ok.json();
+    assert_eq!(v["result"], "success");
+    assert_eq!(v["type"], "ups_com_api");
+    assert_eq!(v["LassoRedirectURL"], format!("{base}/lasso/signin"));
+
+    let r = validate("someone-else", CB);
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.ups_error(),
+        ("10401".into(), "ClientId is Invalid".into())
+    );
+    let r = validate("idm-auth-demo", "https://evil.example/cb");
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.ups_error(),
+        ("10400".into(), "Invalid Redirect URL".into())
+    );
+
+    settings(&sim, json!({"redirect_uris": ["http://localhost:5001"]}));
+    assert_eq!(
+        validate("idm-auth-demo", "http://localhost:5001").status,
+        200
+    );
+    assert_eq!(validate("idm-auth-demo", CB).status, 400);
+    let r = get(
+        &base,
+        &authorize_target("idm-auth-demo", CB, Some(CHALLENGE), None),
+    );
+    assert_eq!(r.status, 400, "authorize checks the same registration");
+    settings(&sim, json!({"redirect_uris": []}));
+    assert_eq!(validate("idm-auth-demo", CB).status, 200);
+    assert_eq!(stats(&sim)["validate_client"], 6);
+}
+
+#[test]
+fn auto_approve_redirects_back_with_a_code_without_a_page() {
+    let sim = start(Config {
+        auto_approve: true,
+        ..Config::default()
+    })
+    .unwrap();
+    let r = get(
+        &sim.base_url(),
+        &authorize_target("idm-auth-demo", CB, Some(CHALLENGE), Some("st")),
+    );
+    assert_eq!(r.status, 302);
+    let back = r.location();
+    assert!(back.starts_with(&format!("{CB}?code=")), "{back}");
+    let q = query_of(&back);
+    assert_eq!(q["state"], "st");
+    assert_token_response(&exchange_pkce(&sim, &q["code"], VERIFIER), "0");
+    settings(&sim, json!({"auto_approve": false}));
+    let r = get(
+        &sim.base_url(),
+        &authorize_target("idm-auth-demo", CB, Some(CHALLENGE), None),
+    );
+    assert!(r.location().contains("/lasso/signin?"));
+}
+
+#[test]
+fn answer_statuses_follow_the_settings() {
+    let sim = public_refresh_sim();
+    settings(
+        &sim,
+        json!({"token_status": "pending", "refresh_token_status": "revoked"}),
+    );
+    let v = exchange_pkce(&sim, &code_for(&sim, Some(CHALLENGE)), VERIFIER).json();
+    assert_eq!(v["status"], "pending");
+    assert_eq!(v["refresh_token_status"], "revoked");
+    for bad in [json!({"token_status": ""}), json!({"token_status": "a\nb"})] {
+        assert_eq!(
+            post_json(&sim.base_url(), "/_simulator/settings", &bad).status,
+            400
+        );
+    }
 }
 
 #[test]

@@ -23,6 +23,8 @@ pub(crate) mod msg {
         "Invalid redirect_uri: does not match the authorization request";
     pub const REDIRECT_NOT_REGISTERED: &str =
         "Invalid redirect_uri: not registered for this client";
+    /// What validate-client answers for an unregistered redirect URI (as seen in the field).
+    pub const INVALID_REDIRECT_URL: &str = "Invalid Redirect URL";
     pub const MISSING_VERIFIER: &str = "Missing code_verifier";
     pub const INVALID_VERIFIER: &str = "Invalid code_verifier";
     pub const UNEXPECTED_VERIFIER: &str =
@@ -42,14 +44,18 @@ pub(crate) mod msg {
     pub const NOT_FOUND: &str = "Resource not found";
     pub const METHOD_NOT_ALLOWED: &str = "Method not allowed";
     pub const RATE_LIMIT: &str = "Rate Limit Exceeded";
+    pub const TOO_MANY_REQUESTS: &str = "Too Many Requests";
+    pub const BLOCKED_MERCHANT: &str = "Blocked Merchant";
     pub const INTERNAL: &str = "Internal Server Error";
 }
 
-/// One UPS error: status plus the envelope's single `{code, message}`.
+/// One UPS error: status plus the envelope's single `{code, message}`, and for a rate limit
+/// the seconds to wait (`Retry-After`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct UpsError {
     pub status: u16,
     pub message: String,
+    pub retry_after: Option<u64>,
 }
 
 impl UpsError {
@@ -57,6 +63,15 @@ impl UpsError {
         UpsError {
             status,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 429 with UPS's code 10429 and a `Retry-After` of `secs` seconds.
+    pub(crate) fn rate_limited(message: &str, secs: u64) -> UpsError {
+        UpsError {
+            retry_after: Some(secs),
+            ..UpsError::new(429, message)
         }
     }
 
@@ -86,19 +101,28 @@ impl UpsError {
     }
 
     pub(crate) fn reply(&self) -> Reply {
-        Reply::json(self.status, &self.envelope())
+        let reply = Reply::json(self.status, &self.envelope());
+        match self.retry_after {
+            Some(secs) => reply.with_header("Retry-After", &secs.to_string()),
+            None => reply,
+        }
     }
 }
 
-/// Form or query parameters. OAuth forbids repeating a parameter (RFC 6749 §3.1), so a
-/// duplicate is an error instead of "first wins" or "last wins".
+/// Form or query parameters. OAuth forbids repeating one of the endpoint's own parameters
+/// (RFC 6749 §3.1), so such a duplicate is an error instead of "first wins" or "last wins";
+/// parameters the endpoint does not know are ignored, repeated or not (RFC 6749 §3.1, §3.2).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Params(HashMap<String, String>);
 
 impl Params {
-    pub(crate) fn parse(input: &[u8]) -> Result<Params, UpsError> {
+    /// The parameters in `input`, refusing a repeated one of `known` (the endpoint's own).
+    pub(crate) fn parse(input: &[u8], known: &[&str]) -> Result<Params, UpsError> {
         let mut map = HashMap::new();
         for (name, value) in url::form_urlencoded::parse(input) {
+            if !known.contains(&name.as_ref()) {
+                continue;
+            }
             if map.contains_key(name.as_ref()) {
                 return Err(UpsError::bad_request(format!(
                     "Duplicate parameter: {}",
@@ -195,6 +219,9 @@ pub(crate) struct TokenSet {
     pub refresh_count: u64,
     pub client_id: String,
     pub scope: String,
+    /// `status` and `refresh_token_status`: `approved` unless a setting says otherwise.
+    pub status: String,
+    pub refresh_token_status: String,
 }
 
 impl TokenSet {
@@ -202,7 +229,7 @@ impl TokenSet {
     pub(crate) fn to_json(&self) -> serde_json::Value {
         json!({
             "refresh_token_expires_in": self.refresh_token_expires_in.to_string(),
-            "refresh_token_status": "approved",
+            "refresh_token_status": self.refresh_token_status,
             "token_type": "Bearer",
             "issued_at": self.issued_at_ms.to_string(),
             "client_id": self.client_id,
@@ -212,12 +239,16 @@ impl TokenSet {
             "refresh_token_issued_at": self.refresh_token_issued_at_ms.to_string(),
             "expires_in": self.expires_in.to_string(),
             "refresh_count": self.refresh_count.to_string(),
-            "status": "approved",
+            "status": self.status,
         })
     }
 
+    /// UPS's document gives token answers both `Cache-Control: no-store` and
+    /// `Pragma: no-cache` (RFC 6749 §5.1).
     pub(crate) fn reply(&self) -> Reply {
-        Reply::json(200, &self.to_json()).with_header("Cache-Control", "no-store")
+        Reply::json(200, &self.to_json())
+            .with_header("Cache-Control", "no-store")
+            .with_header("Pragma", "no-cache")
     }
 }
 
@@ -253,16 +284,18 @@ mod tests {
     }
 
     #[test]
-    fn params_reject_duplicates_and_treat_empty_as_absent() {
-        let p = Params::parse(b"a=1&b=&c=x+y%2B").unwrap();
+    fn params_reject_known_duplicates_ignore_unknown_ones_and_treat_empty_as_absent() {
+        let known = ["a", "b", "c"];
+        let p = Params::parse(b"a=1&b=&c=x+y%2B&z=1&z=2", &known).unwrap();
         assert_eq!(p.get("a"), Some("1"));
         assert_eq!(p.get("b"), None);
         assert_eq!(p.get("c"), Some("x y+"));
-        let e = Params::parse(b"a=1&a=2").unwrap_err();
+        assert_eq!(p.get("z"), None, "unknown parameters are ignored");
+        let e = Params::parse(b"a=1&a=2", &known).unwrap_err();
         assert_eq!(e.status, 400);
         assert!(e.message.contains("Duplicate parameter: a"));
         // Invalid UTF-8 is replaced, never a panic.
-        assert!(Params::parse(&[0xff, b'=', 0xfe]).is_ok());
+        assert!(Params::parse(&[0xff, b'=', 0xfe], &known).is_ok());
     }
 
     #[test]
@@ -325,6 +358,8 @@ mod tests {
             refresh_count: 0,
             client_id: "c".into(),
             scope: String::new(),
+            status: "approved".into(),
+            refresh_token_status: "approved".into(),
         };
         let v = t.to_json();
         let obj = v.as_object().unwrap();

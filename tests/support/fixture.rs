@@ -23,8 +23,9 @@ fn stamp(t: DateTime<Utc>) -> Value {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into()
 }
 
-/// One opt-in row: a healthy CIE opt-in made a day ago, whose access token has 3 hours left
-/// and its refresh token 59 days. Every time is relative to the row's "now".
+/// One opt-in row: a healthy CIE opt-in made a day ago with the app's client secret, whose
+/// access token has 3 hours left and its refresh token 59 days. Every time is relative to
+/// the row's "now".
 #[derive(Clone)]
 pub struct Row {
     json: Value,
@@ -55,9 +56,14 @@ impl Row {
             "refresh_count": 0,
             "invalid_reason": null,
             "keyring": "secret-service",
-            "has_client_secret": false,
+            "has_client_secret": true,
         });
         Row { json, now }
+    }
+
+    /// Made without a client secret: UPS's document offers it no refresh.
+    pub fn public(self) -> Row {
+        self.set("has_client_secret", false.into())
     }
 
     fn set(mut self, key: &str, value: Value) -> Row {

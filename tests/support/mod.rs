@@ -269,13 +269,25 @@ impl Exec for Command {
 pub struct Sim {
     child: Child,
     pub base_url: String,
+    /// The app's client secret, for a confidential app.
+    pub secret: Option<String>,
     /// The token `/_simulator/` requests must carry, as the simulator printed it.
     pub control_token: String,
 }
 
+/// The client secret of [`Sim::confidential`]'s app.
+pub const CLIENT_SECRET_FOR_REFRESH: &str = "test-app-secret";
+
 impl Sim {
+    /// A public (PKCE-only) app: UPS's document offers it no refresh.
     pub fn start(extra: &[&str]) -> Sim {
         Sim::start_with_secret(extra, None)
+    }
+
+    /// An app with a client secret, which [`opt_in`] passes on, so its opt-ins refresh with
+    /// HTTP Basic as UPS documents.
+    pub fn confidential(extra: &[&str]) -> Sim {
+        Sim::start_with_secret(extra, Some(CLIENT_SECRET_FOR_REFRESH))
     }
 
     pub fn start_with_secret(extra: &[&str], secret: Option<&str>) -> Sim {
@@ -310,6 +322,7 @@ impl Sim {
         Sim {
             child,
             base_url,
+            secret: secret.map(str::to_string),
             control_token,
         }
     }
@@ -626,20 +639,19 @@ impl Sandbox {
     }
 }
 
-/// Opt in once through the scripted browser; returns the new id.
+/// Opt in once through the scripted browser (with the app's client secret when it has
+/// one); returns the new id.
 pub fn opt_in(sandbox: &Sandbox, sim: &Sim, label: &str) -> String {
     let port = free_port();
-    let run = Run::from(
-        sandbox
-            .authorize(sim, port, 30)
-            .args(["--label", label])
-            .env(
-                "BROWSER",
-                sandbox.browser("approve", &format!("browser-{port}.json")),
-            )
-            .output()
-            .unwrap(),
+    let mut cmd = sandbox.authorize(sim, port, 30);
+    cmd.args(["--label", label]).env(
+        "BROWSER",
+        sandbox.browser("approve", &format!("browser-{port}.json")),
     );
+    if let Some(secret) = &sim.secret {
+        cmd.env("IDM_AUTH_CLIENT_SECRET", secret);
+    }
+    let run = Run::from(cmd.output().unwrap());
     assert_eq!(run.code, ExitCode::Success, "authorize failed: {run:?}");
     let id = run.stdout.trim().to_string();
     assert_eq!(id.len(), 8, "authorize prints the new id: {run:?}");

@@ -4,7 +4,7 @@
 //! these sharing one `bao server -dev`.
 
 use super::bao::Bao;
-use super::{free_port, Exec, ExitCode, Run, Sandbox, Sim};
+use super::{free_port, Exec, ExitCode, Run, Sandbox, Sim, CLIENT_SECRET_FOR_REFRESH};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -91,13 +91,17 @@ impl Machine {
         cmd
     }
 
-    /// Opt in once; returns the new id.
+    /// Opt in once, with the client secret of a [`Sim::confidential`] app (so the opt-in
+    /// can refresh); returns the new id.
     pub fn opt_in(&self, sim: &Sim) -> String {
         self.opt_in_at(&sim.base_url)
     }
 
     pub fn opt_in_at(&self, base_url: &str) -> String {
-        let run = self.authorize(base_url).exec();
+        let run = self
+            .authorize(base_url)
+            .env("IDM_AUTH_CLIENT_SECRET", CLIENT_SECRET_FOR_REFRESH)
+            .exec();
         assert_eq!(run.code, ExitCode::Success, "authorize failed: {run:?}");
         let id = run.stdout.trim().to_string();
         assert_eq!(id.len(), 8, "authorize prints the new id: {run:?}");
