@@ -5,6 +5,7 @@
 //!
 //! dpkg needs root; the test command runs as root in CI. Elsewhere this test says loudly
 //! that it could not run.
+#![cfg(target_os = "linux")]
 
 mod support;
 

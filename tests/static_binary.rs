@@ -6,6 +6,7 @@
 //!
 //! chroot needs root; the test command runs as root in CI. Elsewhere these tests say loudly
 //! that they could not run.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! UPS as developers meet it in the field (the NOTES' last section), against the simulator:
 //! the client check before any browser opens, public clients and refresh, answers that are
 //! not "approved", and the messages for the errors people actually hit.
+#![cfg(target_os = "linux")]
 
 mod support;
 use support::private_keyring::PrivateKeyring;
