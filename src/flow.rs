@@ -343,10 +343,15 @@ fn finish(
                 });
             }
             if let Some(said) = ups::unapproved(&response.status) {
-                return Err(UpsFailure::new(
-                    status,
-                    format!("UPS answered the {what} with status `{said}` instead of `approved`, so nothing was stored"),
-                ));
+                // UPS answered 200, so it acted: on a refresh the stored refresh token is
+                // spent even though nothing from this answer is taken.
+                return Err(UpsFailure {
+                    refused_grant: true,
+                    ..UpsFailure::new(
+                        status,
+                        format!("UPS answered the {what} with status `{said}` instead of `approved`, so nothing was stored"),
+                    )
+                });
             }
             grant_from(response, Utc::now())
                 .map_err(|e| fail(format!("UPS answered the {what} with HTTP 200 but {e}")))
