@@ -280,4 +280,18 @@ mod tests {
         drop(handoff);
         assert!(!dir.exists());
     }
+
+    #[test]
+    fn snap_and_flatpak_launchers_count_as_confined_others_do_not() {
+        for confined in [
+            "/snap/bin/firefox",
+            "flatpak",
+            "/var/lib/flatpak/exports/bin/org.mozilla.firefox",
+        ] {
+            assert!(is_confined(Some(confined)), "{confined}");
+        }
+        for free in ["/usr/bin/firefox", "/opt/google/chrome/chrome"] {
+            assert!(!is_confined(Some(free)), "{free}");
+        }
+    }
 }

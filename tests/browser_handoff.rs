@@ -169,3 +169,68 @@ fn handed_page(log: &str, within: std::time::Duration) -> String {
     }
     panic!("no scripted browser with a file: URL appeared");
 }
+
+/// A Flatpak browser (its launcher under `.../flatpak/exports/bin/`) cannot read /tmp or
+/// `$XDG_RUNTIME_DIR`: the page goes into the Downloads folder, else the home folder, still
+/// private (0600 in a 0700 directory) and removed when the sign-in ends, and the sign-in
+/// completes through it.
+#[test]
+fn a_confined_browser_gets_its_page_in_downloads_else_home_still_private() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    let home = sandbox.path("home");
+    let launcher_dir = sandbox.path("flatpak/exports/bin");
+    std::fs::create_dir_all(&launcher_dir).unwrap();
+    let launcher = launcher_dir.join("org.example.Browser");
+    let seen = sandbox.path("seen.txt");
+    // What the confined browser was handed, and the modes of the page and its directory,
+    // recorded before the scripted browser opens it.
+    std::fs::write(
+        &launcher,
+        format!(
+            "#!/bin/sh\npage=${{1#file://}}\nstat -c '%n %a' \"$page\" \"$(dirname \"$page\")\" >> {seen}\nexec {browser} \"$1\"\n",
+            seen = seen.display(),
+            browser = sandbox.browser("approve", "browser.json"),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &launcher,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+
+    let downloads = home.join("Downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    std::fs::write(
+        sandbox.path("config/user-dirs.dirs"),
+        "XDG_DOWNLOAD_DIR=\"$HOME/Downloads\"\n",
+    )
+    .unwrap();
+    for (case, expected_base) in [("downloads", &downloads), ("home", &home)] {
+        if case == "home" {
+            std::fs::remove_file(sandbox.path("config/user-dirs.dirs")).unwrap();
+        }
+        let _ = std::fs::remove_file(&seen);
+        let run = sandbox
+            .authorize(&sim, free_port(), 60)
+            .env("BROWSER", &launcher)
+            .exec();
+        assert_eq!(run.code, ExitCode::Success, "{case}: {run:?}");
+        let seen = std::fs::read_to_string(&seen).unwrap();
+        let lines: Vec<(&str, &str)> = seen.lines().map(|l| l.rsplit_once(' ').unwrap()).collect();
+        let [(page, page_mode), (dir, dir_mode)] = lines[..] else {
+            panic!("{case}: {seen}")
+        };
+        let dir = std::path::Path::new(dir);
+        assert_eq!(
+            dir.parent(),
+            Some(expected_base.as_path()),
+            "{case}: {seen}"
+        );
+        assert!(page.starts_with(&dir.display().to_string()), "{seen}");
+        assert_eq!((page_mode, dir_mode), ("600", "700"), "{case}: {seen}");
+        assert!(!dir.exists(), "{case}: {} was left behind", dir.display());
+    }
+    assert_eq!(sandbox.list_json().len(), 2);
+}
