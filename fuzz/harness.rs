@@ -7,6 +7,7 @@ use idm_auth::callback::{parse_callback, Verdict};
 use idm_auth::flow::{refresh_with, ClientConfig};
 use idm_auth::http::CannedAnswer;
 use idm_auth::store::index;
+use idm_auth::store::ExposeSecret;
 use idm_auth::ups::UpsErrorResponse;
 use oauth2::RefreshToken;
 
@@ -84,7 +85,7 @@ fn ups_answer(status: u16, content_type: Option<&str>, body: &[u8]) {
     match refresh_with(&http, &config, &RefreshToken::new("fuzz-refresh".into())) {
         Ok(grant) => {
             assert_eq!(status, 200, "a grant from an error status");
-            assert!(!grant.access_token.secret().is_empty());
+            assert!(!grant.access_token.expose_secret().is_empty());
             assert!(grant.expires_at >= grant.issued_at);
         }
         Err(failure) => {

@@ -8,10 +8,11 @@ use crate::ups::{self, UpsErrorResponse, UpsTokenResponse};
 use chrono::{DateTime, Utc};
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse};
 use oauth2::{
-    AccessToken, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    EndpointNotSet, EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
-    RequestTokenError, StandardRevocableToken, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    StandardRevocableToken, TokenResponse, TokenUrl,
 };
+use secrecy::SecretString;
 use std::time::Duration;
 
 /// An oauth2 client for UPS with its authorize and token endpoints set.
@@ -49,12 +50,13 @@ pub struct Attempt {
     pub verifier: PkceCodeVerifier,
 }
 
-/// Tokens as UPS issued them, with their lifetimes turned into instants. (oauth2's token
-/// types print as `[redacted]`, so Debug shows no secret.)
+/// Tokens as UPS issued them, with their lifetimes turned into instants. The tokens are
+/// moved out of oauth2's types into ones that print as `[REDACTED]` and wipe their memory
+/// when dropped.
 #[derive(Debug)]
 pub struct Grant {
-    pub access_token: AccessToken,
-    pub refresh_token: Option<RefreshToken>,
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub refresh_expires_at: Option<DateTime<Utc>>,
@@ -413,6 +415,9 @@ pub fn grant_from(response: UpsTokenResponse, now: DateTime<Utc>) -> Result<Gran
         return Err("its token response held an empty access token".into());
     }
     let lifetime = response.expires_in().unwrap_or(ASSUMED_ACCESS_LIFETIME);
+    let refresh_token_expires_in = response.refresh_token_expires_in;
+    let refresh_count = response.refresh_count;
+    let (access_token, refresh_token) = response.into_tokens();
     let after = |d: Duration| {
         chrono::Duration::from_std(d)
             .ok()
@@ -420,15 +425,15 @@ pub fn grant_from(response: UpsTokenResponse, now: DateTime<Utc>) -> Result<Gran
             .ok_or_else(|| "its token response held an impossible lifetime".to_string())
     };
     Ok(Grant {
-        access_token: response.access_token().clone(),
-        refresh_token: response.refresh_token().cloned(),
+        access_token: SecretString::from(access_token.into_secret()),
+        refresh_token: refresh_token.map(|t| SecretString::from(t.into_secret())),
         issued_at: now,
         expires_at: after(lifetime)?,
-        refresh_expires_at: match response.refresh_token_expires_in {
+        refresh_expires_at: match refresh_token_expires_in {
             Some(secs) => Some(after(Duration::from_secs(secs))?),
             None => None,
         },
-        refresh_count: response.refresh_count.unwrap_or(0),
+        refresh_count: refresh_count.unwrap_or(0),
     })
 }
 
@@ -436,6 +441,7 @@ pub fn grant_from(response: UpsTokenResponse, now: DateTime<Utc>) -> Result<Gran
 mod tests {
     use super::*;
     use crate::http::CannedAnswer;
+    use secrecy::ExposeSecret;
 
     fn config(secret: Option<&str>) -> ClientConfig {
         ClientConfig {
@@ -546,8 +552,8 @@ mod tests {
             r#"{"access_token":"a","expires_in":"14399","refresh_token":"r2","refresh_token_expires_in":5183999,"refresh_count":"3"}"#,
         ))
         .unwrap();
-        assert_eq!(grant.access_token.secret(), "a");
-        assert_eq!(grant.refresh_token.unwrap().secret(), "r2");
+        assert_eq!(grant.access_token.expose_secret(), "a");
+        assert_eq!(grant.refresh_token.unwrap().expose_secret(), "r2");
         assert_eq!((grant.expires_at - grant.issued_at).num_seconds(), 14399);
         assert_eq!(grant.refresh_count, 3);
     }

@@ -176,11 +176,10 @@ fn persist(
     client_secret: Option<&ClientSecret>,
     grant: Grant,
 ) -> Result<OptIn> {
-    let secret = |s: &str| SecretString::from(s);
     let secrets = NewSecrets {
-        access_token: secret(grant.access_token.secret()),
-        refresh_token: grant.refresh_token.as_ref().map(|t| secret(t.secret())),
-        client_secret: client_secret.map(|s| secret(s.secret())),
+        access_token: grant.access_token,
+        refresh_token: grant.refresh_token,
+        client_secret: client_secret.map(|s| SecretString::from(s.secret().as_str())),
     };
     let row = OptIn {
         // The store picks the id and the keyring.

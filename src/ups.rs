@@ -72,6 +72,13 @@ impl fmt::Debug for UpsTokenResponse {
     }
 }
 
+impl UpsTokenResponse {
+    /// The access and refresh tokens, moved out (no copy left behind in this answer).
+    pub fn into_tokens(self) -> (AccessToken, Option<RefreshToken>) {
+        (self.access_token, self.refresh_token)
+    }
+}
+
 impl TokenResponse for UpsTokenResponse {
     type TokenType = BasicTokenType;
     fn access_token(&self) -> &AccessToken {

@@ -11,7 +11,6 @@ use idm_auth::store::secrets::Backend;
 use idm_auth::store::vault::VaultStore;
 use idm_auth::store::vault_kv::{Kv, VaultProfile, VaultSettings};
 use idm_auth::store::{Credentials, ExposeSecret, NewSecrets, OptIn, SecretString, Store};
-use oauth2::{AccessToken, RefreshToken};
 use std::time::Duration;
 use support::bao::Bao;
 
@@ -49,8 +48,8 @@ fn expired_row() -> OptIn {
 fn grant(access: &str) -> Grant {
     let now = Utc::now();
     Grant {
-        access_token: AccessToken::new(access.into()),
-        refresh_token: Some(RefreshToken::new(format!("{access}-refresh"))),
+        access_token: SecretString::from(access),
+        refresh_token: Some(SecretString::from(format!("{access}-refresh"))),
         issued_at: now,
         expires_at: now + Span::hours(4),
         refresh_expires_at: Some(now + Span::days(60)),

@@ -195,8 +195,7 @@ impl LocalStore {
     /// row as written.
     fn store_rotated(&self, secrets: &dyn Secrets, row: &OptIn, grant: &Grant) -> Result<OptIn> {
         if let Some(new_refresh) = &grant.refresh_token {
-            let value = SecretString::from(new_refresh.secret().as_str());
-            if let Err(e) = self.put(secrets, &row.id, SecretKind::RefreshToken, &value) {
+            if let Err(e) = self.put(secrets, &row.id, SecretKind::RefreshToken, new_refresh) {
                 let reason = format!(
                     "UPS rotated its tokens at {} but the {} failed to store the new refresh token, which is lost",
                     when(grant.issued_at),
@@ -210,8 +209,12 @@ impl LocalStore {
             }
         }
         crate::abort_point::reached("refresh-new-refresh-token-stored");
-        let access = SecretString::from(grant.access_token.secret().as_str());
-        self.put(secrets, &row.id, SecretKind::AccessToken, &access)?;
+        self.put(
+            secrets,
+            &row.id,
+            SecretKind::AccessToken,
+            &grant.access_token,
+        )?;
         self.index.update_all(|c| {
             settle(c, &row.id);
             let stored = c.rows.iter_mut().find(|r| r.id == row.id).ok_or_else(|| {
@@ -428,7 +431,7 @@ impl Store for LocalStore {
         };
         crate::abort_point::reached("refresh-rotated-at-ups");
         let fresh = self.store_rotated(&*secrets, &row, &grant)?;
-        let token = SecretString::from(grant.access_token.secret().as_str());
+        let token = grant.access_token;
         // Cached under the row the refresh wrote (we still hold the lock, so that row is
         // ours); a failure to cache only costs the next call a keyring read.
         if self.cached() {

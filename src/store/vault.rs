@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use zeroize::Zeroize;
 
 const OPT_INS: &str = "optins";
 const PROFILES: &str = "profiles";
@@ -51,7 +52,7 @@ const CLAIM_SLACK: Duration = Duration::from_secs(15);
 /// clock is taken over at once, a younger one only after a full lifetime of waiting.
 const CLOCK_SKEW: chrono::Duration = chrono::Duration::seconds(120);
 
-/// One opt-in as Vault holds it. No Debug: it holds secrets.
+/// One opt-in as Vault holds it. No Debug: it holds secrets, which are wiped on drop.
 #[derive(Clone, Serialize, Deserialize)]
 struct Record {
     row: OptIn,
@@ -62,6 +63,14 @@ struct Record {
     client_secret: Option<String>,
     #[serde(default)]
     claim: Option<Claim>,
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        self.access_token.zeroize();
+        self.refresh_token.zeroize();
+        self.client_secret.zeroize();
+    }
 }
 
 /// "I am refreshing this opt-in": written with check-and-set, so only one machine holds it.
@@ -163,7 +172,7 @@ remove {}/{}/{} with the vault CLI, or repair it",
                 continue;
             }
             if let Some((_, record)) = self.read(&key)? {
-                rows.push(record.row);
+                rows.push(record.row.clone());
             }
         }
         rows.sort_by_key(|r| std::cmp::Reverse(r.created_at));
@@ -261,12 +270,12 @@ remove {}/{}/{} with the vault CLI, or repair it",
             }
         };
         let rotated = rotated(record.clone(), &grant);
-        let token = SecretString::from(grant.access_token.secret().as_str());
+        let token = grant.access_token;
         match self.write(&rotated, version)? {
             Written::Stored(_) => {
                 cache::put(&rotated.row, &token);
                 Ok(Token {
-                    row: rotated.row,
+                    row: rotated.row.clone(),
                     token,
                     note: taken_over.map(|claim| {
                         format!(
@@ -318,11 +327,11 @@ remove {}/{}/{} with the vault CLI, or repair it",
 }
 
 /// The stored access token, which the cache keeps for the next call.
-fn served(record: Record) -> Token {
-    let token = SecretString::from(record.access_token);
+fn served(mut record: Record) -> Token {
+    let token = SecretString::from(std::mem::take(&mut record.access_token));
     cache::put(&record.row, &token);
     Token {
-        row: record.row,
+        row: record.row.clone(),
         token,
         note: None,
     }
@@ -331,9 +340,9 @@ fn served(record: Record) -> Token {
 /// The record after UPS's answer: new pair, row moved on, claim gone.
 fn rotated(mut record: Record, grant: &Grant) -> Record {
     if let Some(new_refresh) = &grant.refresh_token {
-        record.refresh_token = Some(new_refresh.secret().clone());
+        record.refresh_token = Some(new_refresh.expose_secret().to_string());
     }
-    record.access_token = grant.access_token.secret().clone();
+    record.access_token = grant.access_token.expose_secret().to_string();
     let row = &mut record.row;
     row.expires_at = grant.expires_at;
     if grant.refresh_expires_at.is_some() {
@@ -393,7 +402,7 @@ impl Store for VaultStore {
             let key = VaultStore::key(&record.row.id);
             self.kv.limit_history(&key, KEEP_VERSIONS)?;
             match self.write(&record, 0) {
-                Ok(Written::Stored(_)) => return Ok(record.row),
+                Ok(Written::Stored(_)) => return Ok(record.row.clone()),
                 Ok(Written::Lost) => continue,
                 Err(e) => {
                     let _ = self.kv.destroy(&key);
