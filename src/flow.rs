@@ -549,11 +549,20 @@ mod tests {
         let grant = refresh_against(&answer(
             200,
             "application/json",
-            r#"{"access_token":"a","expires_in":"14399","refresh_token":"r2","refresh_token_expires_in":5183999,"refresh_count":"3"}"#,
+            r#"{"access_token":"access-secret","expires_in":"14399","refresh_token":"refresh-secret","refresh_token_expires_in":5183999,"refresh_count":"3"}"#,
         ))
         .unwrap();
-        assert_eq!(grant.access_token.expose_secret(), "a");
-        assert_eq!(grant.refresh_token.unwrap().expose_secret(), "r2");
+        // Logged or printed by mistake, a grant shows no token.
+        let shown = format!("{grant:?}");
+        assert!(
+            !shown.contains("access-secret") && !shown.contains("refresh-secret"),
+            "{shown}"
+        );
+        assert_eq!(grant.access_token.expose_secret(), "access-secret");
+        assert_eq!(
+            grant.refresh_token.unwrap().expose_secret(),
+            "refresh-secret"
+        );
         assert_eq!((grant.expires_at - grant.issued_at).num_seconds(), 14399);
         assert_eq!(grant.refresh_count, 3);
     }
