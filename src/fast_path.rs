@@ -1,42 +1,56 @@
-//! The command line of `token` read without clap. Scripts run `idm-auth token` before every
-//! UPS API call, so its cost is the process start, and clap building its whole command tree
-//! (every subcommand, argument and help text) is a visible part of it. Only the plain shapes
-//! are recognised here: `token`, an optional ID, `--profile NAME` / `--profile=NAME` and
-//! `-q` / `--quiet`, each at most once, in any order clap accepts. Anything else (help,
-//! `--`, a value that looks like a flag, a repeated flag, non-UTF-8 text, another command)
-//! returns None and goes to clap, so every message and exit code stays clap's. A test
-//! compares the two on every short command line built from the relevant words.
+//! The command lines scripts run most, read without clap: `token` before every UPS API call
+//! and `list --json` in monitoring, whose cost is mostly the process start, of which clap
+//! building its whole command tree (every subcommand, argument and help text) is a visible
+//! part. Only the plain shapes are recognised here: `token` with an optional ID, or `list`
+//! with an optional `--json`, plus `--profile NAME` / `--profile=NAME` and `-q` / `--quiet`,
+//! each at most once, in any order clap accepts. Anything else (help, `--`, a value that
+//! looks like a flag, a repeated flag, non-UTF-8 text, another command) returns None and goes
+//! to clap, so every message and exit code stays clap's. A test compares the two on every
+//! short command line built from the relevant words.
 
-use crate::cli::{Cli, Command, TokenArgs};
+use crate::cli::{Cli, Command, ListArgs, TokenArgs};
 use std::ffi::OsString;
 
+/// Which of the fast commands the line names.
+enum Seen {
+    Nothing,
+    Token { id: Option<String> },
+    List { json: bool },
+}
+
 /// The `Cli` that clap would produce for `args` (argv without the program name), when they
-/// are one of the plain `token` shapes; None otherwise.
-pub fn token_command(args: &[OsString]) -> Option<Cli> {
+/// are one of the plain `token` or `list` shapes; None otherwise.
+pub fn plain_command(args: &[OsString]) -> Option<Cli> {
     let mut profile: Option<String> = None;
     let mut quiet = false;
-    let mut seen_token = false;
-    let mut id: Option<String> = None;
+    let mut seen = Seen::Nothing;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let arg = arg.to_str()?;
-        match arg {
-            "-q" | "--quiet" if !quiet => quiet = true,
-            "--profile" if profile.is_none() => profile = Some(plain_value(args.next()?)?),
-            _ if arg.starts_with("--profile=") && profile.is_none() => {
+        match (arg, &mut seen) {
+            ("-q" | "--quiet", _) if !quiet => quiet = true,
+            ("--profile", _) if profile.is_none() => profile = Some(plain_value(args.next()?)?),
+            (_, _) if arg.starts_with("--profile=") && profile.is_none() => {
                 profile = Some(plain_value_str(&arg["--profile=".len()..])?)
             }
-            "token" if !seen_token => seen_token = true,
-            _ if seen_token && id.is_none() => id = Some(plain_value_str(arg)?),
+            ("token", Seen::Nothing) => seen = Seen::Token { id: None },
+            ("list", Seen::Nothing) => seen = Seen::List { json: false },
+            ("--json", Seen::List { json }) if !*json => *json = true,
+            (_, Seen::Token { id }) if id.is_none() => *id = Some(plain_value_str(arg)?),
             _ => return None,
         }
     }
-    seen_token.then_some(Cli {
+    let command = match seen {
+        Seen::Nothing => return None,
+        Seen::Token { id } => Command::Token(TokenArgs { id }),
+        Seen::List { json } => Command::List(ListArgs { json }),
+    };
+    Some(Cli {
         profile,
         quiet,
         // `--store` is left to clap: its value needs clap's parser.
         store: None,
-        command: Command::Token(TokenArgs { id }),
+        command,
     })
 }
 
@@ -70,6 +84,7 @@ mod tests {
         "--help",
         "-V",
         "list",
+        "--json",
         "",
     ];
 
@@ -89,7 +104,7 @@ mod tests {
         for n in 0..=4 {
             for index in 0..WORDS.len().pow(n as u32) {
                 let args = words(n, index);
-                let Some(fast) = token_command(&args) else {
+                let Some(fast) = plain_command(&args) else {
                     continue;
                 };
                 taken += 1;
@@ -107,7 +122,7 @@ mod tests {
                 }
             }
         }
-        // token, token ID, with or without --profile/-q in their places: many shapes.
+        // token, token ID, list, list --json, with or without --profile/-q: many shapes.
         assert!(
             taken > 100,
             "the fast path took only {taken} shapes: it no longer covers `token`'s usual forms"
@@ -122,9 +137,13 @@ mod tests {
             "--profile prod token",
             "token --profile=prod 3f9c2a1b",
             "-q token",
+            "list",
+            "list --json",
+            "--profile prod list --json",
+            "list --json -q",
         ] {
             let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
-            assert!(token_command(&args).is_some(), "{line:?} went to clap");
+            assert!(plain_command(&args).is_some(), "{line:?} went to clap");
         }
     }
 
@@ -138,12 +157,15 @@ mod tests {
             "token --profile",
             "--quiet --quiet token",
             "--profile a --profile b token",
-            "list",
+            "list --json --json",
+            "list x",
+            "token --json",
+            "list --help",
             "",
         ] {
             let args: Vec<OsString> = line.split(' ').map(OsString::from).collect();
             assert!(
-                token_command(&args).is_none(),
+                plain_command(&args).is_none(),
                 "{line:?} took the fast path"
             );
         }
@@ -151,7 +173,7 @@ mod tests {
         {
             use std::os::unix::ffi::OsStringExt;
             let not_utf8 = [OsString::from("token"), OsString::from_vec(vec![0xff])];
-            assert!(token_command(&not_utf8).is_none());
+            assert!(plain_command(&not_utf8).is_none());
         }
     }
 }

@@ -45,8 +45,9 @@ where
     T: Into<OsString> + Clone,
 {
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
-    // `token`'s plain shapes skip building clap's command tree; anything else is clap's.
-    let fast = fast_path::token_command(argv.get(1..).unwrap_or_default());
+    // `token`'s and `list`'s plain shapes skip building clap's command tree; anything else
+    // is clap's.
+    let fast = fast_path::plain_command(argv.get(1..).unwrap_or_default());
     let cli = match fast.map_or_else(|| Cli::try_parse_from(argv), Ok) {
         Ok(cli) => cli,
         Err(e) => return usage(ctx, &e),
