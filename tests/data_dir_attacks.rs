@@ -149,7 +149,8 @@ fn an_index_too_large_to_be_ours_is_damage_left_in_place_and_kept_aside() {
 #[test]
 fn a_forged_index_cannot_send_the_refresh_token_over_plain_http() {
     let sandbox = Sandbox::new();
-    let sim = Sim::start(&[]);
+    // An app with a client secret: its opt-ins refresh (UPS offers public ones none).
+    let sim = Sim::confidential(&[]);
     let id = opt_in(&sandbox, &sim, "desk");
     // A forged index: the opt-in now "belongs" to a remote host over plain http.
     sandbox.send_next_refresh_to("http://ups.example.test");

@@ -43,7 +43,8 @@ fn loopback_goes_direct_whatever_the_proxy_variables_say() {
 #[test]
 fn every_other_host_goes_through_the_proxy() {
     let sandbox = Sandbox::new();
-    let sim = Sim::start(&[]);
+    // An app with a client secret: its opt-ins refresh (UPS offers public ones none).
+    let sim = Sim::confidential(&[]);
     let id = opt_in(&sandbox, &sim, "desk");
     // The opt-in now belongs to a UPS that only the proxy can reach.
     sandbox.send_next_refresh_to("https://ups.example.test");

@@ -124,7 +124,8 @@ fn point_at(sandbox: &Sandbox, base_url: &str) {
 #[test]
 fn a_company_ca_is_refused_until_ssl_cert_file_names_it() {
     let sandbox = Sandbox::new();
-    let sim = Sim::start(&[]);
+    // An app with a client secret: its opt-ins refresh (UPS offers public ones none).
+    let sim = Sim::confidential(&[]);
     let id = opt_in(&sandbox, &sim, "behind the proxy");
     let ups = CorporateUps::start();
     point_at(&sandbox, &ups.base_url());
