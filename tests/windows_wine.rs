@@ -179,8 +179,14 @@ impl Windows {
         self.scratch.path().join(rel)
     }
 
+    /// The suite's app is a public one (no client secret, as the pasted sign-in makes it)
+    /// that the simulated UPS refreshes where a test allows it (`public_refresh`), so
+    /// idm-auth is told the same: without it, a public opt-in ends with its access token
+    /// (UPS documents refreshes with a secret only; the Linux suite covers that behaviour).
     fn cmd(&self, args: &[&str]) -> Command {
-        wine_cmd(&wine().exe, args)
+        let mut cmd = wine_cmd(&wine().exe, args);
+        cmd.env("IDM_AUTH_PUBLIC_REFRESH", "1");
+        cmd
     }
 
     fn run(&self, args: &[&str]) -> Run {
