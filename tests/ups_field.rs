@@ -232,45 +232,43 @@ fn an_answer_that_is_not_approved_stores_nothing_or_ends_the_opt_in() {
     assert!(sandbox.list_json().is_empty());
     assert_eq!(keyring.entries(), Vec::<String>::new(), "nothing stored");
 
-    settings(&sim, serde_json::json!({"token_status": "approved"}));
-    let run = authorize_with_secret("b.json");
-    assert_eq!(run.code, ExitCode::Success, "{run:?}");
-    let id = run.stdout.trim().to_string();
-    settings(&sim, serde_json::json!({"refresh_token_status": "revoked"}));
-    let mut cmd = sandbox.cmd(&["token", &id]);
-    let run = keyring.apply(&mut cmd).exec();
-    assert_eq!(run.code, ExitCode::Invalid, "{run:?}");
-    assert!(
-        run.stderr.contains("refresh_token_status `revoked`"),
-        "{run:?}"
+    // A refresh answered 200 but not approved ends the opt-in: UPS acted on the refresh
+    // token (rotated it), so the stored one is spent, whichever status says so.
+    let refresh_refused = |log: &str, answer: serde_json::Value, says: &str| {
+        settings(
+            &sim,
+            serde_json::json!({"refresh_token_status": "approved", "token_status": "approved"}),
+        );
+        let run = authorize_with_secret(log);
+        assert_eq!(run.code, ExitCode::Success, "{run:?}");
+        let id = run.stdout.trim().to_string();
+        settings(&sim, answer);
+        let mut cmd = sandbox.cmd(&["token", &id]);
+        let run = keyring.apply(&mut cmd).exec();
+        assert_eq!(run.code, ExitCode::Invalid, "{run:?}");
+        assert!(run.stderr.contains(says), "{run:?}");
+        let row = sandbox
+            .list_json()
+            .into_iter()
+            .find(|r| r["id"] == id.as_str());
+        let row = row.unwrap();
+        assert_eq!(row["status"], "invalid", "{row}");
+        row
+    };
+    let row = refresh_refused(
+        "b.json",
+        serde_json::json!({"refresh_token_status": "revoked"}),
+        "refresh_token_status `revoked`",
     );
-    let row = &sandbox.list_json()[0];
-    assert_eq!(row["status"], "invalid");
     assert!(
         row["invalid_reason"].as_str().unwrap().contains("revoked"),
         "{row}"
     );
-
-    // A refresh answered 200 with a `status` other than approved: UPS acted on the refresh
-    // token, so the stored one is spent and the opt-in ends rather than trying it again.
-    settings(
-        &sim,
-        serde_json::json!({"refresh_token_status": "approved", "token_status": "approved"}),
+    refresh_refused(
+        "c.json",
+        serde_json::json!({"token_status": "pending"}),
+        "status `pending`",
     );
-    let run = authorize_with_secret("c.json");
-    assert_eq!(run.code, ExitCode::Success, "{run:?}");
-    let id = run.stdout.trim().to_string();
-    settings(&sim, serde_json::json!({"token_status": "pending"}));
-    let mut cmd = sandbox.cmd(&["token", &id]);
-    let run = keyring.apply(&mut cmd).exec();
-    assert_eq!(run.code, ExitCode::Invalid, "{run:?}");
-    assert!(run.stderr.contains("status `pending`"), "{run:?}");
-    let row = sandbox
-        .list_json()
-        .into_iter()
-        .find(|r| r["id"] == id.as_str())
-        .unwrap();
-    assert_eq!(row["status"], "invalid", "{row}");
 }
 
 #[test]
