@@ -74,8 +74,8 @@ pub struct UpsFailure {
     /// after sending, or a 200 whose body cannot be read): UPS may have spent the one-time
     /// code or rotated the refresh token all the same.
     pub answer_lost: bool,
-    /// True when UPS answered 200 but with a `refresh_token_status` other than "approved":
-    /// the refresh token is refused as surely as by a 4xx.
+    /// True when UPS answered 200 but with a `status` or `refresh_token_status` other than
+    /// "approved": the stored refresh token is refused (or spent) as surely as by a 4xx.
     pub refused_grant: bool,
     /// What the admin can do about it (errors seen in the field, see ups::Refusal).
     pub hint: Option<String>,
@@ -334,26 +334,22 @@ fn finish(
         .unwrap_or_default();
     match result {
         Ok(response) => {
-            // UPS said what it thinks of this grant: no token is taken against its word.
-            if let Some(said) = ups::unapproved(&response.refresh_token_status) {
-                return Err(UpsFailure {
-                    refused_grant: true,
-                    ..UpsFailure::new(
-                        status,
-                        format!("UPS answered the {what} with refresh_token_status `{said}` instead of `approved`"),
-                    )
-                });
-            }
-            if let Some(said) = ups::unapproved(&response.status) {
-                // UPS answered 200, so it acted: on a refresh the stored refresh token is
-                // spent even though nothing from this answer is taken.
-                return Err(UpsFailure {
-                    refused_grant: true,
-                    ..UpsFailure::new(
-                        status,
-                        format!("UPS answered the {what} with status `{said}` instead of `approved`, so nothing was stored"),
-                    )
-                });
+            // UPS said what it thinks of this grant: no token is taken against its word. It
+            // answered 200, so it acted: on a refresh the stored refresh token is spent too.
+            let verdicts = [
+                ("refresh_token_status", &response.refresh_token_status),
+                ("status", &response.status),
+            ];
+            for (field, verdict) in verdicts {
+                if let Some(said) = ups::unapproved(verdict) {
+                    return Err(UpsFailure {
+                        refused_grant: true,
+                        ..UpsFailure::new(
+                            status,
+                            format!("UPS answered the {what} with {field} `{said}` instead of `approved`, so nothing was stored"),
+                        )
+                    });
+                }
             }
             grant_from(response, Utc::now())
                 .map_err(|e| fail(format!("UPS answered the {what} with HTTP 200 but {e}")))
