@@ -22,6 +22,7 @@ def row(i: int, now: dt.datetime) -> dict:
     return {
         "id": f"{0x10000000 + i * 7919:08x}",
         "label": f"shipping desk {i}",
+        "profile": None,
         "environment": "cie" if i % 3 else "production",
         "base_url": "https://wwwcie.ups.com" if i % 3 else "https://onlinetools.ups.com",
         "client_id": "bench-client-id-0123456789abcdef",
@@ -44,13 +45,15 @@ def main() -> None:
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     target = os.path.join(data_dir, "idm-auth")
     os.makedirs(target, mode=0o700, exist_ok=True)
-    body = {"version": 1, "opt_ins": [row(i, now) for i in range(count)]}
+    rows = [row(i, now) for i in range(count)]
     path = os.path.join(target, "index.json")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(body, f, indent=2)
-        f.write("\n")
-
+        # The shape idm-auth writes (store/index.rs, encode): one opt-in a line.
+        compact = {"separators": (",", ":")}
+        f.write('{"version":1,"opt_ins":[')
+        f.write(",".join("\n" + json.dumps(r, **compact) for r in rows))
+        f.write("\n]}\n" if rows else "]}\n")
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ use crate::store::{OptIn, Status};
 use chrono::{DateTime, Datelike, Local, SecondsFormat, Timelike, Utc};
 use serde::Serialize;
 use std::borrow::Cow;
+use std::fmt::Write;
 
 /// Text for a terminal, where some of it did not come from this program (labels and reasons
 /// from the index, UPS's and the callback's words): every control character except the line
@@ -99,7 +100,8 @@ pub fn json(rows: &[OptIn], now: DateTime<Utc>) -> String {
     if rows.is_empty() {
         return "[]\n".into();
     }
-    let mut out = String::with_capacity(rows.len() * 512);
+    // A row is 500-odd bytes: one allocation for the whole answer.
+    let mut out = String::with_capacity(rows.len() * 640);
     out.push('[');
     for (i, row) in rows.iter().enumerate() {
         out.push_str(if i == 0 { "\n  {" } else { ",\n  {" });
@@ -111,7 +113,9 @@ pub fn json(rows: &[OptIn], now: DateTime<Utc>) -> String {
                 Field::Text(text) => string(&mut out, text),
                 Field::MaybeText(text) => string_or_null(&mut out, text),
                 Field::Time(t) => time(&mut out, t),
-                Field::Count(n) => out.push_str(&n.to_string()),
+                Field::Count(n) => {
+                    let _ = write!(out, "{n}");
+                }
             }
         }
         out.push_str("\n  }");

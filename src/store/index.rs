@@ -105,11 +105,11 @@ impl Contents {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct IndexFile {
     version: u32,
     opt_ins: Vec<OptIn>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pending: Vec<Pending>,
 }
 
@@ -146,11 +146,11 @@ pub fn parse(bytes: &[u8]) -> Result<Contents, ParseError> {
             return Err(ParseError::Damaged("an opt-in id is not valid".into()));
         }
     }
-    let mut rows = file.opt_ins;
     let mut seen = std::collections::HashSet::new();
-    if !rows.iter().all(|r| seen.insert(r.id.clone())) {
+    if !file.opt_ins.iter().all(|r| seen.insert(r.id.as_str())) {
         return Err(ParseError::Damaged("an opt-in id appears twice".into()));
     }
+    let mut rows = file.opt_ins;
     rows.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     Ok(Contents {
         rows,
@@ -158,15 +158,27 @@ pub fn parse(bytes: &[u8]) -> Result<Contents, ParseError> {
     })
 }
 
-/// The bytes of an index file holding `contents`; `parse` reads them back unchanged.
+/// The bytes of an index file holding `contents`; `parse` reads them back unchanged. One
+/// opt-in a line and no other white space: as easy to mend by hand as an indented file (a
+/// parse error's line number names the opt-in), and a fifth fewer bytes for every `token`
+/// and `list` to read.
 pub fn encode(contents: &Contents) -> serde_json::Result<Vec<u8>> {
-    let file = IndexFile {
-        version: FORMAT_VERSION,
-        opt_ins: contents.rows.clone(),
-        pending: contents.pending.clone(),
-    };
-    let mut bytes = serde_json::to_vec_pretty(&file)?;
-    bytes.push(b'\n');
+    let mut bytes = Vec::with_capacity(64 + contents.rows.len() * 512);
+    bytes.extend_from_slice(format!("{{\"version\":{FORMAT_VERSION},\"opt_ins\":[").as_bytes());
+    for (i, row) in contents.rows.iter().enumerate() {
+        bytes.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        serde_json::to_writer(&mut bytes, row)?;
+    }
+    bytes.extend_from_slice(if contents.rows.is_empty() {
+        b"]"
+    } else {
+        b"\n]"
+    });
+    if !contents.pending.is_empty() {
+        bytes.extend_from_slice(b",\n\"pending\":");
+        serde_json::to_writer(&mut bytes, &contents.pending)?;
+    }
+    bytes.extend_from_slice(b"}\n");
     Ok(bytes)
 }
 
@@ -490,15 +502,20 @@ mod tests {
     fn ids_that_could_name_other_files_or_repeat_are_damage() {
         let file = |ids: &[&str]| {
             let rows: Vec<_> = ids.iter().map(|id| row(id, 0)).collect();
-            serde_json::to_vec(&IndexFile {
-                version: FORMAT_VERSION,
-                opt_ins: rows,
+            encode(&Contents {
+                rows,
                 pending: Vec::new(),
             })
             .unwrap()
         };
         assert!(parse(&file(&["ab12", "cd34"])).is_ok());
-        for bad in [&["../x"][..], &[""], &["a/b"], &["ab", "ab"]] {
+        for bad in [
+            &["../x"][..],
+            &[""],
+            &["a/b"],
+            &["ab", "ab"],
+            &["ab", "cd", "ab"],
+        ] {
             assert!(
                 matches!(parse(&file(bad)), Err(ParseError::Damaged(_))),
                 "{bad:?}"
@@ -508,6 +525,24 @@ mod tests {
             parse(br#"{"version":2,"opt_ins":[]}"#),
             Err(ParseError::Version(2))
         );
+    }
+
+    #[test]
+    fn the_file_holds_one_opt_in_a_line_so_an_error_names_the_row() {
+        let contents = Contents {
+            rows: vec![row("ab12", 0), row("cd34", 0), row("ef56", 0)],
+            pending: Vec::new(),
+        };
+        let text = String::from_utf8(encode(&contents).unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(lines[2].starts_with(r#"{"id":"cd34","#), "{text}");
+        assert_eq!(parse(text.as_bytes()).unwrap().rows.len(), 3);
+        let broken = text.replacen(r#""id":"cd34","#, r#""id":"cd34""#, 1);
+        match parse(broken.as_bytes()) {
+            Err(ParseError::Damaged(at)) => assert!(at.starts_with("line 3,"), "{at}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
