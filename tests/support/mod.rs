@@ -557,12 +557,26 @@ pub fn on_a_terminal(env_from: &Command, command_line: &str) -> Command {
     script
 }
 
+/// A port on 127.0.0.1 that nothing listens on, for a listener a child process opens later.
+/// Not one from `bind(port 0)`: the kernel may hand that very port to anyone else (another
+/// test's listener, an outgoing connection) before the child binds it. These come from below
+/// the kernel's ephemeral range (32768 and up), which it never hands out by itself, counted
+/// up in this process so two tests never get the same one, from a stretch that depends on the
+/// process id so test processes side by side rarely meet; a port found in use is skipped.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const COUNT: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id() % 500 * 24;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(n < COUNT, "no free port left below the ephemeral range");
+        let port = (FIRST + (start + n) % COUNT) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Wait until something listens on the port (the authorize listener came up).
