@@ -6,6 +6,7 @@
 
 use crate::context::Ctx;
 use crate::error::Error;
+use crate::render::View;
 use crate::say;
 use crate::store::{OptIn, MIN_VALIDITY};
 use chrono::{DateTime, Local, Utc};
@@ -14,9 +15,17 @@ use chrono::{DateTime, Local, Utc};
 /// without a secret).
 pub const PUBLIC_REFRESH_ENV: &str = "IDM_AUTH_PUBLIC_REFRESH";
 
-fn refresh_allowed(ctx: &Ctx) -> bool {
+pub fn refresh_allowed(ctx: &Ctx) -> bool {
     ctx.var(PUBLIC_REFRESH_ENV)
         .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
+}
+
+/// How `list` and the other commands that show rows judge them here and now.
+pub fn view(ctx: &Ctx) -> View {
+    View {
+        now: ctx.now(),
+        public_refresh: refresh_allowed(ctx),
+    }
 }
 
 /// Whether `row` gets no refresh here: no client secret, and no word that UPS refreshes it

@@ -36,6 +36,20 @@ fn escape_controls(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// How rows are judged when shown: at which time, and whether opt-ins made without a client
+/// secret are refreshed here (see [`OptIn::status_shown`]).
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    pub now: DateTime<Utc>,
+    pub public_refresh: bool,
+}
+
+impl View {
+    pub fn status(&self, row: &OptIn) -> Status {
+        row.status_shown(self.now, self.public_refresh)
+    }
+}
+
 /// One value of a `list --json` row.
 enum Field<'a> {
     Text(&'a str),
@@ -47,7 +61,7 @@ enum Field<'a> {
 
 /// The fields of a `list --json` row, in the README's order: the one definition that both
 /// the serde form ([`JsonRow`]) and the hand-written writer ([`json`]) follow.
-fn fields(row: &OptIn, now: DateTime<Utc>) -> [(&'static str, Field<'_>); 15] {
+fn fields(row: &OptIn, view: View) -> [(&'static str, Field<'_>); 15] {
     use Field::*;
     [
         ("id", Text(&row.id)),
@@ -61,7 +75,7 @@ fn fields(row: &OptIn, now: DateTime<Utc>) -> [(&'static str, Field<'_>); 15] {
         ("expires_at", Time(Some(row.expires_at))),
         ("refresh_expires_at", Time(row.refresh_expires_at)),
         ("refresh_count", Count(row.refresh_count)),
-        ("status", Text(status_name(row.status(now)))),
+        ("status", Text(status_name(view.status(row)))),
         ("invalid_reason", MaybeText(row.invalid_reason.as_deref())),
         ("keyring", Text(row.keyring.name())),
         ("store", Text(row.keyring.store())),
@@ -72,13 +86,13 @@ fn fields(row: &OptIn, now: DateTime<Utc>) -> [(&'static str, Field<'_>); 15] {
 /// print a row or two; `json` below writes the same for the whole list.
 pub struct JsonRow<'a> {
     row: &'a OptIn,
-    now: DateTime<Utc>,
+    view: View,
 }
 
 impl Serialize for JsonRow<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let all = fields(self.row, self.now);
+        let all = fields(self.row, self.view);
         let mut out = serializer.serialize_struct("JsonRow", all.len())?;
         for (name, field) in all {
             match field {
@@ -96,7 +110,7 @@ impl Serialize for JsonRow<'_> {
 /// `serde_json::to_string_pretty` lays them out (the tests hold it to that). Written by hand
 /// because scripts call it before every UPS call, and serde's generic path cost more than
 /// starting the process.
-pub fn json(rows: &[OptIn], now: DateTime<Utc>) -> String {
+pub fn json(rows: &[OptIn], view: View) -> String {
     if rows.is_empty() {
         return "[]\n".into();
     }
@@ -105,7 +119,7 @@ pub fn json(rows: &[OptIn], now: DateTime<Utc>) -> String {
     out.push('[');
     for (i, row) in rows.iter().enumerate() {
         out.push_str(if i == 0 { "\n  {" } else { ",\n  {" });
-        for (j, (name, field)) in fields(row, now).into_iter().enumerate() {
+        for (j, (name, field)) in fields(row, view).into_iter().enumerate() {
             out.push_str(if j == 0 { "\n    \"" } else { ",\n    \"" });
             out.push_str(name);
             out.push_str("\": ");
@@ -131,6 +145,7 @@ fn status_name(status: Status) -> &'static str {
         Status::AccessExpired => "access_expired",
         Status::RefreshExpired => "refresh_expired",
         Status::Invalid => "invalid",
+        Status::Ended => "ended",
     }
 }
 
@@ -206,16 +221,21 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub fn json_row(row: &OptIn, now: DateTime<Utc>) -> JsonRow<'_> {
-    JsonRow { row, now }
+pub fn json_row(row: &OptIn, view: View) -> JsonRow<'_> {
+    JsonRow { row, view }
 }
 
 fn local(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
 }
 
-fn refresh_cell(row: &OptIn, now: DateTime<Utc>) -> String {
+fn refresh_cell(row: &OptIn, view: View) -> String {
+    let now = view.now;
     match row.refresh_expires_at {
+        // UPS may name a refresh token's end, but an opt-in without a secret never uses it.
+        Some(_) if !row.has_client_secret && !view.public_refresh => {
+            "none (no client secret)".into()
+        }
         None => "-".into(),
         Some(t) if t <= now => format!("{} (expired)", local(t)),
         Some(t) => format!("{} ({} d left)", local(t), (t - now).num_days()),
@@ -227,7 +247,7 @@ fn status_style(status: Status) -> anstyle::Style {
     let colour = match status {
         Status::Active => anstyle::AnsiColor::Green,
         Status::AccessExpired => anstyle::AnsiColor::Yellow,
-        Status::RefreshExpired | Status::Invalid => anstyle::AnsiColor::Red,
+        Status::RefreshExpired | Status::Invalid | Status::Ended => anstyle::AnsiColor::Red,
     };
     anstyle::Style::new().fg_color(Some(colour.into()))
 }
@@ -249,7 +269,7 @@ fn pad(text: &str, width: usize) -> String {
 
 /// The grid, newest first, columns padded to their widest cell as the terminal shows it;
 /// the status coloured when `color` (a terminal without NO_COLOR).
-pub fn grid(rows: &[OptIn], now: DateTime<Utc>, color: bool) -> String {
+pub fn grid(rows: &[OptIn], view: View, color: bool) -> String {
     let header = [
         "ID",
         "LABEL",
@@ -272,15 +292,15 @@ pub fn grid(rows: &[OptIn], now: DateTime<Utc>, color: bool) -> String {
             one_line(&row.environment).into_owned(),
             local(row.created_at),
             local(row.expires_at),
-            refresh_cell(row, now),
-            row.status(now).describe().into(),
+            refresh_cell(row, view),
+            view.status(row).describe().into(),
         ]);
     }
     let widths: Vec<usize> = (0..header.len())
         .map(|c| table.iter().map(|r| columns(&r[c])).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    let statuses = std::iter::once(None).chain(rows.iter().map(|r| Some(r.status(now))));
+    let statuses = std::iter::once(None).chain(rows.iter().map(|r| Some(view.status(r))));
     for (line, status) in table.iter().zip(statuses) {
         let Some((last, cells)) = line.split_last() else {
             continue;
@@ -310,9 +330,17 @@ mod tests {
     use crate::store::Backend;
     use chrono::{Duration, NaiveDate, TimeZone};
 
+    /// Rows judged at `now`, where opt-ins without a client secret get no refresh.
+    fn at(now: DateTime<Utc>) -> View {
+        View {
+            now,
+            public_refresh: false,
+        }
+    }
+
     /// The oracle: serde's rendering of the same rows.
     fn serde_json_of(rows: &[OptIn], now: DateTime<Utc>) -> String {
-        let rows: Vec<JsonRow> = rows.iter().map(|row| json_row(row, now)).collect();
+        let rows: Vec<JsonRow> = rows.iter().map(|row| json_row(row, at(now))).collect();
         let mut out = serde_json::to_string_pretty(&rows).unwrap();
         out.push('\n');
         out
@@ -347,7 +375,7 @@ mod tests {
             row("00000003", "Zoe\u{301} plain", now),
             row("00000004", "plain ascii label", now),
         ];
-        let grid = grid(&rows, now, false);
+        let grid = grid(&rows, at(now), false);
         let env_columns: Vec<usize> = grid
             .lines()
             .map(|line| {
@@ -366,9 +394,9 @@ mod tests {
     fn the_status_is_coloured_only_when_asked() {
         let now = Utc.with_ymd_and_hms(2026, 11, 29, 6, 49, 12).unwrap();
         let rows = [row("00000001", "desk", now)];
-        let plain = grid(&rows, now, false);
+        let plain = grid(&rows, at(now), false);
         assert!(!plain.contains('\u{1b}'), "{plain:?}");
-        let coloured = grid(&rows, now, true);
+        let coloured = grid(&rows, at(now), true);
         let green = status_style(Status::Active).render().to_string();
         assert!(coloured.contains(&green), "{coloured:?}");
         assert!(coloured
@@ -401,6 +429,10 @@ mod tests {
         rows[2].invalid_reason = Some("UPS said \"no\"\n".into());
         rows[2].keyring = Backend::KernelKeyring;
         rows[3].expires_at = now - Duration::hours(1);
+        rows[3].has_client_secret = true;
+        let mut public_spent = row("00000005", "no secret", now - Duration::days(1));
+        public_spent.expires_at = now - Duration::hours(1);
+        rows.push(public_spent);
         let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
             .unwrap()
             .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
@@ -411,10 +443,19 @@ mod tests {
         odd.refreshed_at = Some(far);
         rows.push(odd);
 
-        assert_eq!(json(&rows, now), serde_json_of(&rows, now));
-        assert_eq!(json(&[], now), serde_json_of(&[], now));
-        let statuses: Vec<_> = rows.iter().map(|r| status_name(r.status(now))).collect();
-        for status in ["active", "access_expired", "refresh_expired", "invalid"] {
+        assert_eq!(json(&rows, at(now)), serde_json_of(&rows, now));
+        assert_eq!(json(&[], at(now)), serde_json_of(&[], now));
+        let statuses: Vec<_> = rows
+            .iter()
+            .map(|r| status_name(at(now).status(r)))
+            .collect();
+        for status in [
+            "active",
+            "access_expired",
+            "refresh_expired",
+            "invalid",
+            "ended",
+        ] {
             assert!(statuses.contains(&status), "{status} not covered");
         }
     }

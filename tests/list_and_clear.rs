@@ -17,7 +17,8 @@ fn an_empty_machine_says_so_and_exits_0() {
 #[test]
 fn the_grid_and_the_json_show_newest_first_with_times_and_no_secrets() {
     let sandbox = Sandbox::new();
-    let sim = Sim::start(&[]);
+    // An app with a client secret: its opt-ins refresh, so the grid shows the days left.
+    let sim = Sim::confidential(&[]);
     let first = opt_in(&sandbox, &sim, "first user");
     let second = opt_in(&sandbox, &sim, "second user");
 

@@ -46,6 +46,11 @@ fn opt_ins() -> Vec<Row> {
             .label("no client secret")
             .created(Duration::days(90))
             .public(),
+        row("e1ded000")
+            .label("no secret, spent")
+            .created(Duration::days(95))
+            .access_expires(-Duration::hours(1))
+            .public(),
     ]
 }
 

@@ -154,6 +154,21 @@ fn a_public_opt_in_is_told_once_reported_by_check_and_never_refreshed_by_token()
     assert_eq!(sandbox.run(&["token"]).code, ExitCode::Invalid);
     assert_eq!(sim.stats()["refresh_requests"], 0, "never tried");
 
+    // Listed as what it is: ended, not refreshable; refreshable where UPS refreshes this app.
+    assert_eq!(sandbox.list_json()[0]["status"], "ended");
+    let grid = sandbox.run(&["list"]);
+    assert!(
+        grid.stdout
+            .contains("ended (no refresh without a client secret)"),
+        "{grid:?}"
+    );
+    let listed = sandbox
+        .cmd(&["list", "--json"])
+        .env("IDM_AUTH_PUBLIC_REFRESH", "1")
+        .exec();
+    let rows: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(rows[0]["status"], "access_expired", "{listed:?}");
+
     let run = sandbox.run(&["check", "--json"]);
     assert_eq!(
         run.code,
@@ -162,6 +177,7 @@ fn a_public_opt_in_is_told_once_reported_by_check_and_never_refreshed_by_token()
     );
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["problems"][0]["problem"], "no_refresh", "{report}");
+    assert_eq!(report["problems"][0]["status"], "ended", "{report}");
     let lines: Vec<&str> = run.stderr.lines().filter(|l| l.contains(&id)).collect();
     assert_eq!(lines.len(), 1, "{run:?}");
     assert!(lines[0].contains("no refresh"), "{run:?}");

@@ -5,6 +5,7 @@
 use crate::cli::AuthorizeArgs;
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::public_client;
 use crate::render;
 use crate::settings::{self, read_client_secret};
 use crate::signin::{sign_in, Opener};
@@ -21,7 +22,7 @@ pub fn run(ctx: &Ctx, args: &AuthorizeArgs, profile: Option<&str>) -> Result<()>
     };
     let row = sign_in(ctx, store, &settings, client_secret, opener)?;
     if args.json {
-        ctx.print_json(&render::json_row(&row, ctx.now()))
+        ctx.print_json(&render::json_row(&row, public_client::view(ctx)))
     } else {
         ctx.print(&format!("{}\n", row.id))
     }

@@ -33,7 +33,8 @@ struct Finding<'a> {
     status: Status,
     problem: Problem,
     refresh_expires_at: Option<String>,
-    days_left: Option<i64>,
+    /// Days until the opt-in ends (negative: since it ended).
+    days_left: i64,
 }
 
 #[derive(Serialize)]
@@ -49,6 +50,7 @@ pub fn problem_of(ctx: &Ctx, row: &OptIn, now: DateTime<Utc>, within: Duration) 
     match row.status(now) {
         Status::Invalid => Some(Problem::Invalid),
         Status::RefreshExpired => Some(Problem::Expired),
+        Status::Ended => Some(Problem::NoRefresh),
         Status::Active | Status::AccessExpired if public_client::no_refresh(ctx, row) => {
             Some(Problem::NoRefresh)
         }
@@ -97,23 +99,31 @@ pub fn run(ctx: &Ctx, args: &CheckArgs, profile: Option<&str>) -> Result<()> {
         say!(ctx, "{}", describe(row, *problem, now));
     }
     if args.json {
+        let view = public_client::view(ctx);
         ctx.print_json(&Report {
             ok: !rows.is_empty() && found.is_empty(),
             within_days: args.within,
             checked: rows.len(),
             problems: found
                 .iter()
-                .map(|(row, problem)| Finding {
-                    id: &row.id,
-                    label: &row.label,
-                    profile: row.profile.as_deref(),
-                    environment: &row.environment,
-                    status: row.status(now),
-                    problem: *problem,
-                    refresh_expires_at: row
-                        .refresh_expires_at
-                        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
-                    days_left: row.refresh_expires_at.map(|t| (t - now).num_days()),
+                .map(|(row, problem)| {
+                    // An opt-in that gets no refresh ends with its access token, whatever
+                    // end UPS named for the refresh token it will not use.
+                    let end = match problem {
+                        Problem::NoRefresh => None,
+                        _ => row.refresh_expires_at,
+                    };
+                    Finding {
+                        id: &row.id,
+                        label: &row.label,
+                        profile: row.profile.as_deref(),
+                        environment: &row.environment,
+                        status: view.status(row),
+                        problem: *problem,
+                        refresh_expires_at: end
+                            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                        days_left: (end.unwrap_or(row.expires_at) - now).num_days(),
+                    }
                 })
                 .collect(),
         })?;

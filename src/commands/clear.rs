@@ -7,6 +7,7 @@ use crate::cli::ClearArgs;
 use crate::commands::{find, of_profile};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::public_client;
 use crate::render;
 use crate::say;
 use crate::store::OptIn;
@@ -64,8 +65,8 @@ fn finish(ctx: &Ctx, args: &ClearArgs, removed: &[OptIn]) -> Result<()> {
     if !args.json {
         return Ok(());
     }
-    let now = ctx.now();
-    let rows: Vec<_> = removed.iter().map(|r| render::json_row(r, now)).collect();
+    let view = public_client::view(ctx);
+    let rows: Vec<_> = removed.iter().map(|r| render::json_row(r, view)).collect();
     ctx.print_json(&rows)
 }
 

@@ -9,6 +9,7 @@ use crate::browser::Launch;
 use crate::cli::DemoArgs;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::public_client;
 use crate::render;
 use crate::say;
 use crate::settings::{
@@ -95,7 +96,11 @@ fn run_in(
     }));
     let row = sign_in(ctx, store, &settings, Some(secret), opener)?;
     let outcome = (|| {
-        ctx.print(&render::grid(&store.rows()?, ctx.now(), ctx.stdout_color()))?;
+        ctx.print(&render::grid(
+            &store.rows()?,
+            public_client::view(ctx),
+            ctx.stdout_color(),
+        ))?;
         let access = store.access_token(&row)?;
         say!(
             ctx,

@@ -4,17 +4,18 @@ use crate::cli::ListArgs;
 use crate::commands::of_profile;
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::public_client;
 use crate::render;
 
 pub fn run(ctx: &Ctx, args: &ListArgs, profile: Option<&str>) -> Result<()> {
     let rows = of_profile(ctx.store()?.rows()?, profile);
-    let now = ctx.now();
+    let view = public_client::view(ctx);
     if args.json {
-        return ctx.print(&render::json(&rows, now));
+        return ctx.print(&render::json(&rows, view));
     }
     if rows.is_empty() {
         return ctx
             .print("No opt-ins on this machine yet. Run `idm-auth authorize` to make one.\n");
     }
-    ctx.print(&render::grid(&rows, now, ctx.stdout_color()))
+    ctx.print(&render::grid(&rows, view, ctx.stdout_color()))
 }

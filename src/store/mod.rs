@@ -122,6 +122,9 @@ pub enum Status {
     AccessExpired,
     RefreshExpired,
     Invalid,
+    /// Made without a client secret where no refresh is offered ([`crate::public_client`]),
+    /// and its access token has expired. Only [`OptIn::status_shown`] says it.
+    Ended,
 }
 
 impl Status {
@@ -131,6 +134,7 @@ impl Status {
             Status::AccessExpired => "access expired, refreshable",
             Status::RefreshExpired => "refresh expired",
             Status::Invalid => "invalid",
+            Status::Ended => "ended (no refresh without a client secret)",
         }
     }
 
@@ -149,6 +153,16 @@ impl OptIn {
             Status::AccessExpired
         } else {
             Status::RefreshExpired
+        }
+    }
+
+    /// The status people and scripts are shown: an opt-in without a client secret whose
+    /// access token expired is `Ended`, not refreshable, unless `public_refresh` (this app is
+    /// refreshed without a secret) says otherwise.
+    pub fn status_shown(&self, now: DateTime<Utc>, public_refresh: bool) -> Status {
+        match self.status(now) {
+            Status::AccessExpired if !self.has_client_secret && !public_refresh => Status::Ended,
+            status => status,
         }
     }
 
