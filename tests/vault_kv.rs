@@ -11,14 +11,55 @@ use std::time::{Duration, Instant};
 use support::bao::Bao;
 
 fn kv(bao: &Bao, token: &str) -> Kv {
+    kv_in(bao, token, None)
+}
+
+/// The client as the environment configures it, in Vault `namespace` if given.
+fn kv_in(bao: &Bao, token: &str, namespace: Option<&str>) -> Kv {
     let ca = bao.ca_cert.as_ref().map(|p| p.display().to_string());
     let env = |name: &str| match name {
         "VAULT_ADDR" => Some(bao.addr()),
         "VAULT_TOKEN" => Some(token.to_string()),
         "VAULT_CACERT" => ca.clone(),
+        "VAULT_NAMESPACE" => namespace.map(str::to_string),
         _ => None,
     };
     Kv::connect(VaultSettings::resolve(&VaultProfile::default(), env, None).unwrap()).unwrap()
+}
+
+#[test]
+fn vault_namespace_keeps_the_records_in_that_namespace() {
+    let bao = Bao::start();
+    let root = &bao.root_token;
+    let (code, answer) = bao.api("POST", "sys/namespaces/team-a", Some("{}"), root);
+    assert_eq!(code, 200, "create the namespace: {answer}");
+    let kv_v2 = r#"{"type": "kv", "options": {"version": "2"}}"#;
+    let (code, answer) = bao.api("POST", "team-a/sys/mounts/secret", Some(kv_v2), root);
+    assert_eq!(code, 204, "mount KV v2 in it: {answer}");
+
+    let team = kv_in(&bao, root, Some("team-a"));
+    assert_eq!(
+        team.write("optins/a1", &json!({"n": 1}), 0).unwrap(),
+        Written::Stored(1)
+    );
+    assert_eq!(
+        team.read("optins/a1").unwrap().unwrap().data,
+        json!({"n": 1})
+    );
+    assert_eq!(team.list("optins").unwrap(), ["a1"]);
+    let at = |path: &str| bao.api("GET", path, None, root).0;
+    assert_eq!(
+        at("team-a/secret/data/idm-auth/optins/a1"),
+        200,
+        "in team-a"
+    );
+    assert_eq!(
+        at("secret/data/idm-auth/optins/a1"),
+        404,
+        "not in the root namespace"
+    );
+    // The root namespace's client sees nothing of it.
+    assert_eq!(kv(&bao, root).read("optins/a1").unwrap(), None);
 }
 
 #[test]
