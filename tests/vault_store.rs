@@ -176,6 +176,31 @@ fn with_vault_down_a_cached_token_is_served_and_anything_else_is_exit_9_at_once(
 }
 
 #[test]
+fn through_an_outage_a_machine_never_serves_another_stores_opt_in() {
+    let mut bao = Bao::start();
+    let (mut a, _) = fleet(&bao);
+    let sim = Sim::confidential(&["--access-ttl", "3600"]);
+    let id = a.opt_in(&sim);
+    let served = a.run(&["token", &id]);
+    assert_eq!(served.code, ExitCode::Success, "{served:?}");
+    bao.stop();
+
+    // The same machine, pointed at another store (another namespace) while Vault is down:
+    // nothing of the first store's listing, nor its cached token, answers for it.
+    a.set_env("VAULT_NAMESPACE", "team-b");
+    for args in [&["token"][..], &["token", &id]] {
+        let run = a.run(args);
+        assert_eq!(run.code, ExitCode::Keyring, "{args:?}: {run:?}");
+        assert!(run.stdout.is_empty(), "{args:?}: {run:?}");
+    }
+    // Its own store's copy still serves the cached token.
+    a.set_env("VAULT_NAMESPACE", "");
+    let run = a.run(&["token"]);
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    assert_eq!(run.stdout, served.stdout);
+}
+
+#[test]
 fn a_refresher_killed_while_ups_answers_slowly_leaves_the_others_a_valid_token_or_exit_8() {
     let bao = Bao::start();
     let (mut a, mut b) = fleet(&bao);

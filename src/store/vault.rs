@@ -21,11 +21,11 @@
 //! Every record keeps one version only (old versions hold tokens) and demands check-and-set.
 //! With Vault unreachable, a machine whose kernel-keyring cache still holds a valid access
 //! token keeps serving it (the rows come from a local copy of the last listing, which holds
-//! no secret); anything else is exit 9 at once.
+//! no secret, one copy per store); anything else is exit 9 at once.
 
 use super::index::{Contents, Index, OptIn};
 use super::secrets::Backend;
-use super::vault_kv::{Kv, Written};
+use super::vault_kv::{Kv, VaultSettings, Written};
 use super::{
     cache, fresh_id, Credentials, NewSecrets, Refresh, SecretString, Store, Token, MIN_VALIDITY,
 };
@@ -34,7 +34,8 @@ use crate::flow::Grant;
 use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use zeroize::Zeroize;
@@ -119,8 +120,8 @@ impl VaultStore {
     /// The store behind `kv`; `data_dir` keeps this machine's copy of the last listing.
     pub fn new(kv: Kv, data_dir: &Path) -> VaultStore {
         VaultStore {
+            offline_rows: Index::at(listing_dir(data_dir, kv.settings())),
             kv,
-            offline_rows: Index::at(data_dir.join("vault")),
             unreachable: OnceLock::new(),
         }
     }
@@ -324,6 +325,28 @@ remove {}/{}/{} with the vault CLI, or repair it",
         let hex: String = profile.bytes().map(|b| format!("{b:02x}")).collect();
         format!("{PROFILES}/{hex}")
     }
+}
+
+/// Where this machine keeps its copy of one store's listing: a directory per Vault server,
+/// namespace, mount and prefix, so that through an outage `token` never picks an opt-in (and
+/// its cached access token) of another store this machine also uses.
+fn listing_dir(data_dir: &Path, settings: &VaultSettings) -> PathBuf {
+    let mut hash = Sha256::new();
+    let namespace = settings.namespace.as_deref().unwrap_or_default();
+    for part in [
+        settings.addr.as_str(),
+        namespace,
+        &settings.mount,
+        &settings.prefix,
+    ] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    let name: String = hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    data_dir.join("vault").join(name)
 }
 
 /// The stored access token, which the cache keeps for the next call.
