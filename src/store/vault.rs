@@ -331,21 +331,16 @@ remove {}/{}/{} with the vault CLI, or repair it",
 /// namespace, mount and prefix, so that through an outage `token` never picks an opt-in (and
 /// its cached access token) of another store this machine also uses.
 fn listing_dir(data_dir: &Path, settings: &VaultSettings) -> PathBuf {
-    let mut hash = Sha256::new();
     let namespace = settings.namespace.as_deref().unwrap_or_default();
-    for part in [
+    let store = [
         settings.addr.as_str(),
         namespace,
         &settings.mount,
         &settings.prefix,
-    ] {
-        hash.update(part.as_bytes());
-        hash.update([0]);
-    }
-    let name: String = hash.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    ]
+    .join("\0");
+    let digest = Sha256::digest(store.as_bytes());
+    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     data_dir.join("vault").join(name)
 }
 
