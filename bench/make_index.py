@@ -34,7 +34,7 @@ def row(i: int, now: dt.datetime) -> dict:
         "refresh_count": i % 5,
         "invalid_reason": "UPS refused to refresh it: invalid_grant" if i % 17 == 16 else None,
         "keyring": "secret-service",
-        "has_client_secret": bool(i % 4 == 0),
+        "has_client_secret": i % 4 != 0,  # most apps keep their secret
     }
 
 
