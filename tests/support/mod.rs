@@ -563,6 +563,7 @@ pub fn on_a_terminal(env_from: &Command, command_line: &str) -> Command {
 /// the kernel's ephemeral range (32768 and up), which it never hands out by itself, counted
 /// up in this process so two tests never get the same one, from a stretch that depends on the
 /// process id so test processes side by side rarely meet; a port found in use is skipped.
+/// Every other port only: a server may take the next one too (a dev Vault's cluster port).
 pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU32, Ordering};
     const FIRST: u32 = 20_000;
@@ -570,10 +571,11 @@ pub fn free_port() -> u16 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let start = std::process::id() % 500 * 24;
     loop {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let n = NEXT.fetch_add(2, Ordering::Relaxed);
         assert!(n < COUNT, "no free port left below the ephemeral range");
         let port = (FIRST + (start + n) % COUNT) as u16;
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+        if free(port) && free(port + 1) {
             return port;
         }
     }
