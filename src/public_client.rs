@@ -31,7 +31,7 @@ pub fn view(ctx: &Ctx) -> View {
 /// Whether `row` gets no refresh here: no client secret, and no word that UPS refreshes it
 /// without one.
 pub fn no_refresh(ctx: &Ctx, row: &OptIn) -> bool {
-    !row.has_client_secret && !refresh_allowed(ctx)
+    !row.refreshable(refresh_allowed(ctx))
 }
 
 /// Whether `row` is such an opt-in whose access token is (all but) spent: nothing to hand

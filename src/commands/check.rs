@@ -47,11 +47,13 @@ struct Report<'a> {
 
 /// What is wrong with one opt-in, if anything.
 pub fn problem_of(ctx: &Ctx, row: &OptIn, now: DateTime<Utc>, within: Duration) -> Option<Problem> {
-    match row.status(now) {
+    let public_refresh = public_client::refresh_allowed(ctx);
+    match row.status_shown(now, public_refresh) {
         Status::Invalid => Some(Problem::Invalid),
         Status::RefreshExpired => Some(Problem::Expired),
+        // Ended, or still good until its access token expires: no refresh either way.
         Status::Ended => Some(Problem::NoRefresh),
-        Status::Active | Status::AccessExpired if public_client::no_refresh(ctx, row) => {
+        Status::Active | Status::AccessExpired if !row.refreshable(public_refresh) => {
             Some(Problem::NoRefresh)
         }
         Status::Active | Status::AccessExpired => match row.refresh_expires_at {

@@ -156,12 +156,17 @@ impl OptIn {
         }
     }
 
-    /// The status people and scripts are shown: an opt-in without a client secret whose
-    /// access token expired is `Ended`, not refreshable, unless `public_refresh` (this app is
-    /// refreshed without a secret) says otherwise.
+    /// Whether this opt-in gets refreshed: it keeps a client secret, or `public_refresh`
+    /// says UPS refreshes this app without one (see [`crate::public_client`]).
+    pub fn refreshable(&self, public_refresh: bool) -> bool {
+        self.has_client_secret || public_refresh
+    }
+
+    /// The status people and scripts are shown: one that gets no refresh is `Ended`, not
+    /// refreshable, once its access token has expired.
     pub fn status_shown(&self, now: DateTime<Utc>, public_refresh: bool) -> Status {
         match self.status(now) {
-            Status::AccessExpired if !self.has_client_secret && !public_refresh => Status::Ended,
+            Status::AccessExpired if !self.refreshable(public_refresh) => Status::Ended,
             status => status,
         }
     }
