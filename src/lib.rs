@@ -24,6 +24,7 @@ pub mod http;
 pub mod loopback_http;
 pub mod process_hygiene;
 pub mod public_client;
+pub mod refresh;
 pub mod render;
 pub mod settings;
 pub mod signin;
