@@ -1,0 +1,104 @@
+//! A started refresh finishes: `token` stopped the ways processes are stopped in the field
+//! (SIGTERM from `timeout` or `systemctl stop`, SIGINT from Ctrl-C to the foreground group,
+//! SIGHUP when the terminal goes, SIGKILL from a job runner or the OOM killer) while UPS is
+//! answering its refresh. UPS has already spent the old refresh token by then; the opt-in
+//! survives only if the answer is still saved. The simulator rotates at once and holds its
+//! answer (`refresh_delay_ms`), and the test signals `token` once the simulator's count of
+//! refreshes shows the rotation happened.
+#![cfg(target_os = "linux")]
+
+mod support;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+use support::bao::Bao;
+use support::stores::{Machine, StoreKind};
+use support::*;
+
+/// How long the simulator holds each /refresh answer while the test signals `token`.
+const HELD_MS: u64 = 2_000;
+
+fn refreshes(sim: &Sim) -> u64 {
+    sim.stats()["refreshes_issued"].as_u64().unwrap()
+}
+
+/// `token ID` in a process group of its own (as a shell starts a job), once UPS has
+/// rotated its pair and is holding the answer.
+fn token_waiting_on_ups(machine: &Machine, sim: &Sim, id: &str) -> Child {
+    use std::os::unix::process::CommandExt;
+    let before = refreshes(sim);
+    let child = machine
+        .cmd(&["token", id])
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while refreshes(sim) == before {
+        assert!(Instant::now() < deadline, "UPS never saw the refresh");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// After the interruption: the next `token` gets a token (the refresher saved the pair UPS
+/// gave), and the stored opt-in is not invalid.
+fn opt_in_survived(machine: &Machine, sim: &Sim, id: &str, what: &str) {
+    sim.settings(r#"{"refresh_delay_ms": 0}"#);
+    let run = machine.run(&["token", id]);
+    assert_eq!(run.code, ExitCode::Success, "{what}: {run:?}");
+    assert!(!run.stderr.contains("cut short"), "{what}: {run:?}");
+    let row = machine
+        .list_json()
+        .into_iter()
+        .find(|r| r["id"] == id)
+        .unwrap();
+    assert_ne!(row["status"], "invalid", "{what}: {row}");
+    sim.settings(&format!(r#"{{"refresh_delay_ms": {HELD_MS}}}"#));
+}
+
+fn signal(pid: i32, sig: i32) {
+    // SAFETY: kill(2) with a pid (or -pgid) of a child this test started.
+    assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "kill {pid} {sig}");
+}
+
+#[test]
+fn signals_to_token_or_its_group_during_a_refresh_never_cost_the_opt_in() {
+    // Every `token` refreshes: access tokens expire at once.
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
+    let machine = Machine::new(StoreKind::File, None);
+    let id = machine.opt_in(&sim);
+    sim.settings(&format!(r#"{{"refresh_delay_ms": {HELD_MS}}}"#));
+    for (name, sig) in [
+        ("SIGTERM", libc::SIGTERM),
+        ("SIGINT", libc::SIGINT),
+        ("SIGHUP", libc::SIGHUP),
+    ] {
+        for to_group in [false, true] {
+            let what = format!("{name} to token{}", if to_group { "'s group" } else { "" });
+            let child = token_waiting_on_ups(&machine, &sim, &id);
+            let pid = i32::try_from(child.id()).unwrap();
+            signal(if to_group { -pid } else { pid }, sig);
+            let out = child.wait_with_output().unwrap();
+            assert!(!out.status.success(), "{what}: token was not stopped");
+            opt_in_survived(&machine, &sim, &id, &what);
+        }
+    }
+}
+
+#[test]
+fn kill_9_of_token_during_the_refresh_costs_no_opt_in_in_any_store() {
+    let bao = Bao::start();
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
+    for kind in [StoreKind::Keyring, StoreKind::File, StoreKind::Vault] {
+        let machine = Machine::new(kind, Some(&bao));
+        let id = machine.opt_in(&sim);
+        sim.settings(&format!(r#"{{"refresh_delay_ms": {HELD_MS}}}"#));
+        let mut child = token_waiting_on_ups(&machine, &sim, &id);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        opt_in_survived(&machine, &sim, &id, kind.name());
+        sim.settings(r#"{"refresh_delay_ms": 0}"#);
+    }
+}
