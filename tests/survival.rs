@@ -102,3 +102,62 @@ fn kill_9_of_token_during_the_refresh_costs_no_opt_in_in_any_store() {
         sim.settings(r#"{"refresh_delay_ms": 0}"#);
     }
 }
+
+#[test]
+fn a_fleet_whose_clocks_disagree_by_minutes_never_takes_over_a_live_refresh() {
+    let bao = Bao::start();
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
+    // A's clock runs three minutes behind B's: by B's clock, A's claim looks long lapsed.
+    let mut a = Machine::new(StoreKind::Vault, Some(&bao));
+    a.set_env("IDM_AUTH_TEST_CLOCK_OFFSET", "-180");
+    let b = Machine::new(StoreKind::Vault, Some(&bao));
+    // Opted in on A, so the expiries are A's too: an expiry written by a clock ahead of the
+    // reader's lets the reader serve a token past its end by the difference (beyond the
+    // minute's margin), the one harm a skewed clock still does (README, Fleets).
+    let id = a.opt_in(&sim);
+    sim.settings(&format!(r#"{{"refresh_delay_ms": {HELD_MS}}}"#));
+    let a_token = token_waiting_on_ups(&a, &sim, &id);
+    sim.settings(r#"{"refresh_delay_ms": 0}"#);
+    // B waits for A's refresh instead of refreshing with the refresh token A has spent.
+    let run = b.run(&["token", &id]);
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    assert!(!run.stderr.contains("cut short"), "{run:?}");
+    let a_run = Run::from(a_token.wait_with_output().unwrap());
+    assert_eq!(a_run.code, ExitCode::Success, "{a_run:?}");
+    let row = &b.list_json()[0];
+    assert_ne!(row["status"], "invalid", "{row}");
+}
+
+#[test]
+fn a_dead_refreshers_claim_stalls_the_fleet_no_longer_than_its_lifetime() {
+    let bao = Bao::start();
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
+    let a = Machine::new(StoreKind::Vault, Some(&bao));
+    let b = Machine::new(StoreKind::Vault, Some(&bao));
+    let id = b.opt_in(&sim);
+    // A's refresher dies after UPS rotated, holding a claim that lives 1 s + 15 s.
+    let out = a
+        .cmd(&["token", &id])
+        .env("IDM_AUTH_HTTP_TIMEOUT", "1")
+        .env("IDM_AUTH_TEST_ABORT_AT", "refresh-rotated-at-ups")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("was killed by signal 9"),
+        "{:?}",
+        Run::from(out)
+    );
+    let started = Instant::now();
+    let run = b.run(&["token", &id]);
+    let stalled = started.elapsed();
+    // The pair A got is lost with A: B says exactly that, after the claim's lifetime.
+    assert_eq!(run.code, ExitCode::Invalid, "{run:?}");
+    assert!(
+        run.stderr.contains("was cut short after it reached UPS"),
+        "{run:?}"
+    );
+    assert!(
+        stalled >= Duration::from_secs(16) && stalled < Duration::from_secs(24),
+        "stalled {stalled:?}"
+    );
+}

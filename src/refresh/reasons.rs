@@ -75,7 +75,7 @@ impl Story<'_> {
     pub fn error(&self, failure: Failure, store_error: Option<Error>, recorded: bool) -> Error {
         let id = self.row.id.clone();
         match failure {
-            Failure::Unusable => self.row.unusable(Utc::now()),
+            Failure::Unusable => self.row.unusable(crate::clock::now()),
             Failure::Cleared => Error::NotFound(format!(
                 "opt-in {id} was cleared (on this or another machine)"
             )),

@@ -64,7 +64,7 @@ pub fn run(
 ) -> Result<Token> {
     let origin = Instant::now();
     let clocks = || Clocks {
-        wall: Utc::now().timestamp_millis(),
+        wall: crate::clock::now().timestamp_millis(),
         mono: u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
     let (mut refresher, mut action) = Refresher::start(rules, clocks().mono);
@@ -105,7 +105,7 @@ pub fn run(
             }
             Action::CallUps => {
                 let credentials = port.credentials()?;
-                started.get_or_insert_with(Utc::now);
+                started.get_or_insert_with(crate::clock::now);
                 match refresh(port.row(), &credentials) {
                     Ok(fresh) => {
                         grant = Some(fresh);
@@ -194,7 +194,7 @@ fn story<'a>(
 ) -> Story<'a> {
     Story {
         row,
-        started: started.unwrap_or_else(Utc::now),
+        started: started.unwrap_or_else(crate::clock::now),
         failures,
         cut_short: cut_short.as_ref(),
         rotated_at: grant.as_ref().map(|g| g.issued_at),

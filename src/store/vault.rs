@@ -98,7 +98,7 @@ impl Claim {
         Ok(Claim {
             holder: format!("{} (process {})", host_name(), std::process::id()),
             nonce: nonce.iter().map(|b| format!("{b:02x}")).collect(),
-            since: Utc::now(),
+            since: crate::clock::now(),
             lifetime_seconds: lifetime.as_secs(),
         })
     }
@@ -505,6 +505,7 @@ impl Port for VaultRefresh<'_> {
     }
 
     fn save_rotated(&mut self, cas: Option<u64>, grant: &Grant) -> Result<(Wrote, Option<OptIn>)> {
+        crate::abort_point::reached("refresh-rotated-at-ups");
         let outcome = self.write(cas, |r| {
             let fresh = rotated(r.clone(), grant);
             *r = fresh;
