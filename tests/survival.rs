@@ -161,3 +161,56 @@ fn a_dead_refreshers_claim_stalls_the_fleet_no_longer_than_its_lifetime() {
         "stalled {stalled:?}"
     );
 }
+
+/// The files of opt-in `id` in a file store's directory, temporary ones included.
+fn files_of(machine: &Machine, id: &str) -> Vec<String> {
+    let dir = machine.sandbox.path("data/idm-auth/secrets");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with(id) || name.starts_with(&format!(".{id}.")))
+        .collect();
+    names.sort();
+    names
+}
+
+/// `token` whose refresher dies after sealing the new refresh token, before its rename.
+fn killed_between_sealing_and_renaming(machine: &Machine, id: &str) {
+    let run = machine
+        .cmd(&["token", id])
+        .env("IDM_AUTH_TEST_ABORT_AT", "file-sealed-not-renamed")
+        .exec();
+    assert!(run.stderr.contains("was killed by signal 9"), "{run:?}");
+    let files = files_of(machine, id);
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with(&format!(".{id}.refresh-token.")) && f.ends_with(".tmp")),
+        "no sealed temporary file: {files:?}"
+    );
+}
+
+#[test]
+fn a_refresh_token_sealed_but_not_renamed_is_recovered_and_clear_leaves_no_file() {
+    let sim = Sim::confidential(&["--access-ttl", "0"]);
+    let machine = Machine::new(StoreKind::File, None);
+    let id = machine.opt_in(&sim);
+    let before = refreshes(&sim);
+    killed_between_sealing_and_renaming(&machine, &id);
+    assert_eq!(refreshes(&sim), before + 1, "UPS rotated before the kill");
+
+    // The new refresh token was only in the temporary file: the next run takes it.
+    let run = machine.run(&["token", &id]);
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    assert_eq!(
+        files_of(&machine, &id),
+        ["access-token", "client-secret", "refresh-token"].map(|kind| format!("{id}.{kind}")),
+        "the temporary file is not put in place"
+    );
+
+    // clear deletes every file of the opt-in, temporary ones too.
+    killed_between_sealing_and_renaming(&machine, &id);
+    let run = machine.run(&["clear", &id, "--yes"]);
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    assert_eq!(files_of(&machine, &id), Vec::<String>::new());
+}

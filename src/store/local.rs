@@ -521,6 +521,9 @@ impl Port for LocalRefresh<'_> {
     /// The journal's refresh record, written before UPS sees the refresh token (a record
     /// left by a dead refresher stays: it explains a refusal).
     fn claim(&mut self, _cas: Option<u64>, _taken_over: bool) -> Result<Option<u64>> {
+        // A store that cannot give the secrets (another key, a locked keyring) fails here,
+        // before the journal changes.
+        drop(self.credentials()?);
         if self.interrupted.is_none() && !self.journalled {
             self.store.index.update_all(|c| {
                 c.pending.push(Pending {
