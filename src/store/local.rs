@@ -15,7 +15,7 @@ use super::file::FileSecrets;
 use super::secrets::{self, delete_all, Backend, SecretKind, Secrets};
 use super::{
     cache, fresh_id, Action, Contents, Credentials, Index, NewSecrets, OptIn, Pending, Refresh,
-    Store, Token, MIN_VALIDITY,
+    Store, Token,
 };
 use crate::error::{Error, Result};
 use crate::flow::Grant;
@@ -360,7 +360,7 @@ impl Store for LocalStore {
         Ok(token)
     }
 
-    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>) -> Result<Token> {
+    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>, refused: Option<&OptIn>) -> Result<Token> {
         let _guard = self.index.lock(&refresh_lock(&row.id))?;
         // Another process may have refreshed while we waited for the lock.
         let contents = self.index.load_all()?;
@@ -373,7 +373,7 @@ impl Store for LocalStore {
                 Error::NotFound(format!("no opt-in with id `{}` on this machine", row.id))
             })?;
         let now = Utc::now();
-        if row.access_valid_for(now, MIN_VALIDITY) {
+        if super::serve_stored(&row, refused, now) {
             let token = self.access_token(&row)?;
             return Ok(Token {
                 row,

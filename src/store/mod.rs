@@ -84,7 +84,10 @@ pub trait Store {
     /// The stored access token of `row` (whatever its expiry).
     fn access_token(&self, row: &OptIn) -> Result<SecretString>;
     /// Rotate the pair of `row` through `refresh`, one process at a time; see the contract.
-    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>) -> Result<Token>;
+    /// With `refused` (the row of a token UPS just answered with 401: `api`'s one forced
+    /// refresh) it refreshes even while the stored token looks valid, unless that token is
+    /// no longer the refused one (another process refreshed meanwhile): see [`serve_stored`].
+    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>, refused: Option<&OptIn>) -> Result<Token>;
     /// Delete an opt-in's row and secrets. Idempotent.
     fn remove(&self, row: &OptIn) -> Result<()>;
     /// The client secret kept for config profile `profile`.
@@ -109,8 +112,17 @@ pub trait Store {
         if !row.status(now).is_usable() {
             return Err(row.unusable(now));
         }
-        self.rotate(row, refresh)
+        self.rotate(row, refresh, None)
     }
+}
+
+/// Whether `rotate` may hand out the stored token of `stored` instead of refreshing: it is
+/// valid for a while yet, and not the very generation of tokens (same expiry, same refresh
+/// count) of `refused`, which UPS no longer accepts.
+pub fn serve_stored(stored: &OptIn, refused: Option<&OptIn>, now: DateTime<Utc>) -> bool {
+    let same =
+        |r: &OptIn| r.expires_at == stored.expires_at && r.refresh_count == stored.refresh_count;
+    stored.access_valid_for(now, MIN_VALIDITY) && !refused.is_some_and(same)
 }
 
 /// How usable an opt-in is right now.

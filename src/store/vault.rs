@@ -447,7 +447,7 @@ impl Store for VaultStore {
         Ok(served(record).token)
     }
 
-    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>) -> Result<Token> {
+    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>, refused: Option<&OptIn>) -> Result<Token> {
         if let Some(why) = self.unreachable.get() {
             return Err(Error::Keyring(why.clone()));
         }
@@ -460,7 +460,7 @@ impl Store for VaultStore {
                 .read(&row.id)?
                 .ok_or_else(|| VaultStore::cleared(&row.id))?;
             let now = Utc::now();
-            if record.row.access_valid_for(now, MIN_VALIDITY) {
+            if super::serve_stored(&record.row, refused, now) {
                 return Ok(served(record));
             }
             if !record.row.status(now).is_usable() {
