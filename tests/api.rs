@@ -116,10 +116,7 @@ fn every_call_carries_the_token_and_ups_headers_with_a_fresh_trans_id() {
         assert_eq!(s.headers["authorization"], format!("Bearer {token}"));
         assert_eq!(s.headers["accept"], "application/json");
         let trans_id = &s.headers["transid"];
-        assert!(
-            trans_id.len() <= 32 && !trans_id.is_empty(),
-            "{trans_id}"
-        );
+        assert!(trans_id.len() <= 32 && !trans_id.is_empty(), "{trans_id}");
     }
     assert_ne!(seen[0].headers["transid"], seen[1].headers["transid"]);
     assert_eq!(seen[0].headers["transactionsrc"], "idm-auth");
@@ -137,12 +134,29 @@ fn fields_become_the_query_of_a_get_and_the_json_body_of_a_post() {
     let rate = sandbox.path("rate.json").display().to_string();
 
     let get = sandbox.run(&[
-        "api", "-X", "GET", DELIVERED, "-f", "locale=en_US", "-F", "returnPOD=true",
+        "api",
+        "-X",
+        "GET",
+        DELIVERED,
+        "-f",
+        "locale=en_US",
+        "-F",
+        "returnPOD=true",
     ]);
     assert_eq!(get.code, ExitCode::Success, "{get:?}");
     let post = sandbox.run(&[
-        "api", "/shipments/v1/ship", "-f", "name=Jane", "-F", "count=2", "-F", "signed=false",
-        "-F", &note, "-f", "to[city]=Wayne",
+        "api",
+        "/shipments/v1/ship",
+        "-f",
+        "name=Jane",
+        "-F",
+        "count=2",
+        "-F",
+        "signed=false",
+        "-F",
+        &note,
+        "-f",
+        "to[city]=Wayne",
     ]);
     assert_eq!(post.code, ExitCode::Success, "{post:?}");
     let input = sandbox.run(&["api", "/rating/v2409/Rate", "--input", &rate]);
@@ -236,14 +250,16 @@ fn answers_errors_jq_and_include_against_the_simulated_track_api() {
 
     let run = sandbox.run(&["api", "-i", DELIVERED]);
     assert!(
-        run.stdout.starts_with("HTTP/1.1 200 OK\n") && run.stdout.contains("content-type: application/json\n"),
+        run.stdout.starts_with("HTTP/1.1 200 OK\n")
+            && run.stdout.contains("content-type: application/json\n"),
         "{run:?}"
     );
 
     let run = sandbox.run(&["api", "/track/v1/details/1Z99999X0000000000"]);
     assert_eq!(run.code, ExitCode::ApiError, "{run:?}");
     assert!(
-        run.stderr.contains("404 Not Found: 151044: No tracking information available (transId "),
+        run.stderr
+            .contains("404 Not Found: 151044: No tracking information available (transId "),
         "{run:?}"
     );
     assert_eq!(run.stdout, "");
@@ -278,8 +294,11 @@ fn a_401_gets_exactly_one_forced_refresh_and_one_retry() {
     let run = sandbox.run(&["api", DELIVERED]);
     assert_eq!(run.code, ExitCode::ApiError, "{run:?}");
     assert!(
-        run.stderr.contains("250002: Invalid Authentication Information")
-            && run.stderr.contains("hint: a freshly refreshed token was refused too")
+        run.stderr
+            .contains("250002: Invalid Authentication Information")
+            && run
+                .stderr
+                .contains("hint: a freshly refreshed token was refused too")
             && run.stderr.contains("API product"),
         "{run:?}"
     );
@@ -291,11 +310,16 @@ fn a_401_gets_exactly_one_forced_refresh_and_one_retry() {
 #[test]
 fn a_429_is_retried_after_retry_after_within_a_bound() {
     let (sandbox, sim, _id) = opted_in();
-    sim.fault(r#"{"endpoint": "track", "status": 429, "times": 2, "headers": {"Retry-After": "1"}}"#);
+    sim.fault(
+        r#"{"endpoint": "track", "status": 429, "times": 2, "headers": {"Retry-After": "1"}}"#,
+    );
     let started = Instant::now();
     let run = sandbox.run(&["api", DELIVERED]);
     assert_eq!(run.code, ExitCode::Success, "{run:?}");
-    assert!(started.elapsed() >= Duration::from_secs(2), "waited as asked");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "waited as asked"
+    );
     assert_eq!(sim.stats()["track_requests"], 3);
 
     // A wait beyond the bound is not waited for: UPS's words and a hint at once.
@@ -354,7 +378,10 @@ fn stream_and_measure(sandbox: &Sandbox, args: &[&str], pause_after: usize) -> (
         }
     }
     assert!(child.wait().unwrap().success());
-    (total, peak.unwrap_or_else(|| panic!("only {total} bytes came")))
+    (
+        total,
+        peak.unwrap_or_else(|| panic!("only {total} bytes came")),
+    )
 }
 
 #[test]
@@ -380,10 +407,14 @@ fn on_a_terminal_the_answer_is_indented_and_coloured_unless_no_color() {
     let tty = on_a_terminal(&sandbox.cmd(&[]), &args).exec();
     assert_eq!(tty.code, ExitCode::Success, "{tty:?}");
     assert!(
-        tty.stdout.starts_with("{\r\n  \x1b[1;34m\"trackResponse\"\x1b[0m: {"),
+        tty.stdout
+            .starts_with("{\r\n  \x1b[1;34m\"trackResponse\"\x1b[0m: {"),
         "{tty:?}"
     );
-    assert!(tty.stdout.contains("\x1b[32m\"Delivered\"\x1b[0m"), "{tty:?}");
+    assert!(
+        tty.stdout.contains("\x1b[32m\"Delivered\"\x1b[0m"),
+        "{tty:?}"
+    );
     let mut no_color = sandbox.cmd(&[]);
     no_color.env("NO_COLOR", "1");
     let plain = on_a_terminal(&no_color, &args).exec();
@@ -404,8 +435,8 @@ impl Schemas {
     fn load() -> Schemas {
         // UPS's own document, kept beside the tests as published (MIT, tests/ups/LICENSE).
         let path = repo_path("tests/ups/Tracking.yaml");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let doc: serde_json::Value = serde_norway::from_str(&text).unwrap();
         Schemas(doc)
     }
@@ -508,14 +539,43 @@ fn the_simulators_track_answers_validate_against_tracking_yaml() {
     let no_token = [headers[1], headers[2]];
     let no_trans_id = [headers[0], headers[2]];
     let no_source = [headers[0], headers[1]];
-    let bad_token = [("Authorization", "Bearer not-a-token"), headers[1], headers[2]];
+    let bad_token = [
+        ("Authorization", "Bearer not-a-token"),
+        headers[1],
+        headers[2],
+    ];
     let cases: [(&str, &[(&str, &str)], u16, &str); 6] = [
-        ("/api/track/v1/details/1Z12345E0205271688", &no_token, 401, "250002"),
-        ("/api/track/v1/details/1Z12345E0205271688", &bad_token, 401, "250002"),
-        ("/api/track/v1/details/1Z12345E0205271688", &no_trans_id, 400, "10400"),
-        ("/api/track/v1/details/1Z12345E0205271688", &no_source, 400, "10400"),
+        (
+            "/api/track/v1/details/1Z12345E0205271688",
+            &no_token,
+            401,
+            "250002",
+        ),
+        (
+            "/api/track/v1/details/1Z12345E0205271688",
+            &bad_token,
+            401,
+            "250002",
+        ),
+        (
+            "/api/track/v1/details/1Z12345E0205271688",
+            &no_trans_id,
+            400,
+            "10400",
+        ),
+        (
+            "/api/track/v1/details/1Z12345E0205271688",
+            &no_source,
+            400,
+            "10400",
+        ),
         ("/api/track/v1/details/123456", &headers, 400, "151018"),
-        ("/api/track/v1/details/1Z99999X0000000000", &headers, 404, "151044"),
+        (
+            "/api/track/v1/details/1Z99999X0000000000",
+            &headers,
+            404,
+            "151044",
+        ),
     ];
     for (target, headers, want, code) in cases {
         let (status, body) = http(sim.port(), "GET", target, headers, "");

@@ -56,6 +56,22 @@ pub fn show(ctx: &Ctx, mut answer: Answer, output: &Output) -> Result<()> {
     }
 }
 
+/// A 2xx answer's JSON body (at most `--jq`'s limit), or the error `show` would give.
+pub fn json(ctx: &Ctx, mut answer: Answer, output: &Output) -> Result<serde_json::Value> {
+    if !answer.response.status().is_success() {
+        return Err(failure(ctx, answer, output));
+    }
+    let body = read_at_most(&mut answer, MAX_JQ_INPUT)?;
+    serde_json::from_slice(&body).map_err(|e| Error::Api {
+        message: format!(
+            "UPS answered {} with a body that is not JSON ({e}; transId {})",
+            answer.response.status(),
+            answer.trans_id
+        ),
+        hint: None,
+    })
+}
+
 /// Copy the body to `write` a chunk at a time as it arrives.
 fn stream(answer: &mut Answer, mut write: impl FnMut(&[u8]) -> io::Result<()>) -> Result<()> {
     let mut buf = vec![0u8; CHUNK];

@@ -130,6 +130,26 @@ impl Request {
     }
 }
 
+impl Request {
+    /// A plain GET of `path` that prints nothing itself (the demo's tracking call).
+    pub fn get(path: &str) -> Request {
+        Request {
+            method: Method::GET,
+            path: path.to_string(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            transaction_src: crate::settings::DEFAULT_TRANSACTION_SRC.into(),
+            retry: true,
+            output: Output {
+                include: false,
+                silent: true,
+                jq: None,
+            },
+        }
+    }
+}
+
 /// A file's text, or stdin's for `-`, bounded.
 fn read_source(ctx: &Ctx, name: &str) -> Result<String, String> {
     let mut text = String::new();
