@@ -37,6 +37,7 @@ Examples:
   idm-auth authorize --label 'shipping desk'
   idm-auth list
   curl -H \"Authorization: Bearer $(idm-auth token)\" https://wwwcie.ups.com/api/...
+  idm-auth api /track/v1/details/1Z12345E0205271688
   idm-auth check --within 14";
 
 #[derive(Debug, Subcommand)]
