@@ -544,7 +544,8 @@ fn the_simulators_track_answers_validate_against_tracking_yaml() {
         headers[1],
         headers[2],
     ];
-    let cases: [(&str, &[(&str, &str)], u16, &str); 6] = [
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, &'a str);
+    let cases: [Case; 6] = [
         (
             "/api/track/v1/details/1Z12345E0205271688",
             &no_token,
