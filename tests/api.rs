@@ -307,6 +307,30 @@ fn a_401_gets_exactly_one_forced_refresh_and_one_retry() {
     assert_eq!(stats["track_requests"], 4, "{stats}");
 }
 
+/// An opt-in without a client secret gets no refresh at UPS: a 401 must not try one, since
+/// UPS's refusal would end the opt-in.
+#[test]
+fn a_401_for_an_opt_in_without_a_client_secret_tries_no_refresh() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::start(&[]);
+    opt_in(&sandbox, &sim, "public");
+    sim.fault(r#"{"endpoint": "track", "status": 401}"#);
+    let run = sandbox.run(&["api", DELIVERED]);
+    assert_eq!(run.code, ExitCode::ApiError, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("without a client secret, so no refresh was tried"),
+        "{run:?}"
+    );
+    assert_eq!(sim.stats()["refresh_requests"], 0);
+    assert_eq!(
+        sandbox.list_json()[0]["status"],
+        "active",
+        "the opt-in lives on"
+    );
+    assert_eq!(sandbox.run(&["api", DELIVERED]).code, ExitCode::Success);
+}
+
 #[test]
 fn a_429_is_retried_after_retry_after_within_a_bound() {
     let (sandbox, sim, _id) = opted_in();

@@ -239,6 +239,8 @@ fn failure(ctx: &Ctx, mut answer: Answer, output: &Output) -> Error {
     let hint = if status.as_u16() == 401 || has("250002") {
         let refreshed = if answer.refreshed {
             "a freshly refreshed token was refused too, so the token is not the cause of its age. "
+        } else if answer.unrefreshable {
+            "the opt-in was made without a client secret, so no refresh was tried (UPS offers a public client none). "
         } else {
             ""
         };

@@ -1,6 +1,7 @@
 //! The request itself and its only retries: one forced refresh and one more try after a 401
 //! (UPS's one answer for a token it does not accept, which only a fresh token can tell
-//! apart from the other causes), and after a 429 or 503 a wait as UPS's `Retry-After` asks,
+//! apart from the other causes; never for an opt-in that gets no refresh, whose refresh
+//! UPS would refuse and so end the opt-in), and after a 429 or 503 a wait as UPS's `Retry-After` asks,
 //! within a bound. Those three statuses say UPS did not process the call, so even a POST may
 //! go again; nothing else is ever sent twice.
 
@@ -8,6 +9,7 @@ use super::{target, Request, Tokens};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::http::{TransportError, UpsHttp};
+use crate::public_client;
 use crate::say;
 use crate::store::{ExposeSecret, Token};
 use oauth2::reqwest::blocking::{Body, Request as HttpRequest, Response};
@@ -31,6 +33,8 @@ pub struct Answer {
     pub base_url: String,
     /// Whether a 401 led to a forced refresh before this answer.
     pub refreshed: bool,
+    /// Whether a 401 got no refresh because the opt-in has none (no client secret).
+    pub unrefreshable: bool,
     /// Why a 429/503 was not tried again, when it was not.
     pub gave_up: Option<String>,
 }
@@ -50,7 +54,8 @@ pub fn call(ctx: &Ctx, request: &Request, tokens: &dyn Tokens) -> Result<Answer>
         let trans_id = new_trans_id()?;
         let response = send(&http, request, &url, &token, &trans_id)?;
         let status = response.status().as_u16();
-        if status == 401 && !refreshed {
+        let unrefreshable = status == 401 && public_client::no_refresh(ctx, &token.row);
+        if status == 401 && !refreshed && !unrefreshable {
             say!(
                 ctx,
                 "UPS did not accept the token (401, transId {trans_id}): refreshing it once and trying again."
@@ -90,6 +95,7 @@ pub fn call(ctx: &Ctx, request: &Request, tokens: &dyn Tokens) -> Result<Answer>
             trans_id,
             base_url,
             refreshed,
+            unrefreshable,
             gave_up,
         });
     }
