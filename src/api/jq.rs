@@ -1,12 +1,50 @@
 //! `api --jq EXPR`: jq's language through the `jaq` crates, so no jq needs to be installed
-//! (jaq's own dialect: <https://gedenkt.at/jaq/manual/>). A name jaq does not know is refused
-//! with that name.
+//! (jaq's own dialect: <https://gedenkt.at/jaq/manual/>). Built without jaq-std's regex,
+//! date, format (`@base64`, `@uri`, ...), maths and logging functions, which would take the
+//! static binary past its size limit; a filter that names one is refused with that name.
 
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{data, unwrap_valr, Compiler, Ctx, Vars};
 use jaq_json::Val;
 
 type Data = data::JustLut<Val>;
+
+/// jaq-std's definitions that call the functions of the features left out (its defs.jq).
+const LEFT_OUT: [&str; 27] = [
+    "stderr",
+    "debug",
+    "halt_error",
+    "logb",
+    "significand",
+    "pow10",
+    "drem",
+    "nexttoward",
+    "scalb",
+    "gamma",
+    "test",
+    "scan_",
+    "scan",
+    "match",
+    "capture",
+    "splits",
+    "sub",
+    "gsub",
+    "todate",
+    "fromdate",
+    "@html",
+    "@htmld",
+    "@uri",
+    "@urid",
+    "@base64",
+    "@base64d",
+    "split",
+];
+
+/// Whether a definition of jaq-std's stays: all but [`LEFT_OUT`], where `split($sep)` (a
+/// plain string separator) stays and only the regex `split(re; flags)` goes.
+fn kept(def: &jaq_core::load::parse::Def<&'static str>) -> bool {
+    !LEFT_OUT.contains(&def.name) || (def.name == "split" && def.args.len() == 1)
+}
 
 /// A compiled jq filter.
 pub struct Filter {
@@ -17,10 +55,10 @@ impl Filter {
     /// Compile `code`, or say what is wrong with it.
     pub fn new(code: &str) -> Result<Filter, String> {
         let defs = jaq_core::defs()
-            .chain(jaq_std::defs())
+            .chain(jaq_std::defs().filter(kept))
             .chain(jaq_json::defs());
         let funs = jaq_core::funs()
-            .chain(jaq_std::funs())
+            .chain(jaq_std::base_funs())
             .chain(jaq_json::funs());
         let loader = Loader::new(defs);
         let arena = Arena::default();
@@ -129,12 +167,21 @@ mod tests {
         );
         assert_eq!(run("[.. | .n? // empty]", doc).unwrap(), ["[1]\n"]);
         assert_eq!(run("map(.)", "[1,2]").unwrap(), ["[1,2]\n"]);
+        assert_eq!(
+            run(r#"split(", ")"#, r#""a, b""#).unwrap(),
+            ["[\"a\",\"b\"]\n"]
+        );
+        assert_eq!(
+            run("[.[] | ascii_downcase] | join(\"-\")", r#"["A","B"]"#).unwrap(),
+            ["a-b\n"]
+        );
     }
 
     #[test]
     fn bad_expressions_and_inputs_are_explained() {
         assert!(run(".[", "{}").unwrap_err().contains("not valid jq"));
         assert!(run("nosuchfn", "{}").unwrap_err().contains("`nosuchfn`"));
+        assert!(run(r#"test("x")"#, "{}").unwrap_err().contains("`test`"));
         assert!(run(".", "<html>").unwrap_err().contains("not JSON"));
         assert!(run(".a.b", r#"{"a":[1]}"#).unwrap_err().contains("failed"));
     }
