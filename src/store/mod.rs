@@ -265,6 +265,20 @@ mod tests {
         assert!(!row(1030, None, false).access_valid_for(now, Duration::seconds(60)));
     }
 
+    /// `api`'s forced refresh: the refused generation is not served again, a newer one is.
+    #[test]
+    fn a_refused_token_is_not_served_but_a_newer_one_is() {
+        let now = Utc.timestamp_opt(1000, 0).unwrap();
+        let stored = row(5000, Some(9000), false);
+        assert!(serve_stored(&stored, None, now));
+        assert!(!serve_stored(&stored, Some(&stored), now));
+        // Another process refreshed after the refusal: its token is served.
+        let mut newer = row(5000, Some(9000), false);
+        newer.refresh_count = 1;
+        assert!(serve_stored(&newer, Some(&stored), now));
+        assert!(!serve_stored(&row(1030, Some(9000), false), None, now));
+    }
+
     #[test]
     fn ids_are_distinct_hex() {
         let a = fresh_id(&Contents::default()).unwrap();
