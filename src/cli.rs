@@ -219,7 +219,7 @@ pub struct ExecArgs {
 pub struct ApiArgs {
     /// The opt-in's id (from `list`); given PATH alone, the newest usable opt-in is used.
     #[arg(value_name = "ID")]
-    pub id: String,
+    pub id: Option<String>,
     /// The API path under {base}/api, e.g. /track/v1/details/1Z12345E0205271688, or a full
     /// URL on the opt-in's own UPS origin.
     #[arg(value_name = "PATH")]

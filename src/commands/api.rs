@@ -5,7 +5,7 @@ use crate::api::{self, Tokens};
 use crate::cli::ApiArgs;
 use crate::commands::{refreshed_token, usable_token};
 use crate::context::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::Token;
 
 pub fn run(
@@ -16,9 +16,16 @@ pub fn run(
 ) -> Result<()> {
     let transaction_src =
         crate::settings::transaction_src(ctx, args.transaction_src.as_deref(), profile_flag)?;
-    let (id, path) = match &args.path {
-        Some(path) => (Some(args.id.as_str()), path.as_str()),
-        None => (None, args.id.as_str()),
+    // clap cannot have an optional positional before a required one: PATH alone comes as ID.
+    let (id, path) = match (&args.id, &args.path) {
+        (Some(id), Some(path)) => (Some(id.as_str()), path.as_str()),
+        (Some(path), None) => (None, path.as_str()),
+        (None, _) => {
+            return Err(Error::Usage(
+                "give the API PATH, e.g. `idm-auth api /track/v1/details/1Z12345E0205271688`"
+                    .into(),
+            ))
+        }
     };
     let request = api::Request::from_args(ctx, args, path, transaction_src)?;
     let tokens = OptInTokens { ctx, id, filter };
