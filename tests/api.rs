@@ -106,8 +106,20 @@ fn every_call_carries_the_token_and_ups_headers_with_a_fresh_trans_id() {
         .env("IDM_AUTH_TRANSACTION_SRC", "shipping-sync")
         .exec();
     assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    // Like every setting: the profile, under the environment, under the flag.
+    sandbox.write_config(
+        "default_profile = \"p\"\n[profiles.p]\ntransaction_src = \"from-profile\"\n",
+    );
+    assert_eq!(sandbox.run(&["api", DELIVERED]).code, ExitCode::Success);
+    let run = sandbox
+        .cmd(&["api", "--transaction-src", "from-flag", DELIVERED])
+        .env("IDM_AUTH_TRANSACTION_SRC", "shipping-sync")
+        .exec();
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    let run = sandbox.run(&["api", "--transaction-src", "two words", DELIVERED]);
+    assert_eq!(run.code, ExitCode::Settings, "{run:?}");
     let seen = recorder.seen();
-    assert_eq!(seen.len(), 3);
+    assert_eq!(seen.len(), 5, "the bad transactionSrc sent nothing");
     for s in &seen {
         assert_eq!(
             s.line,
@@ -121,6 +133,8 @@ fn every_call_carries_the_token_and_ups_headers_with_a_fresh_trans_id() {
     assert_ne!(seen[0].headers["transid"], seen[1].headers["transid"]);
     assert_eq!(seen[0].headers["transactionsrc"], "idm-auth");
     assert_eq!(seen[2].headers["transactionsrc"], "shipping-sync");
+    assert_eq!(seen[3].headers["transactionsrc"], "from-profile");
+    assert_eq!(seen[4].headers["transactionsrc"], "from-flag");
 }
 
 #[test]
