@@ -252,16 +252,7 @@ impl oauth2::SyncHttpClient for UpsHttp {
         }
         let request: oauth2::reqwest::blocking::Request =
             request.try_into().map_err(|_| TransportError::Build)?;
-        check_destination(request.url()).map_err(TransportError::NotSent)?;
-        let host = request.url().host_str().unwrap_or_default().to_string();
-        let client = self.client_for(request.url())?;
-        let response = client.execute(request).map_err(|e| {
-            if e.is_connect() || e.is_builder() {
-                TransportError::NotSent(describe(&e, &host))
-            } else {
-                TransportError::AnswerLost(describe(&e, &host))
-            }
-        })?;
+        let response = self.send_streaming(request)?;
         let header = |name: &str| {
             response
                 .headers()

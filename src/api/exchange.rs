@@ -67,7 +67,7 @@ pub fn call(ctx: &Ctx, request: &Request, tokens: &dyn Tokens) -> Result<Answer>
         }
         let mut gave_up = None;
         if matches!(status, 429 | 503) {
-            let asked = retry_after(response.headers(), ctx);
+            let asked = retry_after(response.headers(), ctx.now());
             let wait = asked.unwrap_or(backoff);
             if !request.retry {
                 gave_up = Some("--no-retry was given".to_string());
@@ -156,12 +156,45 @@ fn send(
 }
 
 /// `Retry-After` as seconds or as an HTTP date, as a wait from now.
-fn retry_after(headers: &HeaderMap, ctx: &Ctx) -> Option<Duration> {
+fn retry_after(headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at.with_timezone(&chrono::Utc) - ctx.now();
+    let wait = at.with_timezone(&chrono::Utc) - now;
     Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_as_seconds_or_a_date() {
+        let now = chrono::DateTime::parse_from_rfc2822("Mon, 07 Dec 2026 15:00:00 GMT")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+            retry_after(&headers, now)
+        };
+        assert_eq!(with("7"), Some(Duration::from_secs(7)));
+        assert_eq!(
+            with("Mon, 07 Dec 2026 15:00:12 GMT"),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(with("Mon, 07 Dec 2026 14:00:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(with("soon"), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn trans_ids_are_32_hex_characters_and_fresh() {
+        let a = new_trans_id().unwrap();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, new_trans_id().unwrap());
+    }
 }
