@@ -35,6 +35,7 @@ complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "authorize" -d 'Op
 complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "list" -d 'Show the opt-ins on this machine, newest first'
 complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "token" -d 'Print a valid access token (and nothing else) on stdout, refreshing it when needed'
 complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "exec" -d 'Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE)'
+complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "api" -d 'Call a UPS API with an opt-in\'s token (UPS\'s headers, its errors explained, 401/429 handled)'
 complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "check" -d 'Check that every opt-in is usable and none needs renewing soon (for cron and monitoring)'
 complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "clear" -d 'Dissolve opt-ins: delete their tokens from the keyring and their rows from the index'
 complete -c idm-auth -n "__fish_idm_auth_needs_command" -f -a "config" -d 'Show the resolved settings, or keep a profile\'s client secret in the keyring'
@@ -82,6 +83,23 @@ vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -s V -l version -d 'Print version'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -s X -l method -d 'The HTTP method (default GET, or POST when fields or --input are given)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -s H -l header -d 'Add a request header, `Name: value` (repeatable); replaces one of idm-auth\'s own' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -s f -l raw-field -d 'A string field of the JSON body (a query parameter for GET); `key[sub]=v` nests' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -s F -l field -d 'A typed field: numbers, true, false and null as JSON; `@FILE` (or `@-`) the file\'s text' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -l input -d 'The request body from FILE, or `-` for stdin, sent as it is' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -l jq -d 'Filter the JSON answer through a jq expression (no jq needed); strings print raw' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -l transaction-src -d 'The `transactionSrc` header naming the calling application (default `idm-auth`; also IDM_AUTH_TRANSACTION_SRC, or `transaction_src` in the profile)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
+file\t''
+vault\t''"
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -s i -l include -d 'Print the status line and the response headers before the body'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -l silent -d 'Print no response body'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -l no-retry -d 'Do not wait and retry after a 429 or 503 (otherwise up to 30 s in all, as UPS\'s Retry-After asks)'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -s h -l help -d 'Print help'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -s V -l version -d 'Print version'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand check" -l within -d 'Warn when a refresh token (the opt-in itself) expires within this many days' -r
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand check" -l profile -d 'Use this profile from the config file (also IDM_AUTH_PROFILE)' -r
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand check" -l store -d 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile' -r -f -a "keyring\t''
@@ -165,17 +183,18 @@ vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand completions" -s q -l quiet -d 'No talk on stderr: only errors, and the sign-in address when no browser could open'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec check clear config demo simulator completions help" -f -a "authorize" -d 'Opt a UPS.com user in: open the UPS consent page, catch the redirect, keep the tokens'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec check clear config demo simulator completions help" -f -a "list" -d 'Show the opt-ins on this machine, newest first'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec check clear config demo simulator completions help" -f -a "token" -d 'Print a valid access token (and nothing else) on stdout, refreshing it when needed'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec check clear config demo simulator completions help" -f -a "exec" -d 'Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE)'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec check clear config demo simulator completions help" -f -a "check" -d 'Check that every opt-in is usable and none needs renewing soon (for cron and monitoring)'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec check clear config demo simulator completions help" -f -a "clear" -d 'Dissolve opt-ins: delete their tokens from the keyring and their rows from the index'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec check clear config demo simulator completions help" -f -a "config" -d 'Show the resolved settings, or keep a profile\'s client secret in the keyring'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec check clear config demo simulator completions help" -f -a "demo" -d 'Run the whole opt-in against the built-in UPS simulator and show the grid'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec check clear config demo simulator completions help" -f -a "simulator" -d 'Serve a UPS OAuth simulator on 127.0.0.1 (true to UPS\'s published API) for trials and tests'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec check clear config demo simulator completions help" -f -a "completions" -d 'Print shell completions for SHELL on stdout'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec check clear config demo simulator completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "authorize" -d 'Opt a UPS.com user in: open the UPS consent page, catch the redirect, keep the tokens'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "list" -d 'Show the opt-ins on this machine, newest first'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "token" -d 'Print a valid access token (and nothing else) on stdout, refreshing it when needed'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "exec" -d 'Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE)'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "api" -d 'Call a UPS API with an opt-in\'s token (UPS\'s headers, its errors explained, 401/429 handled)'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "check" -d 'Check that every opt-in is usable and none needs renewing soon (for cron and monitoring)'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "clear" -d 'Dissolve opt-ins: delete their tokens from the keyring and their rows from the index'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "config" -d 'Show the resolved settings, or keep a profile\'s client secret in the keyring'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "demo" -d 'Run the whole opt-in against the built-in UPS simulator and show the grid'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "simulator" -d 'Serve a UPS OAuth simulator on 127.0.0.1 (true to UPS\'s published API) for trials and tests'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "completions" -d 'Print shell completions for SHELL on stdout'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and not __fish_seen_subcommand_from authorize list token exec api check clear config demo simulator completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved settings and where each value came from (secrets as set/unset)'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set-secret" -d 'Keep the profile\'s client secret in the OS keyring (read from stdin or a hidden prompt)'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the path of the config file'

@@ -46,6 +46,8 @@ pub struct Profile {
     pub vault_addr: Option<String>,
     pub vault_mount: Option<String>,
     pub vault_prefix: Option<String>,
+    /// `api`'s `transactionSrc` header (README: Calling UPS APIs).
+    pub transaction_src: Option<String>,
 }
 
 pub fn path() -> Result<PathBuf> {

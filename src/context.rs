@@ -211,6 +211,10 @@ impl Ctx {
         self.stdin_tty
     }
 
+    pub fn stdout_is_tty(&self) -> bool {
+        self.stdout_tty
+    }
+
     pub fn stderr_is_tty(&self) -> bool {
         self.stderr_tty
     }
@@ -250,6 +254,19 @@ impl Ctx {
             .lock()
             .map_err(|_| Error::Other("stdout is unusable".into()))?;
         match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::StdoutClosed),
+            Err(e) => Err(Error::Other(format!("cannot write to stdout: {e}"))),
+        }
+    }
+
+    /// Raw bytes on stdout (an API answer as UPS sent it), with `print`'s closed-pipe rule.
+    pub fn print_bytes(&self, bytes: &[u8]) -> Result<()> {
+        let mut out = self
+            .stdout
+            .lock()
+            .map_err(|_| Error::Other("stdout is unusable".into()))?;
+        match out.write_all(bytes).and_then(|_| out.flush()) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::StdoutClosed),
             Err(e) => Err(Error::Other(format!("cannot write to stdout: {e}"))),

@@ -8,6 +8,7 @@
 //! `run` returns, and nothing else ends the process.
 
 pub mod abort_point;
+pub mod api;
 pub mod browser;
 pub mod callback;
 pub mod cli;
@@ -119,6 +120,10 @@ fn dispatch(cli: Cli, ctx: &Ctx) -> Result<()> {
         Command::Exec(args) => {
             process_hygiene::keep_secrets_in_this_process();
             commands::exec::run(ctx, &args, filter)
+        }
+        Command::Api(args) => {
+            process_hygiene::keep_secrets_in_this_process();
+            commands::api::run(ctx, &args, profile, filter)
         }
         Command::Check(args) => commands::check::run(ctx, &args, filter),
         Command::Clear(args) => commands::clear::run(ctx, &args, filter),

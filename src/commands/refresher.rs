@@ -32,7 +32,8 @@ use zeroize::Zeroize;
 /// shows it.
 const COMMAND: &str = "__refresh";
 
-/// `idm-auth __refresh ID [--store S] [--profile P] [--quiet]`, as [`refresh_apart`] starts it.
+/// `idm-auth __refresh ID [--store S] [--profile P] [--quiet] [--refused-generation E:N]`,
+/// as [`refresh_apart`] starts it.
 #[derive(Parser)]
 #[command(name = "idm-auth __refresh")]
 struct Invocation {
@@ -43,6 +44,10 @@ struct Invocation {
     profile: Option<String>,
     #[arg(long)]
     quiet: bool,
+    /// The generation (expiry in Unix seconds, refresh count) of an access token UPS has
+    /// refused: refreshed even while it looks valid (`api`'s one forced refresh).
+    #[arg(long, value_name = "EXPIRES:COUNT")]
+    refused_generation: Option<String>,
 }
 
 /// Whether `argv` starts the refresher.
@@ -61,7 +66,11 @@ pub fn invoked(ctx: &Ctx, argv: &[OsString]) -> Result<()> {
     crate::process_hygiene::keep_secrets_in_this_process();
     ctx.set_quiet(invocation.quiet);
     ctx.choose_store(invocation.store, invocation.profile.as_deref());
-    run(ctx, &invocation.id)
+    run(
+        ctx,
+        &invocation.id,
+        invocation.refused_generation.as_deref(),
+    )
 }
 
 /// Whether a refresh for `ctx` runs in a detached process.
@@ -71,25 +80,49 @@ pub fn detaches(ctx: &Ctx) -> bool {
 
 /// `idm-auth __refresh ID`: refresh opt-in `id` (or take the token another process got
 /// meanwhile), print its access token.
-fn run(ctx: &Ctx, id: &str) -> Result<()> {
+fn run(ctx: &Ctx, id: &str, refused_generation: Option<&str>) -> Result<()> {
     let store = ctx.store()?;
     let row = store
         .rows()?
         .into_iter()
         .find(|r| r.id == id)
         .ok_or_else(|| Error::NotFound(format!("no opt-in with id `{id}` on this machine")))?;
-    let token = store.rotate(&row, &|row, credentials| {
-        refresh_at_ups(ctx, row, credentials)
-    })?;
+    let refused = refused_generation
+        .map(|generation| refused_row(&row, generation))
+        .transpose()?;
+    let token = store.rotate(
+        &row,
+        &|row, credentials| refresh_at_ups(ctx, row, credentials),
+        refused.as_ref(),
+    )?;
     if let Some(note) = &token.note {
         say!(ctx, "note: {note}");
     }
     ctx.print(&format!("{}\n", token.token.expose_secret()))
 }
 
+/// `row` as of the generation `EXPIRES:COUNT` that `--refused-generation` names.
+fn refused_row(row: &OptIn, generation: &str) -> Result<OptIn> {
+    let bad = || {
+        Error::Other(format!(
+            "a refused generation idm-auth never writes: {generation}"
+        ))
+    };
+    let (expires, count) = generation.split_once(':').ok_or_else(bad)?;
+    let mut refused = row.clone();
+    refused.expires_at = expires
+        .parse()
+        .ok()
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .ok_or_else(bad)?;
+    refused.refresh_count = count.parse().map_err(|_| bad())?;
+    Ok(refused)
+}
+
 /// Refresh `row` in a detached refresher and wait for it; its words are relayed to our
-/// stderr, its failure becomes ours.
-pub fn refresh_apart(ctx: &Ctx, row: &OptIn) -> Result<Token> {
+/// stderr, its failure becomes ours. `refused`: `row`'s access token was refused by UPS
+/// (see [`crate::refresh::run::run`]).
+pub fn refresh_apart(ctx: &Ctx, row: &OptIn, refused: bool) -> Result<Token> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::Other(format!("cannot find idm-auth's own program: {e}")))?;
     let mut cmd = Command::new(exe);
@@ -103,6 +136,13 @@ pub fn refresh_apart(ctx: &Ctx, row: &OptIn) -> Result<Token> {
     }
     if ctx.quiet() {
         cmd.arg("--quiet");
+    }
+    if refused {
+        cmd.arg("--refused-generation").arg(format!(
+            "{}:{}",
+            row.expires_at.timestamp(),
+            row.refresh_count
+        ));
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())

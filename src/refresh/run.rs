@@ -55,12 +55,16 @@ pub fn sort(failure: &UpsFailure) -> UpsAnswer {
     }
 }
 
-/// Refresh the opt-in behind `port` by `rules`, rotating at UPS through `refresh`.
+/// Refresh the opt-in behind `port` by `rules`, rotating at UPS through `refresh`. With
+/// `refused` (the row of an access token UPS has just answered with 401: `api`'s one forced
+/// refresh), that generation of tokens counts as expired however long it looks valid; a
+/// newer one (another process refreshed meanwhile) is served as usual.
 pub fn run(
     port: &mut dyn Port,
     rules: Rules,
     claim_lifetime_secs: u64,
     refresh: Refresh<'_>,
+    refused: Option<&OptIn>,
 ) -> Result<Token> {
     let origin = Instant::now();
     let clocks = || Clocks {
@@ -78,7 +82,12 @@ pub fn run(
     loop {
         let observed = match action {
             Action::Read => match port.read() {
-                Ok(Some(seen)) => Observed::Read(seen),
+                Ok(Some(mut seen)) => {
+                    if refused.is_some_and(|r| r.same_generation(port.row())) {
+                        seen.expires_at = seen.expires_at.min(clocks().wall);
+                    }
+                    Observed::Read(seen)
+                }
                 Ok(None) => Observed::Gone,
                 Err(e) => {
                     store_error = Some(e);

@@ -336,7 +336,7 @@ impl Store for LocalStore {
         Ok(token)
     }
 
-    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>) -> Result<Token> {
+    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>, refused: Option<&OptIn>) -> Result<Token> {
         let mut port = LocalRefresh {
             store: self,
             row: row.clone(),
@@ -353,7 +353,7 @@ impl Store for LocalStore {
             min_validity_ms: MIN_VALIDITY.num_milliseconds(),
             flaw: None,
         };
-        run::run(&mut port, rules, 0, refresh)
+        run::run(&mut port, rules, 0, refresh, refused)
     }
 
     /// Check the keyring answers for the row, turn the row into a journal entry, delete its

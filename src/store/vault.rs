@@ -330,7 +330,7 @@ impl Store for VaultStore {
         Ok(served(record).token)
     }
 
-    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>) -> Result<Token> {
+    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>, refused: Option<&OptIn>) -> Result<Token> {
         if let Some(why) = self.unreachable.get() {
             return Err(Error::Keyring(why.clone()));
         }
@@ -351,7 +351,7 @@ impl Store for VaultStore {
             record: None,
             lifetime,
         };
-        run::run(&mut port, rules, lifetime.as_secs(), refresh)
+        run::run(&mut port, rules, lifetime.as_secs(), refresh, refused)
     }
 
     fn remove(&self, row: &OptIn) -> Result<()> {
