@@ -32,7 +32,7 @@ use zeroize::Zeroize;
 /// shows it.
 const COMMAND: &str = "__refresh";
 
-/// `idm-auth __refresh ID [--store S] [--profile P] [--quiet] [--refused-generation E:N]`,
+/// `idm-auth __refresh ID [--store S] [--profile P] [--quiet] [--refused-generation EXPIRY/COUNT]`,
 /// as [`refresh_apart`] starts it.
 #[derive(Parser)]
 #[command(name = "idm-auth __refresh")]
@@ -44,9 +44,9 @@ struct Invocation {
     profile: Option<String>,
     #[arg(long)]
     quiet: bool,
-    /// The generation (expiry in Unix seconds, refresh count) of an access token UPS has
+    /// The generation (expiry in RFC 3339, refresh count) of an access token UPS has
     /// refused: refreshed even while it looks valid (`api`'s one forced refresh).
-    #[arg(long, value_name = "EXPIRES:COUNT")]
+    #[arg(long, value_name = "EXPIRY/COUNT")]
     refused_generation: Option<String>,
 }
 
@@ -101,20 +101,18 @@ fn run(ctx: &Ctx, id: &str, refused_generation: Option<&str>) -> Result<()> {
     ctx.print(&format!("{}\n", token.token.expose_secret()))
 }
 
-/// `row` as of the generation `EXPIRES:COUNT` that `--refused-generation` names.
+/// `row` as of the generation `EXPIRY/COUNT` that `--refused-generation` names.
 fn refused_row(row: &OptIn, generation: &str) -> Result<OptIn> {
     let bad = || {
         Error::Other(format!(
             "a refused generation idm-auth never writes: {generation}"
         ))
     };
-    let (expires, count) = generation.split_once(':').ok_or_else(bad)?;
+    let (expires, count) = generation.rsplit_once('/').ok_or_else(bad)?;
     let mut refused = row.clone();
-    refused.expires_at = expires
-        .parse()
-        .ok()
-        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
-        .ok_or_else(bad)?;
+    refused.expires_at = chrono::DateTime::parse_from_rfc3339(expires)
+        .map_err(|_| bad())?
+        .to_utc();
     refused.refresh_count = count.parse().map_err(|_| bad())?;
     Ok(refused)
 }
@@ -138,9 +136,10 @@ pub fn refresh_apart(ctx: &Ctx, row: &OptIn, refused: bool) -> Result<Token> {
         cmd.arg("--quiet");
     }
     if refused {
+        // RFC 3339 in full, so the expiry reads back to the nanosecond.
         cmd.arg("--refused-generation").arg(format!(
-            "{}:{}",
-            row.expires_at.timestamp(),
+            "{}/{}",
+            row.expires_at.to_rfc3339(),
             row.refresh_count
         ));
     }
