@@ -404,3 +404,69 @@ fn a_maintenance_page_instead_of_vault_is_an_outage_and_keeps_the_outage_copy() 
     assert_eq!(token.code, ExitCode::Success, "{token:?}");
     assert_eq!(token.stdout, served.stdout);
 }
+
+/// A Vault address where connections are taken and never answered: the command waits there
+/// (up to its request time-out), holding the Vault token. Returns the port and a count of
+/// connections taken.
+fn silent_vault() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = taken.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (port, taken)
+}
+
+#[test]
+fn list_check_and_clear_with_the_vault_store_keep_their_memory_from_other_processes() {
+    use std::sync::atomic::Ordering;
+    support::attacker::require_root();
+    let (port, taken) = silent_vault();
+    let sandbox = Sandbox::new();
+    let vault_token = "hvs.not-for-other-processes";
+    for args in [&["list"][..], &["check"], &["clear", "--all", "--yes"]] {
+        let before = taken.load(Ordering::SeqCst);
+        // Both processes run as root without capabilities, so only the dumpable flag decides.
+        let mut child = std::process::Command::new("setpriv");
+        child
+            .args(["--inh-caps=-all", "--bounding-set=-all", support::BIN])
+            .args(args)
+            .envs(
+                sandbox
+                    .cmd(&[])
+                    .get_envs()
+                    .filter_map(|(k, v)| Some((k, v?))),
+            )
+            .env("IDM_AUTH_STORE", "vault")
+            .env("VAULT_ADDR", format!("http://127.0.0.1:{port}"))
+            .env("VAULT_TOKEN", vault_token)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = child.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while taken.load(Ordering::SeqCst) == before {
+            assert!(Instant::now() < deadline, "{args:?} never asked Vault");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Another process of the same user, without CAP_SYS_PTRACE, reads its environment.
+        let attempt = std::process::Command::new("setpriv")
+            .args(["--inh-caps=-all", "--bounding-set=-all", "cat"])
+            .arg(format!("/proc/{}/environ", child.id()))
+            .output()
+            .unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let seen = String::from_utf8_lossy(&attempt.stdout);
+        assert!(
+            !attempt.status.success() && !seen.contains(vault_token),
+            "{args:?}: another process read its environment ({} bytes)",
+            seen.len()
+        );
+    }
+}
