@@ -79,6 +79,8 @@ struct Settings {
     /// The length in characters that new access tokens reach at least, for storage limits
     /// such as the Credential Manager's 2,560 bytes.
     access_token_min_len: Option<usize>,
+    /// Milliseconds /refresh holds back its answer after rotating (at most a minute).
+    refresh_delay_ms: Option<u64>,
 }
 
 /// Longer access tokens than this help no test and would only eat memory.
@@ -87,7 +89,7 @@ const MAX_ACCESS_TOKEN_LEN: usize = 64 * 1024;
 /// `POST /_simulator/settings` with any of `{"access_ttl": N, "refresh_ttl": N,
 /// "redirect_uris": [...], "public_refresh": B, "auto_approve": B, "rate_limited": B,
 /// "retry_after": N, "blocked_users": [...], "token_status": S, "refresh_token_status": S,
-/// "access_token_min_len": N}`;
+/// "access_token_min_len": N, "refresh_delay_ms": N}`;
 /// what is left out stays as it was.
 pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
     let s = match serde_json::from_slice::<Settings>(&req.body) {
@@ -107,6 +109,9 @@ pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
             400,
             &format!("invalid settings: access_token_min_len is at most {MAX_ACCESS_TOKEN_LEN}"),
         );
+    }
+    if s.refresh_delay_ms.unwrap_or(0) > 60_000 {
+        return Reply::text(400, "invalid settings: refresh_delay_ms is at most 60000");
     }
     let mut st = shared.lock();
     st.apply_settings(s.access_ttl, s.refresh_ttl);
@@ -135,7 +140,30 @@ pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
     if let Some(status) = s.refresh_token_status {
         b.refresh_token_status = status;
     }
+    if let Some(delay) = s.refresh_delay_ms {
+        b.refresh_delay_ms = delay;
+    }
     Reply::no_content()
+}
+
+/// `GET /_simulator/history`: every access token issued and every refresh answered (see
+/// history.rs), with whether each opt-in can still be refreshed.
+pub(crate) fn history(shared: &Shared) -> Reply {
+    let st = shared.lock();
+    let now = now_ms();
+    let opt_ins: Vec<_> = st
+        .family_ids()
+        .into_iter()
+        .map(|family| json!({"family": family, "alive": st.family_alive(family, now)}))
+        .collect();
+    match serde_json::to_value(&st.history) {
+        Ok(mut v) => {
+            v["opt_ins"] = json!(opt_ins);
+            v["now_ms"] = json!(now);
+            Reply::json(200, &v)
+        }
+        Err(_) => Reply::text(500, "internal error"),
+    }
 }
 
 /// `GET /_simulator/stats`

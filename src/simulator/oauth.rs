@@ -330,7 +330,12 @@ pub(crate) fn refresh(shared: &Shared, req: &Incoming) -> Reply {
     if let Some(reply) = intercepted(shared, Endpoint::Refresh) {
         return reply;
     }
-    match rotate_refresh(shared, req) {
+    let answer = rotate_refresh(shared, req);
+    let delay = shared.lock().behaviour.refresh_delay_ms;
+    if delay > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+    }
+    match answer {
         Ok(set) => set.reply(),
         Err(e) => e.reply(),
     }
@@ -357,7 +362,11 @@ fn rotate_refresh(shared: &Shared, req: &Incoming) -> Result<TokenSet, UpsError>
 
     let now = now_ms();
     let mut st = shared.lock();
-    let family = st.refreshable(old, &shared.client.id, now)?;
+    let family = st
+        .refreshable(old, &shared.client.id, now)
+        .inspect_err(|e| {
+            st.history.refused(None, old, now, &e.message);
+        })?;
     let (username, scope) = st
         .family(family)
         .map(|f| (f.username.clone(), f.scope.clone()))
