@@ -63,8 +63,8 @@ pub(crate) struct Behaviour {
     /// The `status` and `refresh_token_status` of token answers (`approved` at UPS).
     pub token_status: String,
     pub refresh_token_status: String,
-    /// How long /refresh holds back its answer after it has rotated the pair (a slow
-    /// gateway): the window in which a killed refresher loses the new pair.
+    /// /refresh rotates at once but holds its answer this long (a slow UPS, for the tests
+    /// that signal or kill a refresh while it waits).
     pub refresh_delay_ms: u64,
 }
 
