@@ -57,6 +57,11 @@ pub enum Command {
     )]
     Token(TokenArgs),
     /// Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE).
+    ///
+    /// The command gets a token, not the keys to every opt-in: VAULT_TOKEN, IDM_AUTH_KEY_FILE
+    /// and IDM_AUTH_CLIENT_SECRET are removed from its environment. A command that really
+    /// needs one gets it under another name, never in argv:
+    /// `JOB_VAULT_TOKEN="$VAULT_TOKEN" idm-auth exec -- sh -c 'VAULT_TOKEN="$JOB_VAULT_TOKEN" exec ./job'`.
     #[command(after_help = EXEC_EXAMPLES)]
     Exec(ExecArgs),
     /// Call a UPS API with an opt-in's token (UPS's headers, its errors explained, 401/429 handled).

@@ -313,6 +313,14 @@ pub struct Talk {
 }
 
 impl Talk {
+    /// The process's own stderr, for code that runs without a context (library users).
+    pub fn stderr() -> Talk {
+        Talk {
+            stderr: Arc::new(Mutex::new(Box::new(std::io::stderr()))),
+            quiet: false,
+        }
+    }
+
     pub fn say(&self, text: fmt::Arguments<'_>) {
         if !self.quiet {
             self.tell(text);

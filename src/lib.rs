@@ -107,24 +107,26 @@ fn dispatch(cli: Cli, ctx: &Ctx) -> Result<()> {
     ctx.choose_store(cli.store, profile);
     let filter = commands::profile_filter(ctx, profile);
     let filter = filter.as_deref();
+    // Every command that opens the store may hold tokens or client secrets: the Vault store
+    // reads whole records (refresh tokens, client secrets) even to list them.
+    if matches!(
+        cli.command,
+        Command::Authorize(_)
+            | Command::Token(_)
+            | Command::Exec(_)
+            | Command::Api(_)
+            | Command::List(_)
+            | Command::Check(_)
+            | Command::Clear(_)
+    ) {
+        process_hygiene::keep_secrets_in_this_process();
+    }
     match cli.command {
-        Command::Authorize(args) => {
-            process_hygiene::keep_secrets_in_this_process();
-            commands::authorize::run(ctx, &args, profile)
-        }
+        Command::Authorize(args) => commands::authorize::run(ctx, &args, profile),
         Command::List(args) => commands::list::run(ctx, &args, filter),
-        Command::Token(args) => {
-            process_hygiene::keep_secrets_in_this_process();
-            commands::token::run(ctx, &args, filter)
-        }
-        Command::Exec(args) => {
-            process_hygiene::keep_secrets_in_this_process();
-            commands::exec::run(ctx, &args, filter)
-        }
-        Command::Api(args) => {
-            process_hygiene::keep_secrets_in_this_process();
-            commands::api::run(ctx, &args, profile, filter)
-        }
+        Command::Token(args) => commands::token::run(ctx, &args, filter),
+        Command::Exec(args) => commands::exec::run(ctx, &args, filter),
+        Command::Api(args) => commands::api::run(ctx, &args, profile, filter),
         Command::Check(args) => commands::check::run(ctx, &args, filter),
         Command::Clear(args) => commands::clear::run(ctx, &args, filter),
         Command::Config(command) => commands::config::run(ctx, &command, profile),

@@ -1,5 +1,6 @@
 //! Keeping the secrets a process holds out of other processes' reach. `authorize`, `token`
-//! and `exec` hold tokens (and maybe the client secret) in memory; marked non-dumpable, the
+//! and `exec` hold tokens (and maybe the client secret) in memory, and so do `list`, `check`
+//! and `clear` with the Vault store, which reads whole records; marked non-dumpable, the
 //! process leaves no core file, and another process of the same user without
 //! CAP_SYS_PTRACE (another session, a compromised tool) can neither ptrace it nor read its
 //! memory or environment through /proc. `exec` calls this before it replaces itself; the

@@ -283,7 +283,7 @@ pub fn grid(rows: &[OptIn], view: View, color: bool) -> String {
     let mut table = vec![header.to_vec()];
     for row in rows {
         table.push(vec![
-            row.id.clone(),
+            one_line(&row.id).into_owned(),
             if row.label.is_empty() {
                 "-".into()
             } else {

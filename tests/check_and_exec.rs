@@ -125,3 +125,50 @@ fn exec_hands_over_a_token_but_not_the_client_secret() {
     assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert_eq!(run.stdout.trim(), "none");
 }
+
+#[test]
+fn exec_leaves_the_store_keys_out_of_the_commands_environment() {
+    use support::bao::Bao;
+    use support::stores::{Machine, StoreKind};
+    let bao = Bao::start();
+    let sim = Sim::confidential(&["--access-ttl", "3600"]);
+    for kind in [StoreKind::Vault, StoreKind::File] {
+        let machine = Machine::new(kind, Some(&bao));
+        machine.opt_in(&sim);
+        let run = machine
+            .cmd(&["exec", "--", "env"])
+            .env("IDM_AUTH_CLIENT_SECRET", "not-for-the-command")
+            .exec();
+        assert_eq!(run.code, ExitCode::Success, "{kind:?}: {run:?}");
+        assert!(run.stdout.contains("UPS_ACCESS_TOKEN="), "{run:?}");
+        for name in ["VAULT_TOKEN", "IDM_AUTH_KEY_FILE", "IDM_AUTH_CLIENT_SECRET"] {
+            assert!(
+                !run.stdout
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{name}="))),
+                "{kind:?}: the command got {name}: {}",
+                run.stdout
+            );
+        }
+        for (name, value) in &machine.env {
+            if name == "VAULT_TOKEN" || name == "IDM_AUTH_KEY_FILE" {
+                assert!(!run.stdout.contains(value.as_str()), "{kind:?}: {name}");
+            }
+        }
+    }
+    // The README's way to hand the command one explicitly, under another name.
+    let machine = Machine::new(StoreKind::Vault, Some(&bao));
+    machine.opt_in(&sim);
+    let run = machine
+        .cmd(&[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "VAULT_TOKEN=\"$JOB_VAULT_TOKEN\" exec sh -c 'echo \"$VAULT_TOKEN\"'",
+        ])
+        .env("JOB_VAULT_TOKEN", &bao.root_token)
+        .exec();
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    assert_eq!(run.stdout.trim(), bao.root_token);
+}

@@ -172,3 +172,73 @@ fn a_forged_index_cannot_send_the_refresh_token_over_plain_http() {
     let row = &sandbox.list_json()[0];
     assert_ne!(row["status"], "invalid", "{row}");
 }
+
+/// The Vault store's copies of its listings (one per store, for outages) are checked as the
+/// index is: another user who owns `XDG_DATA_HOME` could otherwise swap the copies of two
+/// stores, and through an outage `token` would serve store A's token for store B.
+#[test]
+fn another_user_owning_the_data_dir_cannot_swap_the_vault_stores_outage_copies() {
+    use support::bao::Bao;
+    use support::stores::{Machine, StoreKind};
+    require_root();
+    let mut bao = Bao::start();
+    let root = bao.root_token.clone();
+    let (code, answer) = bao.api("POST", "sys/namespaces/team-b", Some("{}"), &root);
+    assert_eq!(code, 200, "create the namespace: {answer}");
+    let kv_v2 = r#"{"type": "kv", "options": {"version": "2"}}"#;
+    let (code, answer) = bao.api("POST", "team-b/sys/mounts/secret", Some(kv_v2), &root);
+    assert_eq!(code, 204, "mount KV v2 in it: {answer}");
+
+    let mut machine = Machine::new(StoreKind::Vault, Some(&bao));
+    std::fs::set_permissions(
+        machine.sandbox.dir.path(),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let shared = machine.sandbox.path("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    // The other user's data directory, with the Vault copies' directory made ready.
+    let made = as_other_user("/usr/bin/python3")
+        .args([
+            "-c",
+            "import os,sys; os.makedirs(sys.argv[1]+'/data/idm-auth/vault'); os.chmod(sys.argv[1]+'/data',0o755)",
+        ])
+        .arg(&shared)
+        .exec();
+    assert_eq!(made.code, ExitCode::Success, "{made:?}");
+    let data = shared.join("data");
+    machine.set_env("XDG_DATA_HOME", &data.display().to_string());
+
+    let sim = Sim::confidential(&["--access-ttl", "3600"]);
+    let in_a = machine.opt_in(&sim);
+    let token_a = machine.run(&["token", &in_a]);
+    assert_eq!(token_a.code, ExitCode::Success, "{token_a:?}");
+    machine.set_env("VAULT_NAMESPACE", "team-b");
+    machine.opt_in(&sim);
+    assert_eq!(machine.list_json().len(), 1);
+    machine.remove_env("VAULT_NAMESPACE");
+    assert_eq!(machine.list_json().len(), 1);
+
+    // The other user swaps the two copies (when there are two to swap).
+    let swap = as_other_user("/usr/bin/python3")
+        .args([
+            "-c",
+            "import os,sys\n\
+             d=sys.argv[1]; names=os.listdir(d)\n\
+             if len(names)==2:\n  a,b=[d+'/'+n for n in names]; os.rename(a,d+'/x'); os.rename(b,a); os.rename(d+'/x',b)\n",
+        ])
+        .arg(data.join("idm-auth/vault"))
+        .exec();
+    assert_eq!(swap.code, ExitCode::Success, "{swap:?}");
+
+    // Vault is down: store B must not answer with store A's opt-in and cached token.
+    bao.stop();
+    machine.set_env("VAULT_NAMESPACE", "team-b");
+    let run = machine.run(&["token"]);
+    assert!(
+        !run.stdout.contains(token_a.stdout.trim()),
+        "store B served store A's token: {run:?}"
+    );
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+}

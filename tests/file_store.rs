@@ -237,3 +237,86 @@ fn another_local_user_cannot_read_the_sealed_files() {
         file.display()
     );
 }
+
+/// `token ID` with the key at `key`, which must end (refused, exit 9) within seconds.
+fn token_with_key(machine: &mut Machine, id: &str, key: &std::path::Path) -> Run {
+    machine.set_env("IDM_AUTH_KEY_FILE", &key.display().to_string());
+    let mut child = machine
+        .cmd(&["token", id])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "`token` hung on the key {}: {:?}",
+                key.display(),
+                Run::from(output)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Run::from(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn a_key_that_is_not_the_users_own_private_regular_file_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut machine = file_machine();
+    let sim = Sim::confidential(&[]);
+    let id = machine.opt_in(&sim);
+    forget_kernel_keys(&id);
+    let good = machine
+        .env
+        .iter()
+        .find(|(k, _)| k == "IDM_AUTH_KEY_FILE")
+        .unwrap()
+        .1
+        .clone();
+    let material = std::fs::read(&good).unwrap();
+
+    // A FIFO where the key should be: nobody writes to it, and `token` must not wait.
+    let fifo = machine.sandbox.path("home/fifo.key");
+    let made = std::process::Command::new("mkfifo")
+        .arg("-m600")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let run = token_with_key(&mut machine, &id, &fifo);
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+    assert!(run.stderr.contains("not a regular file"), "{run:?}");
+
+    // Readable by the group.
+    let group = write_key(&machine.sandbox.path("home/group.key"), &material, 0o640);
+    let run = token_with_key(&mut machine, &id, &group);
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+    assert!(run.stderr.contains("0640"), "{run:?}");
+
+    // In a directory everyone can write (as /tmp): someone could swap it for theirs.
+    let shared = machine.sandbox.path("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let exposed = write_key(&shared.join("idm-auth.key"), &material, 0o600);
+    let run = token_with_key(&mut machine, &id, &exposed);
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+    assert!(
+        run.stderr.contains("can be changed by other users"),
+        "{run:?}"
+    );
+
+    // Owned by another user (who chooses what the key is).
+    let theirs = write_key(&machine.sandbox.path("home/theirs.key"), &material, 0o600);
+    std::os::unix::fs::chown(&theirs, Some(12345), Some(12345)).unwrap();
+    let run = token_with_key(&mut machine, &id, &theirs);
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+    assert!(run.stderr.contains("belongs to user 12345"), "{run:?}");
+
+    // The same bytes in the user's own private file open the opt-in.
+    let run = token_with_key(&mut machine, &id, std::path::Path::new(&good));
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+}

@@ -135,3 +135,71 @@ fn a_loopback_base_url_is_recorded_as_the_simulator_whatever_env_says() {
     let rows = sandbox.list_json();
     assert_eq!(rows[0]["environment"], "simulator", "{rows:?}");
 }
+
+/// A Vault (or whatever answers at VAULT_ADDR: a compromised server, a proxy) that lists one
+/// key with terminal controls in it and serves, for any key, an opt-in whose id is that key.
+/// Real Vault refuses such keys, so only a hostile server can send them.
+fn hostile_vault(key: &str) -> u16 {
+    use std::io::{Read, Write};
+    let row = fixture::Row::new("abcd1234").label(HOSTILE).json().clone();
+    let mut row = row;
+    row["id"] = key.into();
+    row["keyring"] = "vault".into();
+    let listing = serde_json::json!({"data": {"keys": [key]}}).to_string();
+    let record = serde_json::json!({"data": {
+        "data": {"row": row, "access_token": "not-a-real-token"},
+        "metadata": {"version": 1}
+    }})
+    .to_string();
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let line = String::from_utf8_lossy(&head)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let body = if line.contains("list=true") {
+                &listing
+            } else {
+                &record
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn ids_from_vault_reach_the_terminal_escaped() {
+    let sandbox = Sandbox::new();
+    let port = hostile_vault("evil\u{1b}[2J\u{7}");
+    let vault = |args: &[&str]| {
+        sandbox
+            .cmd(args)
+            .env("IDM_AUTH_STORE", "vault")
+            .env("VAULT_ADDR", format!("http://127.0.0.1:{port}"))
+            .env("VAULT_TOKEN", "a-token")
+            .exec()
+    };
+    for args in [&["list"][..], &["check"], &["token"]] {
+        let run = vault(args);
+        assert_no_controls(&format!("{args:?} stdout"), &run.stdout);
+        assert_no_controls(&format!("{args:?} stderr"), &run.stderr);
+    }
+    let list = vault(&["list"]);
+    assert!(
+        list.stderr.contains("evil\\u{1b}[2J\\u{7}"),
+        "the record is named, escaped: {list:?}"
+    );
+}

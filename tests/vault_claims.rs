@@ -21,7 +21,11 @@ fn store(bao: &Bao, data: &std::path::Path) -> VaultStore {
         _ => None,
     };
     let settings = VaultSettings::resolve(&VaultProfile::default(), env, None).unwrap();
-    VaultStore::new(Kv::connect(settings).unwrap(), data)
+    VaultStore::new(
+        Kv::connect(settings).unwrap(),
+        &idm_auth::store::Index::at(data.to_path_buf()),
+        idm_auth::context::Talk::stderr(),
+    )
 }
 
 fn expired_row() -> OptIn {

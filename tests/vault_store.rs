@@ -248,3 +248,214 @@ fn a_token_killed_while_ups_answers_slowly_costs_the_fleet_nothing() {
     }
     assert_eq!(a.list_json()[0]["status"], "active");
 }
+
+/// Write `data` as the record under `key` (any bytes: it is percent-encoded), as anyone with
+/// write access to the prefix could.
+fn plant_record(bao: &Bao, key: &str, data: &serde_json::Value) {
+    let encoded: String = key
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let body = serde_json::json!({ "data": data }).to_string();
+    let (code, answer) = bao.api(
+        "POST",
+        &format!("secret/data/idm-auth/optins/{encoded}"),
+        Some(&body),
+        &bao.root_token,
+    );
+    assert_eq!(code, 200, "plant {key:?}: {answer}");
+}
+
+#[test]
+fn records_that_do_not_decode_are_skipped_with_a_note_and_cost_nobody_their_opt_in() {
+    let bao = Bao::start();
+    let (a, b) = fleet(&bao);
+    let sim = Sim::confidential(&["--access-ttl", "3600"]);
+    let id = a.opt_in(&sim);
+    // Junk under an id-shaped key, and keys that URL parsing reads as "go up" (these never
+    // become request paths: see vault_kv.rs's unit tests).
+    plant_record(&bao, "junk0001", &serde_json::json!({"not": "an opt-in"}));
+    plant_record(&bao, "%2e%2e", &serde_json::json!({"not": "an opt-in"}));
+    plant_record(&bao, "..%2F..%2Fsys%2Fmounts", &serde_json::json!({"x": 1}));
+
+    let list = b.run(&["list", "--json"]);
+    assert_eq!(list.code, ExitCode::Success, "{list:?}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(rows.len(), 1, "{list:?}");
+    assert_eq!(rows[0]["id"], id.as_str());
+    for key in ["junk0001", "%2e%2e", "..%2F..%2Fsys%2Fmounts"] {
+        assert!(
+            list.stderr.contains(&format!("optins/{key} ")),
+            "a note names {key}: {list:?}"
+        );
+    }
+    assert_eq!(list.stderr.lines().count(), 3, "one line each: {list:?}");
+    let grid = b.run(&["list"]);
+    assert_eq!(grid.code, ExitCode::Success, "{grid:?}");
+    assert!(grid.stdout.contains(&id), "{grid:?}");
+    let token = b.run(&["token", &id]);
+    assert_eq!(token.code, ExitCode::Success, "{token:?}");
+    assert!(sim.is_active(token.stdout.trim()), "{token:?}");
+    let newest = a.run(&["token"]);
+    assert_eq!(newest.code, ExitCode::Success, "{newest:?}");
+    let exec = b.run(&["exec", "--", "sh", "-c", "test -n \"$UPS_ACCESS_TOKEN\""]);
+    assert_eq!(exec.code, ExitCode::Success, "{exec:?}");
+}
+
+/// A web server on `port` that answers every request with a maintenance page, as a proxy
+/// in front of Vault does; stops when the flag is dropped.
+struct MaintenancePage {
+    running: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MaintenancePage {
+    fn start(port: u16) -> MaintenancePage {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = running.clone();
+        let thread = std::thread::spawn(move || {
+            while flag.load(Ordering::Relaxed) {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(2)))
+                    .unwrap();
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let page = "<html><body><h1>Down for maintenance</h1></body></html>";
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+            }
+        });
+        MaintenancePage {
+            running,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for MaintenancePage {
+    fn drop(&mut self) {
+        self.running
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn a_maintenance_page_instead_of_vault_is_an_outage_and_keeps_the_outage_copy() {
+    let mut bao = Bao::start();
+    let (a, _) = fleet(&bao);
+    let sim = Sim::confidential(&["--access-ttl", "3600"]);
+    let id = a.opt_in(&sim);
+    let served = a.run(&["token", &id]);
+    assert_eq!(served.code, ExitCode::Success, "{served:?}");
+    assert_eq!(a.list_json().len(), 1);
+    bao.stop();
+    // A proxy at Vault's address answers 200 with HTML.
+    let page = MaintenancePage::start(bao.port);
+
+    let list = a.run(&["list", "--json"]);
+    assert_eq!(list.code, ExitCode::Keyring, "not an empty list: {list:?}");
+    assert!(list.stdout.is_empty(), "{list:?}");
+    assert!(list.stderr.contains("not Vault's JSON"), "{list:?}");
+    let check = a.run(&["check"]);
+    assert_eq!(check.code, ExitCode::Keyring, "{check:?}");
+    // The outage rules: the cached token is served from the last listing.
+    let token = a.run(&["token", &id]);
+    assert_eq!(token.code, ExitCode::Success, "{token:?}");
+    assert_eq!(token.stdout, served.stdout);
+    drop(page);
+
+    // The copy of the listing still holds the opt-in: with Vault down, still served.
+    let token = a.run(&["token"]);
+    assert_eq!(token.code, ExitCode::Success, "{token:?}");
+    assert_eq!(token.stdout, served.stdout);
+}
+
+/// A Vault address where connections are taken and never answered: the command waits there
+/// (up to its request time-out), holding the Vault token. Returns the port and a count of
+/// connections taken.
+fn silent_vault() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = taken.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (port, taken)
+}
+
+#[test]
+fn list_check_and_clear_with_the_vault_store_keep_their_memory_from_other_processes() {
+    use std::sync::atomic::Ordering;
+    support::attacker::require_root();
+    let (port, taken) = silent_vault();
+    let sandbox = Sandbox::new();
+    let vault_token = "hvs.not-for-other-processes";
+    for args in [&["list"][..], &["check"], &["clear", "--all", "--yes"]] {
+        let before = taken.load(Ordering::SeqCst);
+        // Both processes run as root without capabilities, so only the dumpable flag decides.
+        let mut child = std::process::Command::new("setpriv");
+        child
+            .args(["--inh-caps=-all", "--bounding-set=-all", support::BIN])
+            .args(args)
+            .envs(
+                sandbox
+                    .cmd(&[])
+                    .get_envs()
+                    .filter_map(|(k, v)| Some((k, v?))),
+            )
+            .env("IDM_AUTH_STORE", "vault")
+            .env("VAULT_ADDR", format!("http://127.0.0.1:{port}"))
+            .env("VAULT_TOKEN", vault_token)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = child.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while taken.load(Ordering::SeqCst) == before {
+            assert!(Instant::now() < deadline, "{args:?} never asked Vault");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Another process of the same user, without CAP_SYS_PTRACE, reads its environment.
+        let attempt = std::process::Command::new("setpriv")
+            .args(["--inh-caps=-all", "--bounding-set=-all", "cat"])
+            .arg(format!("/proc/{}/environ", child.id()))
+            .output()
+            .unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let seen = String::from_utf8_lossy(&attempt.stdout);
+        assert!(
+            !attempt.status.success() && !seen.contains(vault_token),
+            "{args:?}: another process read its environment ({} bytes)",
+            seen.len()
+        );
+    }
+}

@@ -2,6 +2,10 @@
 //! environment (UPS_ACCESS_TOKEN) and the UPS origin it belongs to (UPS_API_BASE). The token
 //! never appears in any argv. On Unix the command replaces this process, so its exit status
 //! and signals are the caller's to see, unchanged.
+//!
+//! The command gets one token, not what idm-auth holds: the variables in [`HELD_BACK`] (the
+//! Vault token that reads and destroys every opt-in of the fleet, the file store's key, the
+//! app's client secret) are removed from its environment.
 
 use crate::cli::ExecArgs;
 use crate::commands::usable_token;
@@ -9,6 +13,10 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::store::ExposeSecret;
 use std::process::Command;
+
+/// The store keys and credentials idm-auth may be given through its environment. A command
+/// that needs one is handed it under another name (see the README).
+pub const HELD_BACK: [&str; 3] = ["VAULT_TOKEN", "IDM_AUTH_KEY_FILE", "IDM_AUTH_CLIENT_SECRET"];
 
 pub fn run(ctx: &Ctx, args: &ExecArgs, profile: Option<&str>) -> Result<()> {
     let token = usable_token(ctx, args.id.as_deref(), profile)?;
@@ -20,9 +28,10 @@ pub fn run(ctx: &Ctx, args: &ExecArgs, profile: Option<&str>) -> Result<()> {
     command
         .args(rest)
         .env("UPS_ACCESS_TOKEN", token.token.expose_secret())
-        .env("UPS_API_BASE", &token.row.base_url)
-        // The command gets a token, not the app's credentials.
-        .env_remove("IDM_AUTH_CLIENT_SECRET");
+        .env("UPS_API_BASE", &token.row.base_url);
+    for name in HELD_BACK {
+        command.env_remove(name);
+    }
     let failed = |e: std::io::Error| Error::Exec {
         program: program.clone(),
         reason: e.to_string(),

@@ -160,6 +160,26 @@ pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
     Reply::no_content()
 }
 
+/// `GET /_simulator/history`: every access token issued and every refresh answered (see
+/// history.rs), with whether each opt-in can still be refreshed.
+pub(crate) fn history(shared: &Shared) -> Reply {
+    let st = shared.lock();
+    let now = now_ms();
+    let opt_ins: Vec<_> = st
+        .family_ids()
+        .into_iter()
+        .map(|family| json!({"family": family, "alive": st.family_alive(family, now)}))
+        .collect();
+    match serde_json::to_value(&st.history) {
+        Ok(mut v) => {
+            v["opt_ins"] = json!(opt_ins);
+            v["now_ms"] = json!(now);
+            Reply::json(200, &v)
+        }
+        Err(_) => Reply::text(500, "internal error"),
+    }
+}
+
 /// `GET /_simulator/stats`
 pub(crate) fn stats(shared: &Shared) -> Reply {
     let counters = shared.lock().counters.clone();

@@ -10,6 +10,7 @@
 //! logged: the state holds codes, tokens and the secret.
 
 mod control;
+mod history;
 mod http;
 mod oauth;
 mod pages;
@@ -313,6 +314,7 @@ fn route(shared: &Shared, req: &Incoming) -> Reply {
         "/_simulator/stats" => ("GET", |s, _| control::stats(s)),
         "/_simulator/fault" => ("POST", control::fault),
         "/_simulator/introspect" => ("POST", control::introspect),
+        "/_simulator/history" => ("GET", |s, _| control::history(s)),
         _ => return error_reply(is_api_path(path), 404, msg::NOT_FOUND),
     };
     if req.method != allowed {

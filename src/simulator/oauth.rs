@@ -361,7 +361,11 @@ fn rotate_refresh(shared: &Shared, req: &Incoming) -> Result<TokenSet, UpsError>
 
     let now = now_ms();
     let mut st = shared.lock();
-    let family = st.refreshable(old, &shared.client.id, now)?;
+    let family = st
+        .refreshable(old, &shared.client.id, now)
+        .inspect_err(|e| {
+            st.history.refused(None, old, now, &e.message);
+        })?;
     let (username, scope) = st
         .family(family)
         .map(|f| (f.username.clone(), f.scope.clone()))

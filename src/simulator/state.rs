@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use super::history::History;
 use super::tokens;
 use super::wire::{msg, TokenSet, UpsError};
 
@@ -240,6 +241,7 @@ pub(crate) struct State {
     faults: HashMap<Endpoint, VecDeque<Fault>>,
     pub counters: Counters,
     pub behaviour: Behaviour,
+    pub history: History,
 }
 
 impl State {
@@ -258,6 +260,7 @@ impl State {
             epoch: 0,
             faults: HashMap::new(),
             counters: Counters::default(),
+            history: History::default(),
         }
     }
 
@@ -462,6 +465,7 @@ impl State {
         now: u64,
     ) -> TokenSet {
         self.refresh.remove(old);
+        self.history.rotated(family, old, now);
         if let Some(f) = self.families.get_mut(&family) {
             f.refresh_count += 1;
         }
@@ -484,13 +488,10 @@ impl State {
             .get(&family)
             .map(|f| (f.client_id.clone(), f.scope.clone(), f.refresh_count))
             .unwrap_or_default();
-        self.access.insert(
-            access_token.clone(),
-            AccessEntry {
-                family,
-                expires_at: after(now, self.access_ttl),
-            },
-        );
+        let expires_at = after(now, self.access_ttl);
+        self.history.issued(family, &access_token, now, expires_at);
+        self.access
+            .insert(access_token.clone(), AccessEntry { family, expires_at });
         self.refresh.insert(
             refresh_token.clone(),
             RefreshEntry {
@@ -517,6 +518,25 @@ impl State {
     pub(crate) fn password_changed(&mut self) {
         self.epoch += 1;
         self.counters.password_changes += 1;
+    }
+
+    /// Whether opt-in `family` can still be refreshed: it holds an unexpired refresh token
+    /// and no password change ended it.
+    pub(crate) fn family_alive(&self, family: u64, now: u64) -> bool {
+        self.families
+            .get(&family)
+            .is_some_and(|f| f.epoch == self.epoch)
+            && self
+                .refresh
+                .values()
+                .any(|r| r.family == family && now < r.expires_at)
+    }
+
+    /// The opt-ins UPS knows, by number.
+    pub(crate) fn family_ids(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.families.keys().copied().collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Whether an access or refresh token is currently honoured.

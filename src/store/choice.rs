@@ -73,9 +73,11 @@ pub fn open(
                 prefix: profile.vault_prefix,
             };
             let settings = VaultSettings::resolve(&vault, |name| ctx.var(name), dirs::home_dir())?;
-            let path = index.path();
-            let data_dir = path.parent().unwrap_or(&path);
-            Ok(Box::new(VaultStore::new(Kv::connect(settings)?, data_dir)))
+            Ok(Box::new(VaultStore::new(
+                Kv::connect(settings)?,
+                &index,
+                ctx.talk(),
+            )))
         }
     }
 }

@@ -2,7 +2,10 @@
 //! `IDM_AUTH_KEY_FILE`, else `$CREDENTIALS_DIRECTORY/idm-auth.key` (what systemd hands a
 //! service with `LoadCredentialEncrypted=`, sealed by the TPM2 or the host key). At least 32
 //! bytes; a key file that group or others can read is refused, as ssh refuses such a private
-//! key, because whoever reads it reads every token.
+//! key, because whoever reads it reads every token. It must be a regular file (a FIFO would
+//! hang every `token` on its read: the file is opened non-blocking and its type checked on
+//! the opened descriptor), owned by the user or root, in a directory nobody else can write
+//! (else they could swap the key for one of theirs and read what is sealed next).
 
 use crate::error::{Error, Result};
 use std::ffi::OsString;
@@ -52,26 +55,25 @@ with `LoadCredentialEncrypted={CREDENTIAL_NAME}:...` (see the README's Servers s
     )))
 }
 
-/// Read the key material, refusing a file others can read, a short one, or a non-file.
+/// Read the key material, refusing a file others can read or change, a short one, or a
+/// non-file.
 pub fn load(source: &KeySource) -> Result<Zeroizing<Vec<u8>>> {
     let refuse = |why: String| Error::Keyring(format!("the file store's key {source}: {why}"));
-    let mut file = std::fs::File::open(&source.path).map_err(|e| refuse(e.to_string()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO for reading blocks until a writer comes; non-blocking, it opens at once
+    // and the type check below refuses it.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let mut file = options
+        .open(&source.path)
+        .map_err(|e| refuse(e.to_string()))?;
     let meta = file.metadata().map_err(|e| refuse(e.to_string()))?;
     if !meta.is_file() {
         return Err(refuse("is not a regular file".into()));
     }
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(refuse(format!(
-                "permissions {mode:04o} are too open: the key opens every token, so it must be readable by its owner only \
-(`chmod 600 {}`)",
-                source.path.display()
-            )));
-        }
-    }
+    check_unix(source, &file, &meta).map_err(refuse)?;
     let mut material = Zeroizing::new(Vec::new());
     (&mut file)
         .take(MAX_KEY_BYTES + 1)
@@ -89,6 +91,53 @@ pub fn load(source: &KeySource) -> Result<Zeroizing<Vec<u8>>> {
         )));
     }
     Ok(material)
+}
+
+/// Readable by its owner only, owned by the user or root, in a directory only they can
+/// change. Checked on the opened file (its metadata, and the directory it really is in).
+#[cfg(unix)]
+fn check_unix(
+    source: &KeySource,
+    file: &std::fs::File,
+    meta: &std::fs::Metadata,
+) -> std::result::Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::io::AsRawFd;
+    let mode = meta.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "permissions {mode:04o} are too open: the key opens every token, so it must be readable by its owner only \
+(`chmod 600 {}`)",
+            source.path.display()
+        ));
+    }
+    // SAFETY: geteuid and getegid cannot fail and touch no memory.
+    let (me, my_group) = unsafe { (libc::geteuid(), libc::getegid()) };
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(format!(
+            "it belongs to user {}, not to you (user {me}) or root: whoever owns it chooses the key",
+            meta.uid()
+        ));
+    }
+    let real = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        .or_else(|_| std::fs::canonicalize(&source.path))
+        .map_err(|e| format!("cannot tell which directory it is in ({e})"))?;
+    let dir = real.parent().unwrap_or(&real);
+    let dir_meta = std::fs::metadata(dir)
+        .map_err(|e| format!("cannot read its directory {} ({e})", dir.display()))?;
+    let dir_mode = dir_meta.mode();
+    let others_write =
+        dir_mode & 0o002 != 0 || (dir_mode & 0o020 != 0 && dir_meta.gid() != my_group);
+    if others_write || (dir_meta.uid() != me && dir_meta.uid() != 0) {
+        return Err(format!(
+            "its directory {} can be changed by other users (owner {}, mode {:o}), who could swap the key for theirs; \
+keep it in a directory of your own",
+            dir.display(),
+            dir_meta.uid(),
+            dir_mode & 0o7777
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(all(test, unix))]
@@ -135,6 +184,32 @@ mod tests {
         let source = key_file(dir.path(), &[7u8; 32], 0o640);
         assert!(load(&source).unwrap_err().to_string().contains("0640"));
         let source = key_file(dir.path(), &[7u8; 32], 0o400);
+        assert_eq!(load(&source).unwrap().len(), 32);
+    }
+
+    #[test]
+    fn a_fifo_is_refused_at_once_instead_of_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let source = KeySource {
+            path,
+            via: KEY_FILE_VAR,
+        };
+        let error = load(&source).unwrap_err().to_string();
+        assert!(error.contains("not a regular file"), "{error}");
+    }
+
+    #[test]
+    fn a_key_in_a_directory_others_can_write_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let source = key_file(dir.path(), &[7u8; 32], 0o600);
+        let error = load(&source).unwrap_err().to_string();
+        assert!(error.contains("can be changed by other users"), "{error}");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         assert_eq!(load(&source).unwrap().len(), 32);
     }
 

@@ -113,6 +113,12 @@ struct IndexFile {
     pending: Vec<Pending>,
 }
 
+/// Whether `id` has the shape of an opt-in id (letters and digits, at most 32): only such ids
+/// name files and locks here and keys in Vault.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// Why the bytes of an index file cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
@@ -141,8 +147,7 @@ pub fn parse(bytes: &[u8]) -> Result<Contents, ParseError> {
         .map(|r| &r.id)
         .chain(file.pending.iter().map(|p| &p.id));
     for id in ids {
-        if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if !is_valid_id(id) {
             return Err(ParseError::Damaged("an opt-in id is not valid".into()));
         }
     }
@@ -186,9 +191,10 @@ pub fn encode(contents: &Contents) -> serde_json::Result<Vec<u8>> {
 #[derive(Debug, Clone)]
 pub struct Index {
     dir: PathBuf,
-    /// The data directory that holds `dir` (`$XDG_DATA_HOME`), checked as `dir` is; None
-    /// when the caller chose `dir` itself (the demo's temporary directory, unit tests).
-    base: Option<PathBuf>,
+    /// The directories that hold `dir` (`$XDG_DATA_HOME`, and ours for a nested index),
+    /// checked as `dir` is: whoever can rename entries in one of them can swap our files.
+    /// Empty when the caller chose `dir` itself (the demo's temporary directory, unit tests).
+    trusted: Vec<PathBuf>,
 }
 
 impl Index {
@@ -199,18 +205,39 @@ impl Index {
         })?;
         Ok(Index {
             dir: base.join("idm-auth"),
-            base: Some(base),
+            trusted: vec![base],
         })
     }
 
     pub fn at(dir: PathBuf) -> Index {
-        Index { dir, base: None }
+        Index {
+            dir,
+            trusted: Vec::new(),
+        }
+    }
+
+    /// An index of its own in `sub` (a relative path) of this one's directory, trusted only
+    /// while this directory, every one on the way and `sub` itself are: the Vault store's
+    /// copy of a listing gets the same checks as the index.
+    pub fn nested(&self, sub: &Path) -> Index {
+        let dir = self.dir.join(sub);
+        let mut trusted = self.trusted.clone();
+        trusted.extend(
+            dir.ancestors()
+                .skip(1)
+                .take_while(|a| a.starts_with(&self.dir))
+                .map(Path::to_path_buf)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev(),
+        );
+        Index { dir, trusted }
     }
 
     /// The data directory and ours must belong to this user and be writable by nobody else.
     fn check_trusted(&self) -> Result<()> {
-        if let Some(base) = &self.base {
-            private_fs::check_dir(base)?;
+        for dir in &self.trusted {
+            private_fs::check_dir(dir)?;
         }
         private_fs::check_dir(&self.dir)
     }

@@ -24,14 +24,20 @@
 //! Every record keeps one version only (old versions hold tokens) and demands check-and-set.
 //! With Vault unreachable, a machine whose kernel-keyring cache still holds a valid access
 //! token keeps serving it (the rows come from a local copy of the last listing, which holds
-//! no secret, one copy per store); anything else is exit 9 at once.
+//! no secret, one copy per store, checked as the index is); anything else is exit 9 at once.
+//!
+//! Whatever is in Vault is untrusted: anyone with write access to the prefix (or a newer
+//! idm-auth) may leave a record this version cannot read, under any key. Such a record is
+//! skipped with a note naming it, so it costs nobody else their opt-ins; only keys shaped
+//! like opt-in ids are read at all.
 
-use super::index::{Contents, Index, OptIn};
+use super::index::{is_valid_id, Contents, Index, OptIn};
 use super::secrets::Backend;
 use super::vault_kv::{Kv, VaultSettings, Written};
 use super::{
     cache, fresh_id, Credentials, NewSecrets, Refresh, SecretString, Store, Token, MIN_VALIDITY,
 };
+use crate::context::Talk;
 use crate::error::{Error, Result};
 use crate::flow::Grant;
 use crate::refresh::reasons::CutShort;
@@ -119,15 +125,19 @@ pub struct VaultStore {
     offline_rows: Index,
     /// Set when Vault could not be reached and the rows came from `offline_rows`.
     unreachable: OnceLock<String>,
+    /// Where a note on a record skipped goes.
+    talk: Talk,
 }
 
 impl VaultStore {
-    /// The store behind `kv`; `data_dir` keeps this machine's copy of the last listing.
-    pub fn new(kv: Kv, data_dir: &Path) -> VaultStore {
+    /// The store behind `kv`; `index`'s directory keeps this machine's copy of the last
+    /// listing, under the same checks as the index.
+    pub fn new(kv: Kv, index: &Index, talk: Talk) -> VaultStore {
         VaultStore {
-            offline_rows: Index::at(listing_dir(data_dir, kv.settings())),
+            offline_rows: index.nested(&listing_dir(kv.settings())),
             kv,
             unreachable: OnceLock::new(),
+            talk,
         }
     }
 
@@ -136,14 +146,26 @@ impl VaultStore {
     }
 
     fn read(&self, id: &str) -> Result<Option<(u64, Record)>> {
-        let Some(found) = self.kv.read(&VaultStore::key(id))? else {
-            return Ok(None);
-        };
-        let record = serde_json::from_value::<Record>(found.data).map_err(|_| self.damaged(id))?;
-        if record.row.id != id {
-            return Err(self.damaged(id));
+        match self.read_checked(id)? {
+            Ok(found) => Ok(found),
+            Err(()) => Err(self.damaged(id)),
         }
-        Ok(Some((found.version, record)))
+    }
+
+    /// The record of `id`; the inner Err when what is stored there is not an opt-in this
+    /// version can read (or `id` is no opt-in id), so that a listing can skip it.
+    #[allow(clippy::type_complexity)]
+    fn read_checked(&self, id: &str) -> Result<std::result::Result<Option<(u64, Record)>, ()>> {
+        if !is_valid_id(id) {
+            return Ok(Err(()));
+        }
+        let Some(found) = self.kv.read(&VaultStore::key(id))? else {
+            return Ok(Ok(None));
+        };
+        match serde_json::from_value::<Record>(found.data) {
+            Ok(record) if record.row.id == id => Ok(Ok(Some((found.version, record)))),
+            _ => Ok(Err(())),
+        }
     }
 
     fn write(&self, record: &Record, cas: u64) -> Result<Written> {
@@ -153,14 +175,18 @@ impl VaultStore {
     }
 
     fn damaged(&self, id: &str) -> Error {
-        Error::Keyring(format!(
-            "the vault store at {} holds a record for opt-in {id} that is not an idm-auth opt-in; \
-remove {}/{}/{} with the vault CLI, or repair it",
-            self.kv.settings().addr,
-            self.kv.settings().mount,
-            self.kv.settings().prefix,
-            VaultStore::key(id)
-        ))
+        Error::Keyring(self.not_an_opt_in(id))
+    }
+
+    /// What is wrong with the record under key `id`, naming it (escaped: it came from Vault).
+    fn not_an_opt_in(&self, id: &str) -> String {
+        let settings = self.kv.settings();
+        let key = crate::render::one_line(id);
+        format!(
+            "the vault store at {} holds a record under {}/{}/{OPT_INS}/{key} that is not an idm-auth opt-in this version can read; \
+remove it with the vault CLI, or repair it",
+            settings.addr, settings.mount, settings.prefix,
+        )
     }
 
     fn cleared(id: &str) -> Error {
@@ -169,20 +195,24 @@ remove {}/{}/{} with the vault CLI, or repair it",
         ))
     }
 
-    /// Every opt-in in Vault, newest first.
-    fn listed_rows(&self) -> Result<Vec<OptIn>> {
+    /// Every opt-in in Vault, newest first, and a note for each record skipped because it is
+    /// not one this version can read.
+    fn listed_rows(&self) -> Result<(Vec<OptIn>, Vec<String>)> {
         let mut rows = Vec::new();
+        let mut skipped = Vec::new();
         for key in self.kv.list(OPT_INS)? {
             // A "folder" is not one of ours; a record cleared meanwhile is skipped.
             if key.ends_with('/') {
                 continue;
             }
-            if let Some((_, record)) = self.read(&key)? {
-                rows.push(record.row.clone());
+            match self.read_checked(&key)? {
+                Ok(Some((_, record))) => rows.push(record.row.clone()),
+                Ok(None) => {}
+                Err(()) => skipped.push(format!("skipped: {}", self.not_an_opt_in(&key))),
             }
         }
         rows.sort_by_key(|r| std::cmp::Reverse(r.created_at));
-        Ok(rows)
+        Ok((rows, skipped))
     }
 
     /// Keep the listing for an outage; a failure costs only that fallback.
@@ -210,10 +240,11 @@ remove {}/{}/{} with the vault CLI, or repair it",
     }
 }
 
-/// Where this machine keeps its copy of one store's listing: a directory per Vault server,
-/// namespace, mount and prefix, so that through an outage `token` never picks an opt-in (and
-/// its cached access token) of another store this machine also uses.
-fn listing_dir(data_dir: &Path, settings: &VaultSettings) -> PathBuf {
+/// Where this machine keeps its copy of one store's listing, under the data directory: a
+/// directory per Vault server, namespace, mount and prefix, so that through an outage `token`
+/// never picks an opt-in (and its cached access token) of another store this machine also
+/// uses.
+fn listing_dir(settings: &VaultSettings) -> PathBuf {
     let namespace = settings.namespace.as_deref().unwrap_or_default();
     let store = [
         settings.addr.as_str(),
@@ -224,7 +255,7 @@ fn listing_dir(data_dir: &Path, settings: &VaultSettings) -> PathBuf {
     .join("\0");
     let digest = Sha256::digest(store.as_bytes());
     let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    data_dir.join("vault").join(name)
+    Path::new("vault").join(name)
 }
 
 /// The stored access token, which the cache keeps for the next call.
@@ -257,7 +288,11 @@ fn rotated(mut record: Record, grant: &Grant) -> Record {
 
 impl Store for VaultStore {
     fn rows(&self) -> Result<Vec<OptIn>> {
-        let rows = self.listed_rows()?;
+        let (rows, skipped) = self.listed_rows()?;
+        // `list` and `check` take rows without notes; the skipped records are told here.
+        for note in skipped {
+            self.talk.say(format_args!("note: {note}"));
+        }
         self.remember(&rows);
         Ok(rows)
     }

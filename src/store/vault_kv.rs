@@ -11,6 +11,12 @@
 //!
 //! Every failure is exit 9 and comes in seconds: a short connect time-out, a short request
 //! time-out and no retries, so a script on a machine whose Vault is down learns it at once.
+//!
+//! What Vault answers is untrusted: a key (ours or one Vault listed) becomes a request path
+//! only when every segment is plain letters, digits, `-` and `_` (URL parsing turns `..` and
+//! `%2e%2e` into "go up", which would send the Vault token elsewhere), and an answer that is
+//! not Vault's JSON (a proxy's maintenance page, answered 200) is an outage, never "nothing
+//! there".
 
 use crate::error::{Error, Result};
 use oauth2::reqwest;
@@ -199,19 +205,20 @@ impl Kv {
 
     /// The record at `key` (under the prefix), or None when there is none.
     pub fn read(&self, key: &str) -> Result<Option<Versioned>> {
-        let (status, body) = self.send(reqwest::Method::GET, &self.data_path(key), None)?;
+        let (status, body) = self.send(reqwest::Method::GET, &self.data_path(key)?, None)?;
         match status {
             200 => {
                 let version = body
                     .pointer("/data/metadata/version")
                     .and_then(Value::as_u64);
-                let data = body.pointer("/data/data").cloned();
-                match (version, data) {
-                    (Some(version), Some(data)) if !data.is_null() => {
-                        Ok(Some(Versioned { version, data }))
-                    }
+                match (version, body.pointer("/data/data")) {
                     // The latest version was deleted: nothing to read.
-                    _ => Ok(None),
+                    (Some(_), Some(Value::Null)) => Ok(None),
+                    (Some(version), Some(data)) => Ok(Some(Versioned {
+                        version,
+                        data: data.clone(),
+                    })),
+                    _ => Err(self.not_vault(status, "no record in it")),
                 }
             }
             404 => Ok(None),
@@ -223,7 +230,7 @@ impl Kv {
     pub fn write(&self, key: &str, data: &Value, cas: u64) -> Result<Written> {
         let request = json!({"options": {"cas": cas}, "data": data});
         let (status, body) =
-            self.send(reqwest::Method::POST, &self.data_path(key), Some(&request))?;
+            self.send(reqwest::Method::POST, &self.data_path(key)?, Some(&request))?;
         match status {
             200 | 204 => body
                 .pointer("/data/version")
@@ -240,7 +247,7 @@ impl Kv {
         let request = json!({"max_versions": max_versions, "cas_required": true});
         let (status, body) = self.send(
             reqwest::Method::POST,
-            &self.metadata_path(key),
+            &self.metadata_path(key)?,
             Some(&request),
         )?;
         match status {
@@ -251,7 +258,7 @@ impl Kv {
 
     /// Remove `key` with every version it had. Removing what is not there is no error.
     pub fn destroy(&self, key: &str) -> Result<()> {
-        let (status, body) = self.send(reqwest::Method::DELETE, &self.metadata_path(key), None)?;
+        let (status, body) = self.send(reqwest::Method::DELETE, &self.metadata_path(key)?, None)?;
         match status {
             200 | 204 | 404 => Ok(()),
             _ => Err(self.refused("deleting", key, status, &body)),
@@ -260,10 +267,10 @@ impl Kv {
 
     /// The keys directly under `dir` (under the prefix); empty when there are none.
     pub fn list(&self, dir: &str) -> Result<Vec<String>> {
-        let path = format!("{}?list=true", self.metadata_path(dir));
+        let path = format!("{}?list=true", self.metadata_path(dir)?);
         let (status, body) = self.send(reqwest::Method::GET, &path, None)?;
         match status {
-            200 => Ok(body
+            200 => body
                 .pointer("/data/keys")
                 .and_then(Value::as_array)
                 .map(|keys| {
@@ -272,26 +279,28 @@ impl Kv {
                         .map(str::to_string)
                         .collect()
                 })
-                .unwrap_or_default()),
+                .ok_or_else(|| self.not_vault(status, "no list of keys in it")),
             404 => Ok(Vec::new()),
             _ => Err(self.refused("listing", dir, status, &body)),
         }
     }
 
-    fn data_path(&self, key: &str) -> String {
-        format!(
-            "{}/data/{}/{key}",
-            self.settings.mount, self.settings.prefix
-        )
+    fn data_path(&self, key: &str) -> Result<String> {
+        Ok(format!(
+            "{}/data/{}/{}",
+            self.settings.mount,
+            self.settings.prefix,
+            checked_key(key)?
+        ))
     }
 
-    fn metadata_path(&self, key: &str) -> String {
-        format!(
-            "{}/metadata/{}/{key}",
-            self.settings.mount, self.settings.prefix
-        )
-        .trim_end_matches('/')
-        .to_string()
+    fn metadata_path(&self, key: &str) -> Result<String> {
+        Ok(format!(
+            "{}/metadata/{}/{}",
+            self.settings.mount,
+            self.settings.prefix,
+            checked_key(key)?.trim_end_matches('/')
+        ))
     }
 
     fn send(
@@ -325,6 +334,12 @@ impl Kv {
         }
         let response = request.send().map_err(|e| self.unreachable(&e))?;
         let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let mut bytes = Vec::new();
         response
             .take(MAX_BODY_BYTES)
@@ -335,8 +350,29 @@ impl Kv {
                     self.settings.addr
                 )))
             })?;
-        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok((status, value))
+        // Vault answers every request in JSON, but for an empty 204.
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(value) if value.is_object() => Ok((status, value)),
+            _ if bytes.is_empty() && status == 204 => Ok((status, Value::Null)),
+            _ => Err(self.not_vault(status, &content_type)),
+        }
+    }
+
+    /// An answer that is not Vault's (a proxy's page, a captive portal): Vault is not there
+    /// for us, so the outage rules apply, as when it cannot be reached at all.
+    fn not_vault(&self, status: u16, what: &str) -> Error {
+        self.unreachable.store(true, Ordering::Relaxed);
+        let what: String = what.chars().take(80).collect();
+        Error::Keyring(self.scrub(&format!(
+            "the vault store at {} answered with something that is not Vault's JSON (HTTP {status}{}): \
+is a proxy or a maintenance page in front of Vault? Check VAULT_ADDR",
+            self.settings.addr,
+            if what.is_empty() {
+                String::new()
+            } else {
+                format!(", {what}")
+            }
+        )))
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
@@ -377,6 +413,26 @@ impl Kv {
             text.replace(token, "[the Vault token]")
         };
         text.chars().filter(|c| !c.is_control()).collect()
+    }
+}
+
+/// `key` when it can become part of a request path as it is: segments of letters, digits,
+/// `-` and `_` (a trailing `/` names a directory). Anything else (`..`, `%2e%2e`, `?`) could
+/// make the URL point outside the prefix, so it is refused before any request.
+fn checked_key(key: &str) -> Result<&str> {
+    let plain = |segment: &str| {
+        !segment.is_empty()
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if key.trim_end_matches('/').split('/').all(plain) {
+        Ok(key)
+    } else {
+        Err(Error::Keyring(format!(
+            "the vault store refuses the key `{}`: a key is letters, digits, `-` and `_`",
+            crate::render::one_line(&key.chars().take(80).collect::<String>())
+        )))
     }
 }
 
@@ -457,6 +513,26 @@ mod tests {
         let s = VaultSettings::resolve(&none, &vars, Some(home.path().into())).unwrap();
         assert_eq!(s.token.as_str(), "s.fromfile");
         assert!(!format!("{s:?}").contains("fromfile"));
+    }
+
+    #[test]
+    fn keys_that_could_leave_the_prefix_never_become_paths() {
+        for key in [
+            "optins/../../sys/mounts",
+            "optins/%2e%2e",
+            "optins/.%2E",
+            "optins/..",
+            "optins/a?list=true",
+            "optins/a#b",
+            "optins//a",
+            "optins/a\\b",
+            "",
+        ] {
+            assert!(checked_key(key).is_err(), "{key:?} was accepted");
+        }
+        for key in ["optins/ab12cd34", "optins", "profiles/6465", "optins/"] {
+            assert_eq!(checked_key(key).unwrap(), key);
+        }
     }
 
     #[test]
