@@ -48,8 +48,10 @@ fn two_machines_see_one_opt_in_and_clear_is_fleet_wide() {
     // Nothing but the local listing copy is on either machine's disk, and it holds no token.
     for machine in [&a, &b] {
         for file in files_under(machine.sandbox.dir.path()) {
-            let text =
-                String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
+            let Some(bytes) = read_scanned(&file) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&bytes).into_owned();
             assert!(
                 !text.contains(token_a.stdout.trim()),
                 "token in {}",
