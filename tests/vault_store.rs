@@ -105,17 +105,21 @@ path "secret/metadata/idm-auth/*" { capabilities = ["read", "list"] }
     let mut machine = Machine::new(StoreKind::Vault, Some(&bao));
     machine.set_env("VAULT_TOKEN", &bao.token_with("read-only"));
     let sim = Sim::confidential(&[]);
+    // A browser that waits for a go-ahead never given: had authorize started it, it would
+    // still be running when authorize exits (a spawn returns once the program is exec'd).
+    let never = machine.sandbox.path("never.json").display().to_string();
+    let browser = format!(
+        "{} --wait-for {}",
+        machine.sandbox.browser("approve", "never.json"),
+        machine.sandbox.path("no-go-ahead").display()
+    );
     let run = machine
         .authorize(&sim.base_url)
-        .env("BROWSER", machine.sandbox.browser("approve", "never.json"))
+        .env("BROWSER", browser)
         .exec();
     assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
     assert!(run.stderr.contains("vault"), "{run:?}");
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        !machine.sandbox.path("never.json").exists(),
-        "a browser opened"
-    );
+    assert!(!a_process_has_arg(&never), "a browser opened");
     assert_eq!(sim.stats()["authorize"], 0, "nobody was sent to sign in");
 }
 

@@ -791,3 +791,13 @@ pub fn read_scanned(path: &Path) -> Option<Vec<u8>> {
         Err(e) => panic!("cannot read {} to scan it: {e}", path.display()),
     }
 }
+
+/// Whether a running process has `arg` among its command-line words (read from /proc).
+pub fn a_process_has_arg(arg: &str) -> bool {
+    let procs = std::fs::read_dir("/proc").expect("list /proc");
+    procs.flatten().any(|entry| {
+        // A process that ended since the listing has no command line left to match.
+        std::fs::read(entry.path().join("cmdline"))
+            .is_ok_and(|line| line.split(|b| *b == 0).any(|word| word == arg.as_bytes()))
+    })
+}
