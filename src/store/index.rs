@@ -567,4 +567,75 @@ mod tests {
         assert!(contents.pending_for("abcd", Action::Clear).is_some());
         assert!(contents.pending_for("abcd", Action::Refresh).is_none());
     }
+
+    #[test]
+    fn knows_names_rows_and_pending_ids_only() {
+        let contents = Contents {
+            rows: vec![row("ab12", 0)],
+            pending: vec![Pending {
+                id: "cd34".into(),
+                keyring: Backend::SecretService,
+                action: Action::Authorize,
+                since: Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+            }],
+        };
+        assert!(contents.knows("ab12"));
+        assert!(contents.knows("cd34"));
+        assert!(!contents.knows("ef56"));
+    }
+
+    #[test]
+    fn an_id_of_32_characters_is_the_longest_accepted() {
+        let file = |id: &str| {
+            encode(&Contents {
+                rows: vec![row(id, 0)],
+                pending: Vec::new(),
+            })
+            .unwrap()
+        };
+        assert!(parse(&file(&"a".repeat(32))).is_ok());
+        assert!(matches!(
+            parse(&file(&"a".repeat(33))),
+            Err(ParseError::Damaged(_))
+        ));
+    }
+
+    #[test]
+    fn an_index_of_16_mib_is_read_and_one_byte_more_is_oversized_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::at(dir.path().to_path_buf());
+        let largest = 16 * 1024 * 1024;
+        fs::write(index.path(), vec![b' '; largest]).unwrap();
+        let error = index.load_all().unwrap_err().to_string();
+        assert!(
+            error.contains("the index file is damaged ("),
+            "read and parsed: {error}"
+        );
+        fs::write(index.path(), vec![b' '; largest + 1]).unwrap();
+        let error = index.load_all().unwrap_err().to_string();
+        assert!(error.contains("it holds 16777217 bytes"), "{error}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_index_and_an_open_data_directory_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::at(dir.path().join("idm-auth"));
+        fs::create_dir(dir.path().join("idm-auth")).unwrap();
+        let elsewhere = dir.path().join("elsewhere.json");
+        fs::write(&elsewhere, br#"{"version":1,"opt_ins":[]}"#).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, index.path()).unwrap();
+        let error = index.load_all().unwrap_err().to_string();
+        assert!(error.contains("it is a link"), "{error}");
+
+        let base = dir.path().join("open");
+        fs::create_dir(&base).unwrap();
+        fs::set_permissions(&base, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        let index = Index {
+            dir: base.join("idm-auth"),
+            base: Some(base),
+        };
+        let error = index.load_all().unwrap_err().to_string();
+        assert!(error.contains("can be written by other users"), "{error}");
+    }
 }
