@@ -614,6 +614,50 @@ mod tests {
         fs::write(index.path(), vec![b' '; largest + 1]).unwrap();
         let error = index.load_all().unwrap_err().to_string();
         assert!(error.contains("it holds 16777217 bytes"), "{error}");
+        let copy = dir.path().join("index.json.damaged-oversized-16777217");
+        assert!(
+            error.contains(&format!("a copy is kept at {}", copy.display())),
+            "{error}"
+        );
+        assert_eq!(fs::metadata(&copy).unwrap().len(), 16777217);
+        // Met again, the copy made the first time still stands.
+        let again = index.load_all().unwrap_err().to_string();
+        assert!(again.contains("a copy is kept at"), "{again}");
+    }
+
+    /// Only a directory open to group or others is changed: a private one keeps its mode,
+    /// special bits included.
+    #[cfg(unix)]
+    #[test]
+    fn a_private_directory_is_left_as_it_is() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::at(dir.path().join("idm-auth"));
+        fs::create_dir(dir.path().join("idm-auth")).unwrap();
+        fs::set_permissions(&index.dir, fs::Permissions::from_mode(0o2700)).unwrap();
+        index.ensure_dir(&index.dir).unwrap();
+        let mode = fs::metadata(&index.dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o7777, 0o2700);
+    }
+
+    #[test]
+    fn a_held_lock_is_not_handed_out_twice_and_its_file_goes_with_the_opt_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::at(dir.path().to_path_buf());
+        let held = index.try_lock("ab12").unwrap().expect("a free lock");
+        assert!(
+            index.try_lock("ab12").unwrap().is_none(),
+            "handed out twice"
+        );
+        drop(held);
+        let blocking = index.lock("ab12").unwrap();
+        assert!(index.try_lock("ab12").unwrap().is_none(), "lock() holds it");
+        drop(blocking);
+        assert!(index.try_lock("ab12").unwrap().is_some());
+        let file = dir.path().join("locks").join("ab12.lock");
+        assert!(file.exists());
+        index.remove_lock("ab12");
+        assert!(!file.exists());
     }
 
     #[cfg(unix)]
