@@ -290,4 +290,92 @@ mod tests {
         long.extend_from_slice(b"\r\n\r\n");
         assert_eq!(find_end(&long), None);
     }
+
+    fn serve() -> (Server, u16) {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        (Server::start(vec![listener]).unwrap(), port)
+    }
+
+    fn send(port: u16, bytes: &[u8]) -> TcpStream {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(bytes).unwrap();
+        stream
+    }
+
+    fn answer(mut stream: TcpStream) -> String {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        text
+    }
+
+    /// A head of `len` bytes in all, ending with its blank line.
+    fn head_of(len: usize) -> Vec<u8> {
+        let mut head = b"GET /callback?state=".to_vec();
+        let tail = b" HTTP/1.1\r\n\r\n";
+        head.resize(len - tail.len(), b'A');
+        head.extend_from_slice(tail);
+        head
+    }
+
+    #[test]
+    fn a_head_of_8_kib_is_delivered_and_answered_and_a_larger_one_is_refused() {
+        let (server, port) = serve();
+        // 8 KiB as a number, not MAX_HEAD: the bound itself is under test.
+        let client = send(port, &head_of(8192));
+        let request = server.next(Duration::from_secs(20)).expect("the head");
+        assert_eq!(request.method, "GET");
+        assert_eq!(
+            request.target.len(),
+            8192 - "GET ".len() - " HTTP/1.1\r\n\r\n".len()
+        );
+        request.respond(200, "OK", &[("X-Test", "yes")], "hello");
+        let text = answer(client);
+        assert_eq!(
+            text,
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: yes\r\n\r\nhello"
+        );
+
+        let text = answer(send(port, &head_of(8193)));
+        assert!(
+            text.starts_with("HTTP/1.1 431 Request Header Fields Too Large"),
+            "{text}"
+        );
+        assert!(server.next(Duration::from_millis(300)).is_none());
+    }
+
+    #[test]
+    fn a_line_without_three_words_is_400_and_one_not_http_is_closed_unanswered() {
+        let (server, port) = serve();
+        let text = answer(send(port, b"GARBAGE\r\n\r\n"));
+        assert!(text.starts_with("HTTP/1.1 400 Bad Request"), "{text}");
+        assert_eq!(answer(send(port, b"GET / SPDY/3\r\n\r\n")), "");
+        let silent_then_closed = send(port, b"GET / HTT");
+        silent_then_closed
+            .shutdown(std::net::Shutdown::Write)
+            .unwrap();
+        assert_eq!(answer(silent_then_closed), "");
+        assert!(server.next(Duration::from_millis(300)).is_none());
+    }
+
+    /// More idle connections than there are reading places: the oldest are closed to make
+    /// room, so the real request still arrives.
+    #[test]
+    fn idle_connections_cannot_lock_out_a_request() {
+        let (server, port) = serve();
+        let idle: Vec<TcpStream> = (0..MAX_READING + 8)
+            .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+            .collect();
+        let client = send(port, b"GET /callback HTTP/1.1\r\n\r\n");
+        let request = server
+            .next(Duration::from_secs(20))
+            .expect("the request got in");
+        assert_eq!(request.target.as_str(), "/callback");
+        request.respond(204, "No Content", &[], "");
+        assert!(answer(client).starts_with("HTTP/1.1 204 No Content"));
+        drop(idle);
+    }
 }
