@@ -361,21 +361,53 @@ mod tests {
         assert!(server.next(Duration::from_millis(300)).is_none());
     }
 
-    /// More idle connections than there are reading places: the oldest are closed to make
-    /// room, so the real request still arrives.
+    /// Whether the server has closed `stream`: EOF (or a reset) within `within`, where an
+    /// open idle connection would time out instead.
+    fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+        stream.set_read_timeout(Some(within)).unwrap();
+        let mut byte = [0u8; 1];
+        match stream.read(&mut byte) {
+            Ok(_) => true,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
+    }
+
+    /// More idle connections than there are reading places: the oldest still reading is
+    /// closed to make room, at once, so the newcomer is read; a younger one, and a request
+    /// already read and waiting for its answer, are left alone.
     #[test]
-    fn idle_connections_cannot_lock_out_a_request() {
+    fn past_the_reading_places_the_oldest_idle_connection_makes_room_and_nothing_else_does() {
         let (server, port) = serve();
-        let idle: Vec<TcpStream> = (0..MAX_READING + 8)
+        let answered = send(port, b"GET /first HTTP/1.1\r\n\r\n");
+        let first = server
+            .next(Duration::from_secs(20))
+            .expect("the first request");
+        let mut idle: Vec<TcpStream> = (0..MAX_READING)
             .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
             .collect();
-        let client = send(port, b"GET /callback HTTP/1.1\r\n\r\n");
+        assert!(
+            !closed_within(&mut idle[0], Duration::from_millis(300)),
+            "closed while places were free"
+        );
+        let newcomer = send(port, b"GET /newcomer HTTP/1.1\r\n\r\n");
         let request = server
             .next(Duration::from_secs(20))
-            .expect("the request got in");
-        assert_eq!(request.target.as_str(), "/callback");
+            .expect("the newcomer was read");
+        assert_eq!(request.target.as_str(), "/newcomer");
+        assert!(
+            closed_within(&mut idle[0], Duration::from_secs(2)),
+            "the oldest idle connection was not closed to make room"
+        );
+        assert!(
+            !closed_within(&mut idle[1], Duration::from_millis(300)),
+            "more than the oldest was closed"
+        );
+        first.respond(200, "OK", &[], "");
+        assert!(answer(answered).starts_with("HTTP/1.1 200 OK"));
         request.respond(204, "No Content", &[], "");
-        assert!(answer(client).starts_with("HTTP/1.1 204 No Content"));
-        drop(idle);
+        assert!(answer(newcomer).starts_with("HTTP/1.1 204 No Content"));
     }
 }
