@@ -361,6 +361,19 @@ mod tests {
         assert!(server.next(Duration::from_millis(300)).is_none());
     }
 
+    /// Dropping the server stops its accept threads, so the port is free again for the next
+    /// sign-in (polled: the threads end on their own time).
+    #[test]
+    fn a_dropped_server_frees_its_port() {
+        let (server, port) = serve();
+        drop(server);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpListener::bind(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "port {port} still taken");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Whether the server has closed `stream`: EOF (or a reset) within `within`, where an
     /// open idle connection would time out instead.
     fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
