@@ -1,7 +1,7 @@
 //! `idm-auth config show|set-secret|path`: what the settings resolve to and where each value
 //! came from; the profile's client secret into the OS keyring (never into the file).
 
-use crate::cli::{ConfigCommand, EnvName, SettingFlags};
+use crate::cli::{ConfigCommand, SettingFlags};
 use crate::config;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -34,10 +34,7 @@ fn show(ctx: &Ctx, profile: Option<&str>, json: bool) -> Result<()> {
         source: source.to_string(),
     };
     let environment = layers.environment();
-    let env_name = match environment.value {
-        EnvName::Cie => "cie",
-        EnvName::Production => "production",
-    };
+    let env_name = environment.value.name();
     let base_url = layers.base_url();
     let redirect = layers.redirect_uri();
     let from_keyring = layers.secret_from_keyring(ctx.store()?)?;
