@@ -380,7 +380,7 @@ mod tests {
         stream.set_read_timeout(Some(within)).unwrap();
         let mut byte = [0u8; 1];
         match stream.read(&mut byte) {
-            Ok(_) => true,
+            Ok(n) => n == 0,
             Err(e) => !matches!(
                 e.kind(),
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
