@@ -298,6 +298,11 @@ mod tests {
             ("GET", format!("/callback?code=&state={S}")),
             ("GET", format!("/callback?code=a&code=b&state={S}")),
             ("GET", format!("/callback?code=a&state={S}&state={S}")),
+            ("GET", format!("/callback?error=a&error=b&state={S}")),
+            (
+                "GET",
+                format!("/callback?error=a&error_description=b&error_description=c&state={S}"),
+            ),
             ("GET", format!("/callback/?code=a&state={S}")),
         ];
         for (method, target) in cases {
@@ -323,6 +328,182 @@ mod tests {
                 description: Some("User said no".into())
             }
         );
+    }
+
+    /// A state of the right length with a wrong character, or with two characters swapped
+    /// (their differences cancel out under XOR), is still the wrong state.
+    #[test]
+    fn a_state_of_the_right_length_must_match_byte_for_byte() {
+        let mut last = S.to_string();
+        last.replace_range(S.len() - 1.., "X");
+        let mut swapped = S.as_bytes().to_vec();
+        swapped.swap(0, 1);
+        let swapped = String::from_utf8(swapped).unwrap();
+        for state in [last, swapped] {
+            assert_eq!(
+                parse_callback(
+                    "GET",
+                    &format!("/callback?code=a&state={state}"),
+                    "/callback",
+                    S
+                ),
+                Verdict::Ignore(400, "The state does not match this sign-in attempt."),
+                "{state}"
+            );
+        }
+    }
+
+    /// A port nothing listens on right now.
+    fn free_port() -> u16 {
+        TcpListener::bind(("127.0.0.1", 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// Send `request` to the listener and read the whole answer.
+    fn ask(port: u16, request: &str) -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    fn get(target: &str) -> String {
+        format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    }
+
+    #[test]
+    fn the_listener_answers_strays_with_4xx_and_returns_the_real_code_with_a_locked_down_page() {
+        let port = free_port();
+        let uri = format!("http://127.0.0.1:{port}/callback");
+        let listener = CallbackListener::bind(&uri, port, "/callback").unwrap();
+        assert_eq!(listener.port(), port);
+        let browser = std::thread::spawn(move || {
+            let stray = [
+                ("/favicon.ico", "404 Not Found"),
+                ("/callback?code=x&state=wrong", "400 Bad Request"),
+            ];
+            for (target, status) in stray {
+                let answer = ask(port, &get(target));
+                assert!(
+                    answer.starts_with(&format!("HTTP/1.1 {status}")),
+                    "{answer}"
+                );
+                assert!(
+                    answer.contains("Not the sign-in you are waiting for"),
+                    "{answer}"
+                );
+            }
+            let post = ask(
+                port,
+                &format!("POST /callback?code=x&state={S} HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
+            );
+            assert!(
+                post.starts_with("HTTP/1.1 405 Method Not Allowed"),
+                "{post}"
+            );
+            ask(port, &get(&format!("/callback?code=the-code&state={S}")))
+        });
+        let code = listener.wait(S, Duration::from_secs(20), None).unwrap();
+        assert_eq!(code, "the-code");
+        let answer = browser.join().unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert!(answer.contains("UPS opt-in complete"), "{answer}");
+        for header in [
+            "Cache-Control: no-store",
+            "Referrer-Policy: no-referrer",
+            "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'",
+            "X-Content-Type-Options: nosniff",
+            "Content-Type: text/html; charset=utf-8",
+        ] {
+            assert!(answer.contains(header), "{header} missing: {answer}");
+        }
+    }
+
+    #[test]
+    fn a_denial_with_the_right_state_ends_the_wait_as_denied() {
+        let port = free_port();
+        let uri = format!("http://127.0.0.1:{port}/callback");
+        let listener = CallbackListener::bind(&uri, port, "/callback").unwrap();
+        let browser = std::thread::spawn(move || {
+            ask(
+                port,
+                &get(&format!("/callback?error=access_denied&state={S}")),
+            )
+        });
+        let error = listener.wait(S, Duration::from_secs(20), None).unwrap_err();
+        assert!(matches!(error, Error::Denied(None)), "{error:?}");
+        let answer = browser.join().unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert!(answer.contains("The consent was denied"), "{answer}");
+        let other = refusal("server_error".into(), Some("down\u{7}".into()));
+        assert!(
+            matches!(&other, Error::OAuthCallback { error, description: Some(d) } if error == "server_error" && d == "down"),
+            "{other:?}"
+        );
+        assert!(refused_page("server_error", None).contains("UPS reported an error: server_error."));
+    }
+
+    #[test]
+    fn the_deadline_holds_and_a_pasted_address_counts_too() {
+        let port = free_port();
+        let uri = format!("http://127.0.0.1:{port}/callback");
+        let listener = CallbackListener::bind(&uri, port, "/callback").unwrap();
+        let started = Instant::now();
+        let error = listener
+            .wait(S, Duration::from_millis(300), None)
+            .unwrap_err();
+        assert!(matches!(error, Error::Timeout(0)), "{error:?}");
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(5),
+            "{took:?}"
+        );
+
+        let (pasted, elsewhere) = mpsc::channel();
+        pasted.send(Ok("pasted-code".to_string())).unwrap();
+        let code = listener
+            .wait(S, Duration::from_secs(20), Some(&elsewhere))
+            .unwrap();
+        assert_eq!(code, "pasted-code");
+    }
+
+    #[test]
+    fn a_busy_port_is_named_as_in_use_and_localhost_means_both_loopbacks() {
+        let holder = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = holder.local_addr().unwrap().port();
+        let uri = format!("http://127.0.0.1:{port}/callback");
+        match CallbackListener::bind(&uri, port, "/callback") {
+            Err(Error::Port { port: p, reason }) => {
+                assert_eq!(p, port);
+                assert!(reason.ends_with(": the port is already in use"), "{reason}");
+                assert!(reason.starts_with(&format!("127.0.0.1:{port}")), "{reason}");
+            }
+            other => panic!("{:?}", other.map(|l| l.port())),
+        }
+        let v4 = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let v6 = IpAddr::V6(Ipv6Addr::LOCALHOST);
+        // `localhost` needs both: another user must not get the one left over.
+        for ip in [v4, v6] {
+            let holder = TcpListener::bind((ip, 0)).unwrap();
+            let port = holder.local_addr().unwrap().port();
+            let uri = format!("http://localhost:{port}/callback");
+            match CallbackListener::bind(&uri, port, "/callback") {
+                Err(Error::Port { reason, .. }) => {
+                    assert!(reason.contains("already in use"), "{reason}")
+                }
+                other => panic!("{ip} busy: {:?}", other.map(|l| l.port())),
+            }
+        }
+        assert_eq!(listen_addresses("http://localhost:5001/"), vec![v4, v6]);
+        assert_eq!(listen_addresses("http://127.0.0.1:5001/"), vec![v4]);
+        assert_eq!(listen_addresses("http://[::1]:5001/"), vec![v6]);
+        assert!(redirect_uri_is_localhost("http://localhost:5001/"));
+        assert!(!redirect_uri_is_localhost("http://127.0.0.1:5001/"));
     }
 
     #[test]

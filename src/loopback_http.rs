@@ -290,4 +290,137 @@ mod tests {
         long.extend_from_slice(b"\r\n\r\n");
         assert_eq!(find_end(&long), None);
     }
+
+    fn serve() -> (Server, u16) {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        (Server::start(vec![listener]).unwrap(), port)
+    }
+
+    fn send(port: u16, bytes: &[u8]) -> TcpStream {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(bytes).unwrap();
+        stream
+    }
+
+    fn answer(mut stream: TcpStream) -> String {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        text
+    }
+
+    /// A head of `len` bytes in all, ending with its blank line.
+    fn head_of(len: usize) -> Vec<u8> {
+        let mut head = b"GET /callback?state=".to_vec();
+        let tail = b" HTTP/1.1\r\n\r\n";
+        head.resize(len - tail.len(), b'A');
+        head.extend_from_slice(tail);
+        head
+    }
+
+    #[test]
+    fn a_head_of_8_kib_is_delivered_and_answered_and_a_larger_one_is_refused() {
+        let (server, port) = serve();
+        // 8 KiB as a number, not MAX_HEAD: the bound itself is under test.
+        let client = send(port, &head_of(8192));
+        let request = server.next(Duration::from_secs(20)).expect("the head");
+        assert_eq!(request.method, "GET");
+        assert_eq!(
+            request.target.len(),
+            8192 - "GET ".len() - " HTTP/1.1\r\n\r\n".len()
+        );
+        request.respond(200, "OK", &[("X-Test", "yes")], "hello");
+        let text = answer(client);
+        assert_eq!(
+            text,
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: yes\r\n\r\nhello"
+        );
+
+        let text = answer(send(port, &head_of(8193)));
+        assert!(
+            text.starts_with("HTTP/1.1 431 Request Header Fields Too Large"),
+            "{text}"
+        );
+        assert!(server.next(Duration::from_millis(300)).is_none());
+    }
+
+    #[test]
+    fn a_line_without_three_words_is_400_and_one_not_http_is_closed_unanswered() {
+        let (server, port) = serve();
+        let text = answer(send(port, b"GARBAGE\r\n\r\n"));
+        assert!(text.starts_with("HTTP/1.1 400 Bad Request"), "{text}");
+        assert_eq!(answer(send(port, b"GET / SPDY/3\r\n\r\n")), "");
+        let silent_then_closed = send(port, b"GET / HTT");
+        silent_then_closed
+            .shutdown(std::net::Shutdown::Write)
+            .unwrap();
+        assert_eq!(answer(silent_then_closed), "");
+        assert!(server.next(Duration::from_millis(300)).is_none());
+    }
+
+    /// Dropping the server stops its accept threads, so the port is free again for the next
+    /// sign-in (polled: the threads end on their own time).
+    #[test]
+    fn a_dropped_server_frees_its_port() {
+        let (server, port) = serve();
+        drop(server);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpListener::bind(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "port {port} still taken");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the server has closed `stream`: EOF (or a reset) within `within`, where an
+    /// open idle connection would time out instead.
+    fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+        stream.set_read_timeout(Some(within)).unwrap();
+        let mut byte = [0u8; 1];
+        match stream.read(&mut byte) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
+    }
+
+    /// More idle connections than there are reading places: the oldest still reading is
+    /// closed to make room, at once, so the newcomer is read; a younger one, and a request
+    /// already read and waiting for its answer, are left alone.
+    #[test]
+    fn past_the_reading_places_the_oldest_idle_connection_makes_room_and_nothing_else_does() {
+        let (server, port) = serve();
+        let answered = send(port, b"GET /first HTTP/1.1\r\n\r\n");
+        let first = server
+            .next(Duration::from_secs(20))
+            .expect("the first request");
+        let mut idle: Vec<TcpStream> = (0..MAX_READING)
+            .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+            .collect();
+        assert!(
+            !closed_within(&mut idle[0], Duration::from_millis(300)),
+            "closed while places were free"
+        );
+        let newcomer = send(port, b"GET /newcomer HTTP/1.1\r\n\r\n");
+        let request = server
+            .next(Duration::from_secs(20))
+            .expect("the newcomer was read");
+        assert_eq!(request.target.as_str(), "/newcomer");
+        assert!(
+            closed_within(&mut idle[0], Duration::from_secs(2)),
+            "the oldest idle connection was not closed to make room"
+        );
+        assert!(
+            !closed_within(&mut idle[1], Duration::from_millis(300)),
+            "more than the oldest was closed"
+        );
+        first.respond(200, "OK", &[], "");
+        assert!(answer(answered).starts_with("HTTP/1.1 200 OK"));
+        request.respond(204, "No Content", &[], "");
+        assert!(answer(newcomer).starts_with("HTTP/1.1 204 No Content"));
+    }
 }

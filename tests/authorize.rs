@@ -3,7 +3,6 @@
 #![cfg(target_os = "linux")]
 
 mod support;
-use std::process::Stdio;
 use std::time::Duration;
 use support::*;
 
@@ -104,17 +103,8 @@ fn denying_ends_with_a_denied_message_and_stores_nothing() {
 fn forged_and_stray_requests_get_4xx_and_the_real_redirect_still_wins() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
-    let port = free_port();
-    // The browser starts late, so the forgeries arrive first.
-    let browser = format!("{} --delay 2", sandbox.browser("approve", "b.json"));
-    let child = sandbox
-        .authorize(&sim, port, 30)
-        .env("BROWSER", browser)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_listener(port, Duration::from_secs(10));
+    // No browser: the test plays it, after the forgeries.
+    let (waiting, port) = sandbox.sign_in_without_browser(&sim);
     let forged = [
         ("GET", "/favicon.ico"),
         ("GET", "/"),
@@ -135,13 +125,18 @@ fn forged_and_stray_requests_get_4xx_and_the_real_redirect_still_wins() {
             "{method} {target}"
         );
     }
-    let run = Run::from(child.wait_with_output().unwrap());
-    assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert_eq!(
         sim.stats()["token_requests"],
-        1,
+        0,
         "no forged code reached UPS"
     );
+    let (_, genuine) = port_and_target(&approve_at_simulator(&waiting.url));
+    let (status, body) = http(port, "GET", &genuine, &[], "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("You can close this tab"), "{body}");
+    let run = waiting.finish();
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    assert_eq!(sim.stats()["token_requests"], 1);
     assert_eq!(sandbox.list_json().len(), 1);
 }
 

@@ -1,20 +1,21 @@
 //! What the browser is handed, seen by another local user: while `authorize` runs and the
-//! scripted browser holds what it was given for a few seconds, uid 12345 reads every
+//! scripted browser holds what it was given until the test has tried it, uid 12345 reads every
 //! process's command line and tries to read or fetch everything named there. The sign-in's
 //! `state` (which completes or aborts it) must appear nowhere, and the sign-in must complete.
 #![cfg(target_os = "linux")]
 
 mod support;
 
+use std::io::{BufRead, BufReader, Read};
 use support::attacker::{as_other_user, require_root};
 use support::*;
 
-/// The other user's watcher: every command line of every process, for `secs` seconds, and
-/// what it can read or fetch of each file: or http(s) URL and each .html path in them (the
-/// first 64 KiB). Prints JSON.
+/// The other user's watcher: every command line of every process until its stdin closes
+/// (two minutes at most), and what it can read or fetch of each file: or http(s) URL and
+/// each .html path in them (the first 64 KiB). Says `watching` once its first sweep is
+/// done, and prints JSON at the end.
 const WATCHER: &str = r#"
-import json, os, sys, time, urllib.parse, urllib.request
-secs = float(sys.argv[1])
+import json, os, select, sys, time, urllib.parse, urllib.request
 seen, got = set(), {}
 def grab(word):
     if word in got:
@@ -31,8 +32,11 @@ def grab(word):
             return
     except Exception as e:
         got[word] = "refused: %s" % type(e).__name__
-end = time.time() + secs
+end = time.time() + 120
+swept = False
 while time.time() < end:
+    if select.select([sys.stdin], [], [], 0)[0] and not sys.stdin.read(1):
+        break
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -46,6 +50,9 @@ while time.time() < end:
             for word in words:
                 for piece in [word] + word.split("="):
                     grab(piece)
+    if not swept:
+        swept = True
+        print("watching", flush=True)
     time.sleep(0.02)
 print(json.dumps({"cmdlines": sorted(seen), "got": got}))
 "#;
@@ -57,16 +64,25 @@ fn another_user_learns_nothing_from_what_the_browser_is_handed() {
     let sim = Sim::start(&[]);
     let port = free_port();
 
-    let watcher = as_other_user("/usr/bin/python3")
-        .args(["-c", WATCHER, "12"])
+    let mut watcher = as_other_user("/usr/bin/python3")
+        .args(["-c", WATCHER])
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start the other user's watcher");
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut watcher_out = BufReader::new(watcher.stdout.take().unwrap());
+    let mut first = String::new();
+    watcher_out.read_line(&mut first).unwrap();
+    assert_eq!(first.trim(), "watching", "the watcher did not start");
 
-    // The browser holds what it was given for 6 s before it opens it.
-    let browser = format!("{} --delay 6", sandbox.browser("approve", "browser.json"));
+    // The browser holds what it was given until the test has tried to read it.
+    let go_ahead = sandbox.path("go-ahead");
+    let browser = format!(
+        "{} --wait-for {}",
+        sandbox.browser("approve", "browser.json"),
+        go_ahead.display()
+    );
     let waiting = Waiting::start(
         sandbox
             .authorize(&sim, port, 60)
@@ -87,6 +103,7 @@ fn another_user_learns_nothing_from_what_the_browser_is_handed() {
     assert_ne!(read.code, ExitCode::Success, "the other user read the page");
     assert!(read.stderr.contains("Permission denied"), "{read:?}");
     assert!(!read.stdout.contains(&state));
+    std::fs::write(&go_ahead, "").unwrap();
 
     let run = waiting.finish();
     assert_eq!(
@@ -96,13 +113,16 @@ fn another_user_learns_nothing_from_what_the_browser_is_handed() {
     );
     assert_eq!(sandbox.list_json().len(), 1);
 
+    drop(watcher.stdin.take());
+    let mut report = String::new();
+    watcher_out.read_to_string(&mut report).unwrap();
     let out = watcher.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seen: serde_json::Value = serde_json::from_str(&report).unwrap();
     let cmdlines: Vec<&str> = seen["cmdlines"]
         .as_array()
         .unwrap()

@@ -37,6 +37,10 @@ fn parallel_authorize_token_clear_and_list_lose_no_rows_and_no_rotations() {
         opt_in(&sandbox, &sim, "doomed 1"),
         opt_in(&sandbox, &sim, "doomed 2"),
     ];
+    // They are there before the clears, so "gone" below is the clears' doing.
+    for id in &doomed {
+        assert!(secret_tool_lookup(id, "refresh-token").is_some());
+    }
 
     let authorizes: Vec<Child> = (0..4)
         .map(|i| {

@@ -17,10 +17,7 @@ fn snapshot(machine: &Machine) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut all: Vec<_> = files_under(machine.sandbox.dir.path())
         .into_iter()
         .filter(|p| !p.starts_with(machine.sandbox.path("data/idm-auth/locks")))
-        .map(|p| {
-            let bytes = std::fs::read(&p).unwrap_or_default();
-            (p, bytes)
-        })
+        .filter_map(|p| read_scanned(&p).map(|bytes| (p, bytes)))
         .collect();
     all.sort();
     all
@@ -143,12 +140,19 @@ fn another_key_is_exit_9_names_the_key_and_changes_nothing() {
 fn a_key_others_can_read_is_refused_naming_its_mode() {
     let mut machine = file_machine();
     let sim = Sim::confidential(&[]);
-    let loose = write_key(&machine.sandbox.path("home/loose.key"), &[0x44; 32], 0o644);
-    machine.set_env("IDM_AUTH_KEY_FILE", &loose.display().to_string());
-    let run = machine.authorize(&sim.base_url).exec();
-    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
-    assert!(run.stderr.contains("0644"), "{run:?}");
-    assert!(run.stderr.contains("chmod 600"), "{run:?}");
+    // Readable by everyone, and by the group alone.
+    for (mode, shown, name) in [(0o644, "0644", "world"), (0o640, "0640", "group")] {
+        let loose = write_key(
+            &machine.sandbox.path(&format!("home/{name}.key")),
+            &[0x44; 32],
+            mode,
+        );
+        machine.set_env("IDM_AUTH_KEY_FILE", &loose.display().to_string());
+        let run = machine.authorize(&sim.base_url).exec();
+        assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+        assert!(run.stderr.contains(shown), "{run:?}");
+        assert!(run.stderr.contains("chmod 600"), "{run:?}");
+    }
     let short = write_key(&machine.sandbox.path("home/short.key"), &[0x44; 16], 0o600);
     machine.set_env("IDM_AUTH_KEY_FILE", &short.display().to_string());
     let run = machine.authorize(&sim.base_url).exec();
@@ -216,23 +220,36 @@ fn another_local_user_cannot_read_the_sealed_files() {
     let file = machine
         .sandbox
         .path(&format!("data/idm-auth/secrets/{id}.refresh-token"));
-    let attacker_reads = || {
+    let attacker_reads = |path: &std::path::Path| {
         std::process::Command::new("setpriv")
             .args(["--reuid=12345", "--regid=12345", "--clear-groups", "cat"])
-            .arg(&file)
+            .arg(path)
             .output()
             .expect("setpriv (util-linux) runs the attacker")
     };
-    let attempt = attacker_reads();
+    // The attacker can read what is open to everyone: setpriv itself works (it needs root,
+    // or CAP_SETUID), so the refusals below are the files' doing, not setpriv's failure.
+    let open = machine.sandbox.path("open-to-all");
+    std::fs::write(&open, "readable").unwrap();
+    chmod("open-to-all", 0o644);
+    let control = attacker_reads(&open);
     assert!(
-        !attempt.status.success() && attempt.stdout.is_empty(),
+        control.status.success() && control.stdout == b"readable",
+        "the attacker cannot run as another user here (run as root): {}",
+        String::from_utf8_lossy(&control.stderr)
+    );
+    let refused = |attempt: std::process::Output| {
+        attempt.stdout.is_empty()
+            && String::from_utf8_lossy(&attempt.stderr).contains("Permission denied")
+    };
+    assert!(
+        refused(attacker_reads(&file)),
         "the directory let another user in"
     );
     // Even with the directory opened up, the file itself is the owner's only.
     chmod("data/idm-auth/secrets", 0o711);
-    let attempt = attacker_reads();
     assert!(
-        !attempt.status.success() && attempt.stdout.is_empty(),
+        refused(attacker_reads(&file)),
         "another user read {}",
         file.display()
     );

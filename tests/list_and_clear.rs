@@ -86,6 +86,7 @@ fn clear_removes_the_secrets_and_the_row_and_is_idempotent() {
     let sim = Sim::start(&[]);
     let keep = opt_in(&sandbox, &sim, "keep");
     let gone = opt_in(&sandbox, &sim, "gone");
+    assert!(secret_tool_lookup(&gone, "refresh-token").is_some());
 
     let run = sandbox.run(&["clear", &gone]);
     assert_eq!(run.code, ExitCode::Success, "{run:?}");

@@ -218,24 +218,20 @@ fn the_listener_is_on_the_loopback_addresses_only_and_the_redirect_uri_goes_out_
     assert_eq!(sim.stats()["tokens_issued"], 1);
 }
 
-/// Run an authorize whose listener is besieged from the start; returns the run, how long
-/// it took after the siege began, and its peak memory meanwhile.
-fn besieged(
-    sandbox: &Sandbox,
-    sim: &Sim,
-    timeout: u64,
-    browser: Option<String>,
-) -> (Run, Duration, u64) {
+/// Run an authorize (`--no-browser`) whose listener is besieged from the start, and, if
+/// `approve`, play the browser's real redirect once the siege is in place; returns the run,
+/// how long it took after the siege began, and its peak memory meanwhile.
+fn besieged(sandbox: &Sandbox, sim: &Sim, timeout: u64, approve: bool) -> (Run, Duration, u64) {
     let port = free_port();
-    let mut cmd = sandbox.authorize(sim, port, timeout);
-    match browser {
-        Some(b) => cmd.env("BROWSER", b),
-        None => cmd.arg("--no-browser"),
-    };
-    let waiting = Waiting::start(&mut cmd);
+    let waiting = Waiting::start(sandbox.authorize(sim, port, timeout).arg("--no-browser"));
     let watch = PeakWatch::start(waiting.child.id());
     let started = Instant::now();
     let siege = Siege::open(port);
+    if approve {
+        let (_, genuine) = port_and_target(&approve_at_simulator(&waiting.url));
+        let answer = http_raw(port, "GET", &genuine, &[], "");
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
     let run = waiting.finish();
     let took = started.elapsed();
     siege.end();
@@ -249,9 +245,8 @@ fn slow_partial_and_huge_requests_neither_hold_the_flow_nor_eat_memory_nor_delay
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
 
-    // The browser starts 3 s late, so the siege is in place before the real redirect.
-    let browser = format!("{} --delay 3", sandbox.browser("approve", "b.json"));
-    let (run, took, peak) = besieged(&sandbox, &sim, 30, Some(browser));
+    // The real redirect arrives once the siege is in place.
+    let (run, took, peak) = besieged(&sandbox, &sim, 30, true);
     assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(peak < 100 * 1024, "authorize peaked at {peak} KiB");
     assert!(
@@ -262,7 +257,7 @@ fn slow_partial_and_huge_requests_neither_hold_the_flow_nor_eat_memory_nor_delay
 
     // No redirect at all: the deadline still holds with the siege going on. (Long enough
     // for the siege to be in place and measured on a busy machine.)
-    let (run, took, peak) = besieged(&sandbox, &sim, 8, None);
+    let (run, took, peak) = besieged(&sandbox, &sim, 8, false);
     assert_eq!(run.code, ExitCode::Timeout, "{run:?}");
     assert!(peak < 100 * 1024, "authorize peaked at {peak} KiB");
     assert!(

@@ -48,14 +48,13 @@ impl Watch {
 fn a_huge_line_and_hundreds_of_idle_connections_cost_little_and_the_sign_in_completes() {
     let sandbox = Sandbox::new();
     let sim = Sim::start(&[]);
-    let port = free_port();
-    // The browser comes 3 s late, so the siege is in place before the real redirect.
-    let browser = format!("{} --delay 3", sandbox.browser("approve", "b.json"));
-    let waiting = Waiting::start(sandbox.authorize(&sim, port, 60).env("BROWSER", browser));
+    // No browser: the test plays it once the siege is in place.
+    let (waiting, port) = sandbox.sign_in_without_browser(&sim);
     let watch = Watch::start(waiting.child.id());
     wait_for_listener(port, Duration::from_secs(10));
 
     let stop = Arc::new(AtomicBool::new(false));
+    let (flowing, flood_flows) = std::sync::mpsc::channel();
     let flood = {
         let stop = stop.clone();
         std::thread::spawn(move || {
@@ -68,10 +67,14 @@ fn a_huge_line_and_hundreds_of_idle_connections_cost_little_and_the_sign_in_comp
                     break;
                 }
                 sent += chunk.len();
+                let _ = flowing.send(());
             }
             sent
         })
     };
+    flood_flows
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the listener takes the first MB of the flood");
     let idle: Vec<TcpStream> = (0..400)
         .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
         .collect();
@@ -81,6 +84,10 @@ fn a_huge_line_and_hundreds_of_idle_connections_cost_little_and_the_sign_in_comp
         idle.len()
     );
 
+    // The real redirect, with the flood going on and the idle connections open.
+    let (_, genuine) = port_and_target(&approve_at_simulator(&waiting.url));
+    let answer = http_raw(port, "GET", &genuine, &[], "");
+    assert_eq!(answer.status, 200, "{}", answer.body);
     let run = waiting.finish();
     stop.store(true, Ordering::Relaxed);
     let sent = flood.join().unwrap();

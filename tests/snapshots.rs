@@ -1,6 +1,7 @@
 //! `list`, `list --json`, `check --json` and `config show` exactly as a user sees them:
 //! snapshots (tests/snapshots/*.trycmd; refresh them with
-//! `TRYCMD=overwrite cargo test --test snapshots` and read the diff) taken on a fixture
+//! `TRYCMD=overwrite cargo test --test snapshots`, which then fails on purpose, and read
+//! the diff) taken on a fixture
 //! index with an opt-in in every state, a config file with two profiles, and a fixed clock
 //! (`IDM_AUTH_TEST_NOW`, which only debug builds read).
 #![cfg(target_os = "linux")]
@@ -100,4 +101,5 @@ fn list_check_and_config_show_match_the_snapshots() {
         .insert_var("[SANDBOX]", sandbox.dir.path().display().to_string())
         .unwrap();
     cases.case("tests/snapshots/*.trycmd");
+    bless::run_snapshots(&cases, "tests/snapshots/*.trycmd");
 }

@@ -48,8 +48,10 @@ fn two_machines_see_one_opt_in_and_clear_is_fleet_wide() {
     // Nothing but the local listing copy is on either machine's disk, and it holds no token.
     for machine in [&a, &b] {
         for file in files_under(machine.sandbox.dir.path()) {
-            let text =
-                String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
+            let Some(bytes) = read_scanned(&file) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&bytes).into_owned();
             assert!(
                 !text.contains(token_a.stdout.trim()),
                 "token in {}",
@@ -103,17 +105,21 @@ path "secret/metadata/idm-auth/*" { capabilities = ["read", "list"] }
     let mut machine = Machine::new(StoreKind::Vault, Some(&bao));
     machine.set_env("VAULT_TOKEN", &bao.token_with("read-only"));
     let sim = Sim::confidential(&[]);
+    // A browser that waits for a go-ahead never given: had authorize started it, it would
+    // still be running when authorize exits (a spawn returns once the program is exec'd).
+    let never = machine.sandbox.path("never.json").display().to_string();
+    let browser = format!(
+        "{} --wait-for {}",
+        machine.sandbox.browser("approve", "never.json"),
+        machine.sandbox.path("no-go-ahead").display()
+    );
     let run = machine
         .authorize(&sim.base_url)
-        .env("BROWSER", machine.sandbox.browser("approve", "never.json"))
+        .env("BROWSER", browser)
         .exec();
     assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
     assert!(run.stderr.contains("vault"), "{run:?}");
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        !machine.sandbox.path("never.json").exists(),
-        "a browser opened"
-    );
+    assert!(!a_process_has_arg(&never), "a browser opened");
     assert_eq!(sim.stats()["authorize"], 0, "nobody was sent to sign in");
 }
 

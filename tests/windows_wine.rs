@@ -153,6 +153,12 @@ impl Windows {
             Path::new("reg"),
             &["delete", CREDENTIALS_KEY, "/f"],
         ));
+        // An empty key, so that `reg query` on it must succeed (see `credentials`).
+        let add = run(&mut wine_cmd(
+            Path::new("reg"),
+            &["add", CREDENTIALS_KEY, "/f"],
+        ));
+        assert_eq!(add.code, ExitCode::Success, "reg add: {add:?}");
         assert!(
             windows.credentials().is_empty(),
             "the Credential Manager could not be emptied"
@@ -205,6 +211,8 @@ impl Windows {
             Path::new("reg"),
             &["query", CREDENTIALS_KEY, "/s"],
         ));
+        // A failed query lists nothing: it must not read as "no credentials".
+        assert_eq!(run.code, ExitCode::Success, "reg query: {run:?}");
         run.stdout
             .lines()
             .map(str::trim)

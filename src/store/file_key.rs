@@ -220,4 +220,15 @@ mod tests {
         let error = load(&source).unwrap_err().to_string();
         assert!(error.contains("31 bytes"), "{error}");
     }
+
+    #[test]
+    fn a_key_of_the_largest_size_loads_and_one_byte_more_is_no_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let largest = MAX_KEY_BYTES as usize;
+        let source = key_file(dir.path(), &vec![7u8; largest], 0o600);
+        assert_eq!(load(&source).unwrap().len(), 65536);
+        let source = key_file(dir.path(), &vec![7u8; largest + 1], 0o600);
+        let error = load(&source).unwrap_err().to_string();
+        assert!(error.contains("larger than 65536 bytes"), "{error}");
+    }
 }

@@ -594,4 +594,119 @@ mod tests {
         assert!(contents.pending_for("abcd", Action::Clear).is_some());
         assert!(contents.pending_for("abcd", Action::Refresh).is_none());
     }
+
+    #[test]
+    fn knows_names_rows_and_pending_ids_only() {
+        let contents = Contents {
+            rows: vec![row("ab12", 0)],
+            pending: vec![Pending {
+                id: "cd34".into(),
+                keyring: Backend::SecretService,
+                action: Action::Authorize,
+                since: Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+            }],
+        };
+        assert!(contents.knows("ab12"));
+        assert!(contents.knows("cd34"));
+        assert!(!contents.knows("ef56"));
+    }
+
+    #[test]
+    fn an_id_of_32_characters_is_the_longest_accepted() {
+        let file = |id: &str| {
+            encode(&Contents {
+                rows: vec![row(id, 0)],
+                pending: Vec::new(),
+            })
+            .unwrap()
+        };
+        assert!(parse(&file(&"a".repeat(32))).is_ok());
+        assert!(matches!(
+            parse(&file(&"a".repeat(33))),
+            Err(ParseError::Damaged(_))
+        ));
+    }
+
+    #[test]
+    fn an_index_of_16_mib_is_read_whole_and_one_byte_more_is_oversized_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::at(dir.path().to_path_buf());
+        let largest = 16 * 1024 * 1024;
+        // A valid index whose last byte is the 16 MiB-th: read whole, or it would not parse.
+        let json = br#"{"version":1,"opt_ins":[]}"#;
+        let mut bytes = vec![b' '; largest - json.len()];
+        bytes.extend_from_slice(json);
+        fs::write(index.path(), &bytes).unwrap();
+        assert!(index.load_all().unwrap().rows.is_empty());
+        fs::write(index.path(), vec![b' '; largest + 1]).unwrap();
+        let error = index.load_all().unwrap_err().to_string();
+        assert!(error.contains("it holds 16777217 bytes"), "{error}");
+        let copy = dir.path().join("index.json.damaged-oversized-16777217");
+        assert!(
+            error.contains(&format!("a copy is kept at {}", copy.display())),
+            "{error}"
+        );
+        assert_eq!(fs::metadata(&copy).unwrap().len(), 16777217);
+        // Met again, the copy made the first time still stands.
+        let again = index.load_all().unwrap_err().to_string();
+        assert!(again.contains("a copy is kept at"), "{again}");
+    }
+
+    /// Only a directory open to group or others is changed: a private one keeps its mode,
+    /// special bits included.
+    #[cfg(unix)]
+    #[test]
+    fn a_private_directory_is_left_as_it_is() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::at(dir.path().join("idm-auth"));
+        fs::create_dir(dir.path().join("idm-auth")).unwrap();
+        fs::set_permissions(&index.dir, fs::Permissions::from_mode(0o2700)).unwrap();
+        index.ensure_dir(&index.dir).unwrap();
+        let mode = fs::metadata(&index.dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o7777, 0o2700);
+    }
+
+    #[test]
+    fn a_held_lock_is_not_handed_out_twice_and_its_file_goes_with_the_opt_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::at(dir.path().to_path_buf());
+        let held = index.try_lock("ab12").unwrap().expect("a free lock");
+        assert!(
+            index.try_lock("ab12").unwrap().is_none(),
+            "handed out twice"
+        );
+        drop(held);
+        let blocking = index.lock("ab12").unwrap();
+        assert!(index.try_lock("ab12").unwrap().is_none(), "lock() holds it");
+        drop(blocking);
+        assert!(index.try_lock("ab12").unwrap().is_some());
+        let file = dir.path().join("locks").join("ab12.lock");
+        assert!(file.exists());
+        index.remove_lock("ab12");
+        assert!(!file.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_index_and_an_open_data_directory_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::at(dir.path().join("idm-auth"));
+        fs::create_dir(dir.path().join("idm-auth")).unwrap();
+        let elsewhere = dir.path().join("elsewhere.json");
+        fs::write(&elsewhere, br#"{"version":1,"opt_ins":[]}"#).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, index.path()).unwrap();
+        let error = index.load_all().unwrap_err().to_string();
+        assert!(error.contains("it is a link"), "{error}");
+
+        let base = dir.path().join("open");
+        fs::create_dir(&base).unwrap();
+        fs::set_permissions(&base, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        let index = Index {
+            dir: base.join("idm-auth"),
+            trusted: vec![base],
+        };
+        let error = index.load_all().unwrap_err().to_string();
+        assert!(error.contains("can be written by other users"), "{error}");
+    }
 }

@@ -142,3 +142,96 @@ fn is_link_error(e: &std::io::Error) -> bool {
         false
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Another local user, as the integration tests' attacker (uid and gid 12345).
+    const OTHER: u32 = 12345;
+
+    /// Handing a file to another user takes root; without it these tests fail loudly
+    /// rather than pass without having tried (as tests/support/attacker.rs does).
+    fn require_root() {
+        // SAFETY: geteuid cannot fail and touches no memory.
+        let euid = unsafe { libc::geteuid() };
+        assert_eq!(
+            euid, 0,
+            "this test hands files to another user: run it as root"
+        );
+    }
+
+    fn dir_with_mode(parent: &Path, name: &str, mode: u32) -> PathBuf {
+        let dir = parent.join(name);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_directory_writable_by_others_is_refused_and_by_the_own_group_is_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        for mode in [0o700, 0o755, 0o770] {
+            let dir = dir_with_mode(tmp.path(), &format!("ok-{mode:o}"), mode);
+            check_dir(&dir).unwrap_or_else(|e| panic!("{mode:o}: {e}"));
+        }
+        for mode in [0o777, 0o707, 0o702] {
+            let dir = dir_with_mode(tmp.path(), &format!("open-{mode:o}"), mode);
+            let error = check_dir(&dir).unwrap_err().to_string();
+            assert!(error.contains("can be written by other users"), "{error}");
+        }
+        check_dir(&tmp.path().join("not yet made")).expect("a missing directory is fine");
+        // Something in the way that is not a missing directory is not fine.
+        let file = tmp.path().join("a file");
+        std::fs::write(&file, "").unwrap();
+        assert!(check_dir(&file.join("below")).is_err());
+        assert!(check_dir(&file).is_err());
+    }
+
+    #[test]
+    fn another_users_directory_group_or_link_is_refused_and_an_own_link_is_not() {
+        require_root();
+        let tmp = tempfile::tempdir().unwrap();
+        let theirs = dir_with_mode(tmp.path(), "theirs", 0o755);
+        std::os::unix::fs::chown(&theirs, Some(OTHER), None).unwrap();
+        let error = check_dir(&theirs).unwrap_err().to_string();
+        assert!(error.contains("belongs to user 12345"), "{error}");
+
+        // Group write counts only for another group; a group that cannot write is fine.
+        let shared = dir_with_mode(tmp.path(), "shared", 0o770);
+        std::os::unix::fs::chown(&shared, None, Some(OTHER)).unwrap();
+        let error = check_dir(&shared).unwrap_err().to_string();
+        assert!(error.contains("can be written by other users"), "{error}");
+        let readable = dir_with_mode(tmp.path(), "readable", 0o750);
+        std::os::unix::fs::chown(&readable, None, Some(OTHER)).unwrap();
+        check_dir(&readable).unwrap();
+
+        let mine = dir_with_mode(tmp.path(), "mine", 0o700);
+        let own_link = tmp.path().join("own-link");
+        std::os::unix::fs::symlink(&mine, &own_link).unwrap();
+        check_dir(&own_link).expect("a link of our own to our directory");
+        let planted = tmp.path().join("planted");
+        std::os::unix::fs::symlink(&mine, &planted).unwrap();
+        std::os::unix::fs::lchown(&planted, Some(OTHER), None).unwrap();
+        let error = check_dir(&planted).unwrap_err().to_string();
+        assert!(error.contains("a link made by user 12345"), "{error}");
+    }
+
+    #[test]
+    fn links_are_refused_by_name_and_a_directory_that_cannot_be_opened_is_not_synced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("target");
+        std::fs::write(&target, "x").unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        for error in [
+            open_read(&link).unwrap_err(),
+            open_or_create(&link).unwrap_err(),
+        ] {
+            assert!(error.to_string().contains("it is a link"), "{error}");
+        }
+        assert!(sync_dir(&tmp.path().join("gone")).is_err());
+        sync_dir(tmp.path()).unwrap();
+    }
+}

@@ -134,6 +134,33 @@ mod tests {
         );
     }
 
+    /// Cut-off and foreign files (a crash mid-copy, another program's file) are told apart
+    /// from changed ones, and none of them makes `open` index out of range.
+    #[test]
+    fn short_and_foreign_bytes_are_not_sealed_and_a_bare_header_is_changed() {
+        let key = SealingKey::derive(MATERIAL);
+        let sealed = key.seal("a1/refresh-token", b"the token").unwrap();
+        for len in 0..HEADER_LEN {
+            assert_eq!(
+                key.open("a1/refresh-token", &sealed[..len]).unwrap_err(),
+                Unsealed::NotSealed,
+                "cut at {len}"
+            );
+        }
+        assert_eq!(
+            key.open("a1/refresh-token", &sealed[..HEADER_LEN])
+                .unwrap_err(),
+            Unsealed::Changed,
+            "our header, nothing sealed after it"
+        );
+        let mut foreign = sealed.clone();
+        foreign[0] ^= 1;
+        assert_eq!(
+            key.open("a1/refresh-token", &foreign).unwrap_err(),
+            Unsealed::NotSealed
+        );
+    }
+
     #[test]
     fn every_seal_uses_a_new_nonce_and_hides_the_plaintext() {
         let key = SealingKey::derive(MATERIAL);

@@ -16,6 +16,9 @@ Options:
   --decision approve|deny|none  which consent button to press; ``none`` only opens the
                                 authorize URL (and its redirects) and stops (timeout tests)
   --delay SECONDS               wait before doing anything
+  --wait-for FILE               wait (up to 60 s) until FILE exists before doing anything:
+                                the test's go-ahead, where the browser must hold what it
+                                was handed until the test has looked at it
   --log FILE                    where to write the JSON result (written atomically)
   --username NAME               value typed into the sign-in form's username field
   --stay-open                   sleep 60 s after finishing (proves the CLI doesn't wait)
@@ -292,6 +295,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Scripted stand-in browser for idm-auth tests.")
     p.add_argument("--decision", choices=("approve", "deny", "none"), default="approve")
     p.add_argument("--delay", type=float, default=0.0)
+    p.add_argument("--wait-for")
     p.add_argument("--log")
     p.add_argument("--username")
     p.add_argument("--stay-open", action="store_true")
@@ -307,6 +311,12 @@ def run(args: argparse.Namespace, browser: Browser) -> dict:
         raise BrowserError("no URL argument")
     if args.delay > 0:
         time.sleep(args.delay)
+    if args.wait_for:
+        end = time.monotonic() + 60
+        while not os.path.exists(args.wait_for):
+            if time.monotonic() > end:
+                raise BrowserError("no go-ahead file " + args.wait_for)
+            time.sleep(0.02)
     page = browser.navigate("GET", open_handed(args.urls[-1]))
     if args.decision != "none":
         page = submit_consent(browser, page, args.decision, args.username)

@@ -11,6 +11,7 @@
 
 pub mod attacker;
 pub mod bao;
+pub mod bless;
 pub mod fixture;
 pub mod private_keyring;
 pub mod siege;
@@ -758,11 +759,19 @@ impl Waiting {
     }
 }
 
-/// Every file below `dir`, however deep.
+/// Every file below `dir`, however deep. A directory that cannot be read fails the test
+/// (a scan must not call what it could not see clean); one removed meanwhile has no files.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => panic!("cannot list {}: {e}", dir.display()),
+    };
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
+    for entry in entries {
+        let path = entry
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+            .path();
         if path.is_dir() {
             out.extend(files_under(&path));
         } else {
@@ -770,4 +779,25 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The bytes of a file that [`files_under`] found, for a scan: `None` only when it was
+/// removed since (a lock or a temporary file); any other failure to read fails the test,
+/// so an unreadable file never counts as clean.
+pub fn read_scanned(path: &Path) -> Option<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => panic!("cannot read {} to scan it: {e}", path.display()),
+    }
+}
+
+/// Whether a running process has `arg` among its command-line words (read from /proc).
+pub fn a_process_has_arg(arg: &str) -> bool {
+    let procs = std::fs::read_dir("/proc").expect("list /proc");
+    procs.flatten().any(|entry| {
+        // A process that ended since the listing has no command line left to match.
+        std::fs::read(entry.path().join("cmdline"))
+            .is_ok_and(|line| line.split(|b| *b == 0).any(|word| word == arg.as_bytes()))
+    })
 }

@@ -382,15 +382,26 @@ pub fn secret_tool_on(address: &str, args: &[&str]) -> Command {
     cmd
 }
 
-/// idm-auth's secret `<id>/<kind>` on the bus at `address`, read as another program would.
+/// idm-auth's secret `<id>/<kind>` on the bus at `address`, read as another program would:
+/// `None` only when the Secret Service answered that there is no such item. A lookup that
+/// could not be made (the 20 s time-out, a missing secret-tool, a bus error) panics, so a
+/// check that a secret is gone never passes because nobody could look.
 pub fn lookup_on(address: &str, id: &str, kind: &str) -> Option<String> {
     let out = secret_tool_on(address, &["lookup", "service", "idm-auth", "username"])
         .arg(format!("{id}/{kind}"))
         .output()
-        .expect("secret-tool (package libsecret-tools, installed by scripts/test)");
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        .expect("timeout(1) runs secret-tool");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        // secret-tool says nothing and exits 1 when nothing matches; every error it reports
+        // (no bus, no Secret Service, a locked collection) also exits 1, with a message.
+        Some(1) if stderr.trim().is_empty() && out.stdout.is_empty() => None,
+        code => panic!(
+            "could not look up {id}/{kind} in the Secret Service (exit {code:?}; 124 is the \
+             time-out, 127 a missing secret-tool from libsecret-tools): {stderr}"
+        ),
+    }
 }
 
 fn signal(child: &Child, signal: libc::c_int) {

@@ -16,24 +16,43 @@ pub struct Siege {
 
 impl Siege {
     /// Open the slow and the huge connections against `port`; they stay open until `end`.
+    /// Returns once every slow connection is open and has sent its first byte: one that
+    /// cannot connect fails the test (the siege would be weaker than it claims).
     pub fn open(port: u16) -> Siege {
         let stop = Arc::new(AtomicBool::new(false));
+        let (opened, open_ones) = std::sync::mpsc::channel();
         let tricklers = (0..20)
             .map(|_| {
                 let stop = stop.clone();
+                let opened = opened.clone();
                 std::thread::spawn(move || {
-                    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-                        return;
+                    let mut s = match TcpStream::connect(("127.0.0.1", port)) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = opened.send(Err(e.to_string()));
+                            return;
+                        }
                     };
+                    let mut first = true;
                     for b in b"GET /callback?code=x&state=y HTTP/1.1".iter().cycle() {
                         if stop.load(Ordering::Relaxed) || s.write_all(&[*b]).is_err() {
                             return;
+                        }
+                        if std::mem::take(&mut first) {
+                            let _ = opened.send(Ok(()));
                         }
                         std::thread::sleep(Duration::from_millis(100));
                     }
                 })
             })
             .collect();
+        for n in 0..20 {
+            match open_ones.recv_timeout(Duration::from_secs(20)) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => panic!("slow connection {n} could not connect: {e}"),
+                Err(_) => panic!("only {n} of 20 slow connections opened"),
+            }
+        }
         let mut flood = TcpStream::connect(("127.0.0.1", port)).unwrap();
         let chunk = vec![b'A'; 1 << 20];
         for _ in 0..20 {
@@ -41,7 +60,6 @@ impl Siege {
                 break;
             }
         }
-        std::thread::sleep(Duration::from_millis(300));
         Siege {
             stop,
             tricklers,
