@@ -140,7 +140,7 @@ fn an_answer_lost_in_transit_is_tried_once_more_with_the_stored_refresh_token() 
             _ => Ok(grant("new-access")),
         }
     };
-    let token = vault.rotate(&row, &flaky).unwrap();
+    let token = vault.rotate(&row, &flaky, None).unwrap();
     assert_eq!(token.token.expose_secret(), "new-access");
     assert_eq!(calls.into_inner(), 2);
     let rows = vault.rows().unwrap();
