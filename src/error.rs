@@ -126,6 +126,9 @@ pub enum Error {
     Unusable(String),
     #[error("{0}")]
     Other(String),
+    /// The detached refresher failed with this code; its message was relayed as it said it.
+    #[error("the refresher failed")]
+    Relayed(ExitCode),
     /// Whoever read stdout went away (`idm-auth list | head -1`): a normal end, exit 0.
     #[error("stdout was closed")]
     StdoutClosed,
@@ -160,6 +163,7 @@ impl Error {
             Error::Unusable(_) => ExitCode::Invalid,
             Error::Other(_) => ExitCode::Unexpected,
             Error::StdoutClosed => ExitCode::Success,
+            Error::Relayed(code) => *code,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod exec;
 pub mod list;
+pub mod refresher;
 pub mod simulator;
 pub mod token;
 
@@ -16,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::flow::{self, ClientConfig, Grant, UpsFailure};
 use crate::public_client;
 use crate::say;
-use crate::store::{Credentials, ExposeSecret, OptIn, Token};
+use crate::store::{Credentials, ExposeSecret, OptIn, Token, MIN_VALIDITY};
 use chrono::{DateTime, Utc};
 use oauth2::{ClientSecret, RefreshToken};
 
@@ -76,9 +77,14 @@ pub fn usable_token(ctx: &Ctx, id: Option<&str>, profile: Option<&str>) -> Resul
     if public_client::ended(ctx, &row, now) {
         return Err(public_client::ended_error(&row));
     }
-    let token = store.valid_token(&row, now, &|row, credentials| {
-        refresh_at_ups(ctx, row, credentials)
-    })?;
+    let due = !row.access_valid_for(now, MIN_VALIDITY) && row.status(now).is_usable();
+    let token = if due && refresher::detaches(ctx) {
+        refresher::refresh_apart(ctx, &row)?
+    } else {
+        store.valid_token(&row, now, &|row, credentials| {
+            refresh_at_ups(ctx, row, credentials)
+        })?
+    };
     if let Some(note) = &token.note {
         say!(ctx, "note: {note}");
     }
@@ -103,7 +109,11 @@ fn pick(ctx: &Ctx, rows: &[OptIn], id: Option<&str>, now: DateTime<Utc>) -> Resu
 }
 
 /// Rotate the pair at the UPS the row belongs to.
-fn refresh_at_ups(ctx: &Ctx, row: &OptIn, credentials: &Credentials) -> Result<Grant, UpsFailure> {
+pub(crate) fn refresh_at_ups(
+    ctx: &Ctx,
+    row: &OptIn,
+    credentials: &Credentials,
+) -> Result<Grant, UpsFailure> {
     let config = ClientConfig {
         base_url: row.base_url.clone(),
         client_id: row.client_id.clone(),

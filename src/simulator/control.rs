@@ -79,7 +79,12 @@ struct Settings {
     /// The length in characters that new access tokens reach at least, for storage limits
     /// such as the Credential Manager's 2,560 bytes.
     access_token_min_len: Option<usize>,
+    /// /refresh rotates at once and answers this many milliseconds later.
+    refresh_delay_ms: Option<u64>,
 }
+
+/// A longer delay would only hang a test.
+const MAX_REFRESH_DELAY_MS: u64 = 120_000;
 
 /// Longer access tokens than this help no test and would only eat memory.
 const MAX_ACCESS_TOKEN_LEN: usize = 64 * 1024;
@@ -87,7 +92,7 @@ const MAX_ACCESS_TOKEN_LEN: usize = 64 * 1024;
 /// `POST /_simulator/settings` with any of `{"access_ttl": N, "refresh_ttl": N,
 /// "redirect_uris": [...], "public_refresh": B, "auto_approve": B, "rate_limited": B,
 /// "retry_after": N, "blocked_users": [...], "token_status": S, "refresh_token_status": S,
-/// "access_token_min_len": N}`;
+/// "access_token_min_len": N, "refresh_delay_ms": N}`;
 /// what is left out stays as it was.
 pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
     let s = match serde_json::from_slice::<Settings>(&req.body) {
@@ -119,6 +124,9 @@ pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
     }
     if let Some(on) = s.public_refresh {
         b.public_refresh = on;
+    }
+    if let Some(ms) = s.refresh_delay_ms {
+        b.refresh_delay_ms = ms.min(MAX_REFRESH_DELAY_MS);
     }
     if let Some(on) = s.auto_approve {
         b.auto_approve = on;

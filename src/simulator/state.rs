@@ -62,6 +62,9 @@ pub(crate) struct Behaviour {
     /// The `status` and `refresh_token_status` of token answers (`approved` at UPS).
     pub token_status: String,
     pub refresh_token_status: String,
+    /// /refresh rotates at once but holds its answer this long (a slow UPS, for the tests
+    /// that signal or kill a refresh while it waits).
+    pub refresh_delay_ms: u64,
 }
 
 impl Behaviour {
@@ -74,6 +77,7 @@ impl Behaviour {
             blocked_users: BTreeSet::new(),
             token_status: APPROVED.into(),
             refresh_token_status: APPROVED.into(),
+            refresh_delay_ms: 0,
         }
     }
 
