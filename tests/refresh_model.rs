@@ -28,10 +28,16 @@
 //!
 //! Deliberately broken variants (the transitions' `Flaw`s) must each yield a counterexample.
 //!
-//! Larger bounds: `IDM_AUTH_MODEL_MACHINES` (default 3), `IDM_AUTH_MODEL_CALLS` (token calls
-//! per machine, default 1), `IDM_AUTH_MODEL_CRASHES` (default 1), `IDM_AUTH_MODEL_LOST`
-//! (lost answers, default 1), `IDM_AUTH_MODEL_NOT_ACTED` (default 1), `IDM_AUTH_MODEL_THREADS`
-//! (default 1), `IDM_AUTH_MODEL_DEPTH` (a depth cut-off, none by default).
+//! Each scenario gives the world one family of faults (a crash; a lost answer and an
+//! unanswered request; two lost answers; all of them for the local store), each with a
+//! password change: their product is too large for CI. The three Vault scenarios take
+//! millions of states, so a debug build skips them (`cargo test --release --test
+//! refresh_model` runs everything, as .ci/run does). Larger bounds, for every scenario:
+//! `IDM_AUTH_MODEL_MACHINES` (default 3), `IDM_AUTH_MODEL_CALLS` (token calls per machine),
+//! `IDM_AUTH_MODEL_CRASHES`, `IDM_AUTH_MODEL_LOST` (lost answers), `IDM_AUTH_MODEL_NOT_ACTED`
+//! (requests UPS never acts on), `IDM_AUTH_MODEL_PASSWORD_CHANGE` (0 or 1),
+//! `IDM_AUTH_MODEL_THREADS` (checker threads, default 1) and `IDM_AUTH_MODEL_DEPTH` (a depth
+//! cut-off, none by default).
 
 use idm_auth::refresh::transitions::{
     Action as Do, ClaimSeen, Clocks, Failure, Flaw, Observed, Refresher, Rules, Seen, UpsAnswer,
@@ -316,8 +322,12 @@ impl Fleet {
                 }
                 self.end(w, m);
             }
-            Do::Read | Do::Claim { .. } | Do::SaveRotated { .. } | Do::Release { .. } => {}
-            Do::Condemn { .. } => {}
+            // Store actions wait for their own step: other machines may act first.
+            Do::Read
+            | Do::Claim { .. }
+            | Do::SaveRotated { .. }
+            | Do::Release { .. }
+            | Do::Condemn { .. } => {}
         }
     }
 
@@ -757,10 +767,6 @@ impl Model for Fleet {
         }
         properties
     }
-
-    fn within_boundary(&self, _: &World) -> bool {
-        true
-    }
 }
 
 impl Fleet {
@@ -884,7 +890,7 @@ fn check(name: &str, fleet: Fleet, finish: Option<HasDiscoveries>) -> impl Check
     let mut builder = fleet
         .checker()
         .threads(env_or("IDM_AUTH_MODEL_THREADS", 1) as usize);
-    if let Some(depth) = std::env::var("IDM_AUTH_MODEL_DEPTH").ok() {
+    if let Ok(depth) = std::env::var("IDM_AUTH_MODEL_DEPTH") {
         builder = builder.target_max_depth(depth.parse().expect("a depth"));
     }
     if let Some(finish) = finish {
@@ -913,6 +919,10 @@ fn faults(crashes: u8, lost_answers: u8, not_acted: u8) -> Budget {
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "millions of states: .ci/run checks them with --release"
+)]
 fn a_vault_fleet_keeps_every_property_through_a_crash() {
     check(
         "vault fleet, a crash",
@@ -923,6 +933,10 @@ fn a_vault_fleet_keeps_every_property_through_a_crash() {
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "millions of states: .ci/run checks them with --release"
+)]
 fn a_vault_fleet_keeps_every_property_through_lost_and_unanswered_requests() {
     let fleet = vault_fleet(faults(0, 1, 1), None);
     check(
@@ -934,6 +948,10 @@ fn a_vault_fleet_keeps_every_property_through_lost_and_unanswered_requests() {
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "millions of states: .ci/run checks them with --release"
+)]
 fn a_vault_fleet_keeps_every_property_through_two_lost_answers() {
     let fleet = vault_fleet(faults(0, 2, 0), None);
     check("vault fleet, two lost answers", fleet, None).assert_properties();
@@ -959,7 +977,11 @@ fn assert_caught(flaw: Flaw, property: &'static str) {
             checker.discoveries().keys().collect::<Vec<_>>()
         );
     };
-    eprintln!("{flaw:?} breaks `{property}`: {:?}", path.into_actions());
+    let steps = path.into_actions();
+    eprintln!(
+        "{flaw:?} breaks `{property}` in {} steps: {steps:?}",
+        steps.len()
+    );
 }
 
 #[test]
