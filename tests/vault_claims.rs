@@ -107,3 +107,39 @@ fn a_refresher_overtaken_after_its_claim_lapsed_cannot_mark_the_opt_in_invalid()
     assert_eq!(rows[0].invalid_reason, None, "A marked the opt-in invalid");
     assert_eq!(rows[0].refresh_count, 1);
 }
+
+#[test]
+fn an_answer_lost_in_transit_is_tried_once_more_with_the_stored_refresh_token() {
+    let bao = Bao::start();
+    let data = tempfile::tempdir().unwrap();
+    let vault = store(&bao, data.path());
+    let row = vault
+        .create(
+            expired_row(),
+            NewSecrets {
+                access_token: SecretString::from("old-access"),
+                refresh_token: Some(SecretString::from("old-refresh")),
+                client_secret: None,
+            },
+        )
+        .unwrap();
+    // The first answer is lost before it arrives; UPS had not acted on it.
+    let calls = std::sync::atomic::AtomicU32::new(0);
+    let flaky = |_: &OptIn, c: &Credentials| -> Result<Grant, UpsFailure> {
+        assert_eq!(c.refresh_token.expose_secret(), "old-refresh");
+        match calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0 => Err(UpsFailure {
+                unreachable: true,
+                answer_lost: true,
+                ..UpsFailure::new(None, "connection reset".into())
+            }),
+            _ => Ok(grant("new-access")),
+        }
+    };
+    let token = vault.rotate(&row, &flaky).unwrap();
+    assert_eq!(token.token.expose_secret(), "new-access");
+    assert_eq!(calls.into_inner(), 2);
+    let rows = vault.rows().unwrap();
+    assert_eq!(rows[0].invalid_reason, None);
+    assert_eq!(rows[0].refresh_count, 1);
+}

@@ -36,7 +36,7 @@ use crate::error::{Error, Result};
 use crate::flow::Grant;
 use crate::refresh::reasons::CutShort;
 use crate::refresh::run::{self, Port, Wrote};
-use crate::refresh::transitions::{ClaimSeen, Rules, Seen};
+use crate::refresh::transitions::{ClaimSeen, Rules, Seen, MAX_CLAIM_LIFETIME_MS};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -204,6 +204,23 @@ remove {}/{}/{} with the vault CLI, or repair it",
         crate::flow::http_timeout() + CLAIM_SLACK
     }
 
+    /// The numbers a Vault refresher works by, for claims of `lifetime`.
+    fn rules(lifetime: Duration) -> Rules {
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Rules {
+            claim_lifetime_ms: millis(lifetime),
+            poll_ms: millis(POLL),
+            // Past a lapsed claim we take over, so waiting ends; this bounds the unforeseen.
+            // Longer than the longest lifetime a claim is given credit for, or a claim with
+            // a huge one would make every waiter give up before it lapses, for ever.
+            give_up_ms: millis(lifetime * 3 + Duration::from_secs(30))
+                .max(MAX_CLAIM_LIFETIME_MS + millis(lifetime)),
+            save_retry_ms: millis(SAVE_RETRY),
+            min_validity_ms: MIN_VALIDITY.num_milliseconds(),
+            flaw: None,
+        }
+    }
+
     fn profile_key(profile: &str) -> String {
         let hex: String = profile.bytes().map(|b| format!("{b:02x}")).collect();
         format!("{PROFILES}/{hex}")
@@ -335,16 +352,7 @@ impl Store for VaultStore {
             return Err(Error::Keyring(why.clone()));
         }
         let lifetime = Self::claim_lifetime();
-        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        let rules = Rules {
-            claim_lifetime_ms: millis(lifetime),
-            poll_ms: millis(POLL),
-            // Past a lapsed claim we take over, so waiting ends; this bounds the unforeseen.
-            give_up_ms: millis(lifetime * 3 + Duration::from_secs(30)),
-            save_retry_ms: millis(SAVE_RETRY),
-            min_validity_ms: MIN_VALIDITY.num_milliseconds(),
-            flaw: None,
-        };
+        let rules = VaultStore::rules(lifetime);
         let mut port = VaultRefresh {
             store: self,
             row: row.clone(),
@@ -545,4 +553,41 @@ fn host_name() -> String {
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "a machine".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::refresh::transitions::{Action, Clocks, Observed, Refresher};
+
+    #[test]
+    fn a_waiter_outlasts_the_longest_claim_it_gives_credit_to() {
+        // A claim written with a huge lifetime lapses after the clamped one: before the
+        // waiter gives up, so nobody starves.
+        let rules = VaultStore::rules(Duration::from_secs(16));
+        let (r, _) = Refresher::start(rules, 0);
+        let claim = Claim {
+            holder: "h".into(),
+            nonce: "n".into(),
+            since: Utc::now(),
+            lifetime_seconds: u64::MAX,
+        };
+        let seen = Seen {
+            version: 7,
+            expires_at: 0,
+            refresh_expires_at: Some(i64::MAX),
+            invalid: false,
+            claim: Some(claim.seen()),
+        };
+        let at = |mono| Clocks { wall: 1, mono };
+        let (r, a) = r.step(at(0), Observed::Read(seen.clone()));
+        assert!(matches!(a, Action::Wait { .. }), "{a:?}");
+        let (r, _) = r.step(at(1), Observed::Waited);
+        // Well past three of our own lifetimes, still waiting.
+        let (r, a) = r.step(at(100_000), Observed::Read(seen.clone()));
+        assert!(matches!(a, Action::Wait { .. }), "{a:?}");
+        let (r, _) = r.step(at(100_001), Observed::Waited);
+        let (_, a) = r.step(at(MAX_CLAIM_LIFETIME_MS), Observed::Read(seen));
+        assert!(matches!(a, Action::Claim { .. }), "{a:?}");
+    }
 }
