@@ -804,8 +804,10 @@ fn machines() -> usize {
     env_or("IDM_AUTH_MODEL_MACHINES", 3) as usize
 }
 
-/// The Vault fleet: claims lapse after 3 ticks, UPS time-out 2 ticks, polls every tick, the
-/// store's give-up formula (3 lifetimes + 30 s). Machine 1's wall clock runs 160 s behind
+/// The Vault fleet: claims lapse after 3 ticks, UPS time-out 2 ticks, polls every tick, and
+/// the store's give-up of 3 lifetimes + 30 s (without its floor of the longest lifetime a
+/// claim gets credit for, 5 minutes, which only a claim written with a huge lifetime needs:
+/// the model's refreshers write their own). Machine 1's wall clock runs 160 s behind
 /// (more than a claim's lifetime plus the 2 minutes the old rule allowed), machine 2's 20 s
 /// ahead; the minimum validity (300 s) exceeds every skew between two machines plus the
 /// time-out, so handed-out tokens can be judged by true time.
