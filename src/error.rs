@@ -126,6 +126,10 @@ pub enum Error {
     Unusable(String),
     #[error("{0}")]
     Other(String),
+    /// A command line clap accepts but that cannot mean anything (a global flag where it
+    /// does not act): exit 2, as clap's own usage errors.
+    #[error("{0}")]
+    Usage(String),
     /// Whoever read stdout went away (`idm-auth list | head -1`): a normal end, exit 0.
     #[error("stdout was closed")]
     StdoutClosed,
@@ -159,8 +163,15 @@ impl Error {
             Error::Exec { .. } => ExitCode::CommandNotExecutable,
             Error::Unusable(_) => ExitCode::Invalid,
             Error::Other(_) => ExitCode::Unexpected,
+            Error::Usage(_) => ExitCode::Usage,
             Error::StdoutClosed => ExitCode::Success,
         }
+    }
+
+    /// A warning rather than an error: the command did its job and found something to act
+    /// on soon (`check`'s 14). Printed as `warning:`, not `error:`.
+    pub fn is_warning(&self) -> bool {
+        matches!(self, Error::RenewSoon(_))
     }
 
     /// What the admin should do next, when there is something useful to say.

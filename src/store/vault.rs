@@ -530,6 +530,10 @@ impl Store for VaultStore {
             "the client secret changed in Vault while it was being written; run it again".into(),
         ))
     }
+
+    fn delete_profile_secret(&self, profile: &str) -> Result<()> {
+        self.kv.destroy(&VaultStore::profile_key(profile))
+    }
 }
 
 fn when(t: DateTime<Utc>) -> String {
