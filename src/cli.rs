@@ -71,7 +71,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Dissolve opt-ins: delete their tokens from the store and their rows from the index.
     #[command(
-        override_usage = "idm-auth clear [OPTIONS] <ID>...\n       idm-auth clear [OPTIONS] --all",
+        override_usage = "idm-auth clear [OPTIONS] [ID]...\n       idm-auth clear [OPTIONS] --all",
         after_help = "Examples:\n  idm-auth clear 3f9c2a1b\n  idm-auth clear --all --yes\n\nClearing is idempotent: an id that is not here (already cleared) is skipped with a note,\nand the exit code is still 0."
     )]
     Clear(ClearArgs),

@@ -112,8 +112,9 @@ const EXEC_NEEDS_DASHES: &str = "exec runs what follows `--`: idm-auth exec [ID]
 /// command as a whole goes after `--`.
 fn exec_without_dashes(argv: &[OsString]) -> bool {
     let words: Vec<&str> = argv.iter().skip(1).filter_map(|a| a.to_str()).collect();
-    let mut rest = words.iter().skip_while(|w| **w != "exec");
-    rest.next().is_some() && !words.contains(&"--")
+    // `exec` and `exec ID` alone are clap's to answer (the command is missing).
+    let after = words.iter().skip_while(|w| **w != "exec").skip(1).count();
+    after >= 2 && !words.contains(&"--")
 }
 
 /// `--store` and `--profile` are global so they can go anywhere on the line, but some
