@@ -145,9 +145,9 @@ pub fn edit<T>(path: &Path, change: impl FnOnce(&mut toml::Table) -> Result<T>) 
             )))
         }
     };
-    let mut table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| Error::Config(format!("{}: {}", path.display(), e.message())))?;
+    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        Error::Config(format!("{}: {}", path.display(), e.message()))
+    })?;
     let result = change(&mut table)?;
     let written = write_toml(&table)?;
     parse(&written).map_err(|why| Error::Config(why.to_string()))?;

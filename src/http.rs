@@ -199,7 +199,10 @@ fn resolver_sentence(cause: &str, host: &str) -> Option<String> {
     let lower = cause.to_ascii_lowercase();
     let what = if lower.contains("no records found") || lower.contains("nxdomain") {
         "has no address in DNS (check the name, and this machine's DNS settings)"
-    } else if lower.contains("proto error") || lower.contains("resolve") || lower.contains("query {") {
+    } else if lower.contains("proto error")
+        || lower.contains("resolve")
+        || lower.contains("query {")
+    {
         "could not be looked up in DNS (is this machine's network and /etc/resolv.conf set up?)"
     } else {
         return None;

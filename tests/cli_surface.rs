@@ -50,11 +50,15 @@ fn the_man_page_has_every_section_and_no_missing_references() {
         "EXAMPLES",
     ] {
         assert!(
-            page.contains(&format!(".SH \"{section}\"")) || page.contains(&format!(".SH {section}\n")),
+            page.contains(&format!(".SH \"{section}\""))
+                || page.contains(&format!(".SH {section}\n")),
             "no {section} section"
         );
     }
-    assert!(!page.contains("idm\\-auth\\-"), "a reference to a page that does not exist");
+    assert!(
+        !page.contains("idm\\-auth\\-"),
+        "a reference to a page that does not exist"
+    );
     for command in idm_auth::cli::Cli::command().get_subcommands() {
         let name = command.get_name().replace('-', "\\-");
         assert!(
@@ -140,7 +144,9 @@ fn describe_command(page: &mut String, parent: &str, command: &clap::Command) {
         return;
     }
     let usage = command.clone().render_usage().to_string();
-    let usage = usage.trim_start_matches("Usage: ").replace("\n       ", " | ");
+    let usage = usage
+        .trim_start_matches("Usage: ")
+        .replace("\n       ", " | ");
     page.push_str(&format!(".SS \"{}\"\n", roff(&name)));
     page.push_str(&format!("\\fB{}\\fR\n.PP\n", roff(&usage)));
     let about = command
@@ -150,7 +156,10 @@ fn describe_command(page: &mut String, parent: &str, command: &clap::Command) {
         .unwrap_or_default();
     page.push_str(&format!("{}\n", roff(&about)));
     for arg in command.get_arguments() {
-        if arg.is_global_set() || arg.is_hide_set() || matches!(arg.get_id().as_str(), "help" | "version") {
+        if arg.is_global_set()
+            || arg.is_hide_set()
+            || matches!(arg.get_id().as_str(), "help" | "version")
+        {
             continue;
         }
         let what = match (arg.get_long(), arg.get_short()) {
@@ -158,12 +167,24 @@ fn describe_command(page: &mut String, parent: &str, command: &clap::Command) {
             (Some(long), None) => format!("--{long}"),
             _ => arg
                 .get_value_names()
-                .map(|v| v.iter().map(|n| format!("<{n}>")).collect::<Vec<_>>().join(" "))
+                .map(|v| {
+                    v.iter()
+                        .map(|n| format!("<{n}>"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .unwrap_or_else(|| arg.get_id().to_string()),
         };
         let value = match (arg.get_long(), arg.get_value_names()) {
             (Some(_), Some(names)) if arg.get_action().takes_values() => {
-                format!(" {}", names.iter().map(|n| format!("<{n}>")).collect::<Vec<_>>().join(" "))
+                format!(
+                    " {}",
+                    names
+                        .iter()
+                        .map(|n| format!("<{n}>"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
             }
             _ => String::new(),
         };
@@ -172,7 +193,12 @@ fn describe_command(page: &mut String, parent: &str, command: &clap::Command) {
             .or(arg.get_help())
             .map(|h| h.to_string())
             .unwrap_or_default();
-        page.push_str(&format!(".TP\n\\fB{}\\fR{}\n{}\n", roff(&what), roff(&value), roff(&help)));
+        page.push_str(&format!(
+            ".TP\n\\fB{}\\fR{}\n{}\n",
+            roff(&what),
+            roff(&value),
+            roff(&help)
+        ));
     }
 }
 
@@ -192,7 +218,11 @@ fn table_as_roff(text: &str) -> String {
         .skip(2)
         .map(|row| {
             let cells: Vec<&str> = row.trim_matches('|').splitn(2, " | ").collect();
-            format!(".TP\n{}\n{}\n", roff(&plain(cells[0])), roff(&plain(cells[1])))
+            format!(
+                ".TP\n{}\n{}\n",
+                roff(&plain(cells[0])),
+                roff(&plain(cells[1]))
+            )
         })
         .collect()
 }
@@ -201,8 +231,15 @@ fn table_as_roff(text: &str) -> String {
 fn list_as_roff(text: &str) -> String {
     let mut out = String::new();
     for item in text.trim().split("\n- ") {
-        let joined: Vec<&str> = item.trim_start_matches("- ").lines().map(str::trim).collect();
-        out.push_str(&format!(".IP \\(bu 2\n{}\n", roff(&plain(&joined.join(" ")))));
+        let joined: Vec<&str> = item
+            .trim_start_matches("- ")
+            .lines()
+            .map(str::trim)
+            .collect();
+        out.push_str(&format!(
+            ".IP \\(bu 2\n{}\n",
+            roff(&plain(&joined.join(" ")))
+        ));
     }
     out
 }

@@ -81,8 +81,9 @@ fn produce(code: i32, opted_in: &(Sandbox, Sim, String)) -> Run {
             real.send_next_refresh_to(&format!("http://127.0.0.1:{}", free_port()));
             real.run(&["token", id])
         }
-        8 => with_rows(&[Row::new("c0ffee00").invalid("UPS refused to refresh it")])
-            .run(&["status"]),
+        8 => {
+            with_rows(&[Row::new("c0ffee00").invalid("UPS refused to refresh it")]).run(&["status"])
+        }
         9 => Run::from(
             Sandbox::new()
                 .cmd(&["--store", "vault", "list"])
@@ -121,8 +122,7 @@ fn produce(code: i32, opted_in: &(Sandbox, Sim, String)) -> Run {
                 ..run
             }
         }
-        14 => with_rows(&[Row::new("0badc0de").refresh_expires(Duration::days(3))])
-            .run(&["check"]),
+        14 => with_rows(&[Row::new("0badc0de").refresh_expires(Duration::days(3))]).run(&["check"]),
         126 => {
             let script = real.path("home/not-executable.sh");
             std::fs::write(&script, "echo hi\n").unwrap();
@@ -156,7 +156,10 @@ fn every_documented_exit_code_comes_from_the_situation_the_table_names() {
             .collect();
         match code {
             0 => assert!(said.is_empty(), "{run:?}"),
-            14 => assert!(said == ["warning: 1 of 1 opt-ins end within 7 days"], "{run:?}"),
+            14 => assert!(
+                said == ["warning: 1 of 1 opt-ins end within 7 days"],
+                "{run:?}"
+            ),
             13 => assert!(run.stderr.contains("error: cancelled"), "{run:?}"),
             _ => assert_eq!(said.len(), 1, "exit {code}: one `error:` line: {run:?}"),
         }
@@ -185,7 +188,10 @@ fn quiet_silences_an_empty_list_and_a_healthy_check() {
     assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
     let talk = sandbox.run(&["list"]);
-    assert!(talk.stdout.is_empty() && talk.stderr.contains("No opt-ins"), "{talk:?}");
+    assert!(
+        talk.stdout.is_empty() && talk.stderr.contains("No opt-ins"),
+        "{talk:?}"
+    );
     let healthy = with_rows(&[Row::new("3f9c2a1b")]);
     let run = healthy.run(&["check", "-q"]);
     assert_eq!(run.code, ExitCode::Success, "{run:?}");

@@ -28,7 +28,8 @@ fn a_failed_exchange_after_the_redirect_is_a_failure_on_the_page_too() {
     );
     assert_eq!(run.code, ExitCode::Ups, "{run:?}");
     assert!(
-        run.stderr.contains("Authorization Header not allowed for a PKCE client"),
+        run.stderr
+            .contains("Authorization Header not allowed for a PKCE client"),
         "UPS's words are shown: {run:?}"
     );
     let hint = run
@@ -91,7 +92,8 @@ fn a_pasted_address_is_taken_while_a_launched_browser_never_comes_back() {
     let run = waiting.finish();
     assert_eq!(run.code, ExitCode::Success, "{run:?}");
     assert!(
-        run.stderr.contains("or for the address the browser ended on, pasted here"),
+        run.stderr
+            .contains("or for the address the browser ended on, pasted here"),
         "the waiting line says a pasted address is taken: {run:?}"
     );
     assert_eq!(run.stdout.trim().len(), 8, "{run:?}");

@@ -268,9 +268,11 @@ pub fn init(
         values.push(("store", store.name().into()));
     }
     let secret = match (flags.client_secret_stdin, interactive) {
-        (true, _) => Some(ctx.read_line()?).filter(|s| !s.is_empty()).ok_or_else(|| {
-            Error::Config("--client-secret-stdin was given but stdin held no secret".into())
-        })?,
+        (true, _) => Some(ctx.read_line()?)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                Error::Config("--client-secret-stdin was given but stdin held no secret".into())
+            })?,
         (false, true) => read_secret(
             ctx,
             "Client secret (hidden; scripts need it for refreshes; Enter for none): ",
@@ -296,7 +298,11 @@ pub fn init(
     say!(
         ctx,
         "Made profile {name}{} in {}.",
-        if default { " (the default profile)" } else { "" },
+        if default {
+            " (the default profile)"
+        } else {
+            ""
+        },
         path.display()
     );
     if secret.is_empty() {

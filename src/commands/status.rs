@@ -66,13 +66,20 @@ fn describe(row: &OptIn, status: Status, now: DateTime<Utc>, public_refresh: boo
     let state = match (status, &row.invalid_reason) {
         (Status::Invalid, Some(reason)) => format!("invalid: {}", render::one_line(reason)),
         (Status::Active | Status::AccessExpired, _) => {
-            format!("{}: `idm-auth token` hands out its access token", status.describe())
+            format!(
+                "{}: `idm-auth token` hands out its access token",
+                status.describe()
+            )
         }
         _ => format!("{}: run `idm-auth authorize` again", status.describe()),
     };
     let access = format!(
         "{} {} ({}), the lifetime UPS gave; refreshed {} times",
-        if row.expires_at > now { "expires" } else { "expired" },
+        if row.expires_at > now {
+            "expires"
+        } else {
+            "expired"
+        },
         local(row.expires_at),
         from_now(row.expires_at, now),
         row.refresh_count
@@ -103,7 +110,9 @@ fn describe(row: &OptIn, status: Status, now: DateTime<Utc>, public_refresh: boo
         ),
         (
             "profile",
-            row.profile.as_deref().map_or("-".into(), |p| render::one_line(p).into_owned()),
+            row.profile
+                .as_deref()
+                .map_or("-".into(), |p| render::one_line(p).into_owned()),
         ),
         ("tokens in", row.keyring.describe().to_string()),
         ("made", local(row.created_at)),
