@@ -1,7 +1,10 @@
 //! The command line, as clap derive types only. Doc comments are the help text.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::Deserialize;
+pub use crate::names::{EnvName, StoreName};
+use clap::{Args, Parser, Subcommand};
+
+/// How long `authorize` waits for the consent unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
 
 /// Opt a UPS.com user in to UPS Intelligent Data Management (IDM) from the terminal.
 ///
@@ -128,30 +131,12 @@ Examples:
 Exit codes: 0 all usable; 14 one needs renewing within --within days; 8 one has expired or
 is invalid; 12 there are no opt-ins.";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EnvName {
-    /// UPS's Customer Integration Environment (https://wwwcie.ups.com)
-    Cie,
-    /// UPS production (https://onlinetools.ups.com)
-    Production,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StoreName {
-    // No doc comments here: clap would turn every command's short help into the long one.
-    Keyring,
-    File,
-    Vault,
-}
-
 #[derive(Debug, Args)]
 pub struct AuthorizeArgs {
     #[command(flatten)]
     pub settings: SettingFlags,
     /// Seconds to wait for the consent to complete.
-    #[arg(long, value_name = "SECS", default_value_t = crate::settings::DEFAULT_TIMEOUT_SECS)]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS)]
     pub timeout: u64,
     /// Do not open a browser: print the address, and accept the address the browser ended on
     /// pasted on stdin (for SSH sessions).

@@ -21,8 +21,8 @@
 //! label = "production desk"
 //! ```
 
-use crate::cli::EnvName;
 use crate::error::{Error, Result};
+use crate::names::{EnvName, StoreName};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,7 +45,7 @@ pub struct Profile {
     pub port: Option<u16>,
     pub label: Option<String>,
     /// `keyring`, `file` or `vault` (README: Stores).
-    pub store: Option<crate::cli::StoreName>,
+    pub store: Option<StoreName>,
     pub vault_addr: Option<String>,
     pub vault_mount: Option<String>,
     pub vault_prefix: Option<String>,

@@ -36,6 +36,8 @@ pub struct Ctx {
     stdin_tty: bool,
     stdout_tty: bool,
     stderr_tty: bool,
+    /// Whether a terminal here shows colour codes as colour (see `terminal_takes_colour_codes`).
+    colour_codes: bool,
     clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync>,
     browser: Box<dyn Fn(&str) -> Launch + Send + Sync>,
     config_path: Option<PathBuf>,
@@ -59,12 +61,14 @@ impl Ctx {
             stdin_tty: std::io::stdin().is_terminal(),
             stdout_tty: std::io::stdout().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
+            colour_codes: terminal_takes_colour_codes(),
             clock: Box::new(crate::clock::now),
             browser: Box::new(browser::open),
             config_path: None,
-            make_store: Box::new(|ctx| {
-                let (flag, profile) = ctx.store_choice();
-                crate::store::choice::open(ctx, flag, profile.as_deref())
+            make_store: Box::new(|_| {
+                Err(Error::Other(
+                    "no store was given to this context (with_store or with_store_opener)".into(),
+                ))
             }),
             store_choice: OnceLock::new(),
             store: OnceLock::new(),
@@ -109,6 +113,17 @@ impl Ctx {
 
     pub fn with_config_path(mut self, path: PathBuf) -> Ctx {
         self.config_path = Some(path);
+        self
+    }
+
+    /// Opt-ins kept in the store `open` makes on first use, from this context once the
+    /// command line is read (the binary wires `store::choice::open_chosen`: the context
+    /// itself knows no store kind, so it depends on none).
+    pub fn with_store_opener(
+        mut self,
+        open: impl Fn(&Ctx) -> Result<Box<dyn Store>> + 'static,
+    ) -> Ctx {
+        self.make_store = Box::new(open);
         self
     }
 
@@ -188,15 +203,15 @@ impl Ctx {
         self.stderr_tty
     }
 
-    /// Colour on stdout only for a terminal, and never with NO_COLOR set
-    /// (https://no-color.org).
+    /// Colour on stdout only for a terminal that shows colour codes as colour, and never
+    /// with NO_COLOR set (https://no-color.org).
     pub fn stdout_color(&self) -> bool {
-        self.stdout_tty && (self.env)("NO_COLOR").is_none_or(|v| v.is_empty())
+        self.stdout_tty && self.colour_codes && (self.env)("NO_COLOR").is_none_or(|v| v.is_empty())
     }
 
     /// The same rule for stderr.
     pub fn stderr_color(&self) -> bool {
-        self.stderr_tty && (self.env)("NO_COLOR").is_none_or(|v| v.is_empty())
+        self.stderr_tty && self.colour_codes && (self.env)("NO_COLOR").is_none_or(|v| v.is_empty())
     }
 
     /// The shared stdin, for a reader on another thread.
@@ -294,4 +309,17 @@ macro_rules! say {
     ($ctx:expr, $($arg:tt)*) => {
         $ctx.say(format_args!($($arg)*))
     };
+}
+
+/// A Windows console shows colour codes as text unless asked to interpret them, which
+/// Windows 10 and later can do (Windows Terminal does it anyway): asked once, at start-up.
+#[cfg(windows)]
+fn terminal_takes_colour_codes() -> bool {
+    anstyle_query::windows::enable_ansi_colors().unwrap_or(false)
+}
+
+/// Unix terminals interpret colour codes.
+#[cfg(not(windows))]
+fn terminal_takes_colour_codes() -> bool {
+    true
 }

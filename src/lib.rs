@@ -22,6 +22,7 @@ pub mod flow;
 pub mod html;
 pub mod http;
 pub mod loopback_http;
+pub mod names;
 pub mod process_hygiene;
 pub mod public_client;
 pub mod render;

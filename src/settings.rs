@@ -16,8 +16,7 @@ use url::{Host, Url};
 
 pub const DEFAULT_PORT: u16 = 8765;
 pub const DEFAULT_CALLBACK_PATH: &str = "/callback";
-/// How long `authorize` waits for the consent unless `--timeout` says otherwise.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
+pub use crate::cli::DEFAULT_TIMEOUT_SECS;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,13 +109,7 @@ fn layer<T>(
 }
 
 fn parse_env_name(raw: &str) -> Result<EnvName> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "cie" => Ok(EnvName::Cie),
-        "production" => Ok(EnvName::Production),
-        other => Err(Error::Config(format!(
-            "IDM_AUTH_ENV=`{other}`: expected `cie` or `production`"
-        ))),
-    }
+    crate::names::parse_var("IDM_AUTH_ENV", raw).map_err(Error::Config)
 }
 
 /// Gather every layer. Reading the profile's secret needs the keyring, so it is only
@@ -294,8 +287,7 @@ fn environment_of(env: Option<EnvName>, base_url: &str) -> String {
         return "simulator".into();
     }
     match env {
-        Some(EnvName::Cie) => "cie".into(),
-        Some(EnvName::Production) => "production".into(),
+        Some(env) => env.name().into(),
         None if base_url == ups::CIE_BASE_URL => "cie".into(),
         None if base_url == ups::PRODUCTION_BASE_URL => "production".into(),
         None => "custom".into(),

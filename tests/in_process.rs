@@ -295,3 +295,81 @@ fn a_bad_command_line_is_a_usage_error_on_stderr() {
     assert!(ran.stdout.is_empty());
     assert!(ran.stderr.contains("--no-such-flag"), "{}", ran.stderr);
 }
+
+/// The machine's context with its clock set to `at`: what `list` and `check` judge by.
+fn at_clock(machine: &Machine, at: chrono::DateTime<chrono::Utc>) -> (Ctx, Captured, Captured) {
+    let (ctx, out, err) = machine.ctx();
+    (ctx.with_clock(move || at), out, err)
+}
+
+#[test]
+fn list_judges_the_opt_in_by_the_context_clock() {
+    let machine = Machine::new(3600);
+    machine.authorize();
+    let row = machine.rows().remove(0);
+    let status_at = |at| {
+        let (ctx, out, err) = at_clock(&machine, at);
+        let ran = machine.run_on(&ctx, &["list", "--json"], &out, &err);
+        assert_eq!(ran.code, ExitCode::Success, "{}", ran.stderr);
+        let listed: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+        listed[0]["status"].as_str().map(str::to_owned)
+    };
+    let second = chrono::Duration::seconds(1);
+    assert_eq!(
+        status_at(row.expires_at - second).as_deref(),
+        Some("active")
+    );
+    assert_eq!(
+        status_at(row.expires_at + second).as_deref(),
+        Some("access_expired")
+    );
+    let refresh_end = row.refresh_expires_at.expect("UPS gave a refresh token");
+    assert_eq!(
+        status_at(refresh_end + second).as_deref(),
+        Some("refresh_expired")
+    );
+}
+
+#[test]
+fn check_warns_within_the_window_and_fails_once_the_refresh_token_ended() {
+    let machine = Machine::new(3600);
+    machine.authorize();
+    let row = machine.rows().remove(0);
+    let refresh_end = row.refresh_expires_at.expect("UPS gave a refresh token");
+    let check_at = |at| {
+        let (ctx, out, err) = at_clock(&machine, at);
+        machine.run_on(&ctx, &["check", "--within", "14"], &out, &err)
+    };
+    let healthy = check_at(refresh_end - chrono::Duration::days(20));
+    assert_eq!(healthy.code, ExitCode::Success, "{}", healthy.stderr);
+    let soon = check_at(refresh_end - chrono::Duration::days(10));
+    assert_eq!(soon.code, ExitCode::ExpiresSoon, "{}", soon.stderr);
+    assert!(soon.stderr.contains(&row.id), "{}", soon.stderr);
+    let ended = check_at(refresh_end + chrono::Duration::seconds(1));
+    assert_eq!(ended.code, ExitCode::Invalid, "{}", ended.stderr);
+}
+
+#[test]
+fn token_refuses_an_opt_in_whose_refresh_token_ended_by_the_context_clock() {
+    let machine = Machine::new(3600);
+    let id = machine.authorize();
+    let refresh_end = machine.rows()[0].refresh_expires_at.unwrap();
+    let (ctx, out, err) = at_clock(&machine, refresh_end + chrono::Duration::seconds(1));
+    let ran = machine.run_on(&ctx, &["token", &id], &out, &err);
+    assert_eq!(ran.code, ExitCode::Invalid, "{}", ran.stderr);
+    assert!(ran.stdout.is_empty(), "no token printed: {}", ran.stdout);
+    let bearer = format!("Bearer {}", machine.sim.control_token());
+    let stats = http_raw(
+        machine.sim.port(),
+        "GET",
+        "/_simulator/stats",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(stats.status, 200, "{}", stats.body);
+    let stats: serde_json::Value = serde_json::from_str(&stats.body).unwrap();
+    assert_eq!(
+        stats["refresh_requests"], 0,
+        "nothing was sent to UPS: {stats}"
+    );
+}

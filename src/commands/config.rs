@@ -1,8 +1,9 @@
 //! `idm-auth config show|path`: what the settings resolve to and where each value came from;
 //! the commands that change profiles and their secrets are in profile.rs.
 
-use crate::cli::{ConfigCommand, EnvName, SettingFlags, StoreName};
+use crate::cli::{ConfigCommand, SettingFlags};
 use crate::commands::profile;
+use crate::names::StoreName;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::settings::{self, Source};
@@ -41,10 +42,7 @@ fn show(ctx: &Ctx, profile: Option<&str>, json: bool) -> Result<()> {
         source: source.to_string(),
     };
     let environment = layers.environment();
-    let env_name = match environment.value {
-        EnvName::Cie => "cie",
-        EnvName::Production => "production",
-    };
+    let env_name = environment.value.name();
     let base_url = layers.base_url();
     let redirect = layers.redirect_uri();
     let from_keyring = layers.secret_from_keyring(ctx.store()?)?;

@@ -4,7 +4,8 @@
 //! `default_profile`; with none at all, `default` is made and becomes the default, so a
 //! newcomer's first `config init` or `config set-secret` simply works.
 
-use crate::cli::{EnvName, InitArgs, StoreName};
+use crate::cli::InitArgs;
+use crate::names::StoreName;
 use crate::config::{self, PROFILE_KEYS};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -223,10 +224,7 @@ pub fn init(
     let flags = &args.settings;
     let interactive = ctx.stdin_is_tty() && flags.client_id.is_none();
     let mut values: Vec<(&str, Value)> = Vec::new();
-    let mut environment = flags.env.map(|e| match e {
-        EnvName::Cie => "cie".to_string(),
-        EnvName::Production => "production".to_string(),
-    });
+    let mut environment = flags.env.map(|e| e.name().to_string());
     let mut client_id = flags.client_id.clone();
     let mut redirect_uri = flags.redirect_uri.clone();
     if interactive {

@@ -5,10 +5,10 @@
 use super::vault::VaultStore;
 use super::vault_kv::{Kv, VaultProfile, VaultSettings};
 use super::{Index, LocalStore, Store};
-use crate::cli::StoreName;
 use crate::config;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::names::{self, StoreName};
 use crate::settings::Source;
 
 /// The store new opt-ins go to and where that choice came from: the flag, the environment
@@ -46,6 +46,12 @@ fn selected_profile(
     )
 }
 
+/// The store the context's command line chose (`Ctx::choose_store`), opened.
+pub fn open_chosen(ctx: &Ctx) -> Result<Box<dyn Store>> {
+    let (flag, profile) = ctx.store_choice();
+    open(ctx, flag, profile.as_deref())
+}
+
 /// The chosen store, opened (connecting to nothing yet but Vault's client).
 pub fn open(
     ctx: &Ctx,
@@ -75,22 +81,5 @@ pub fn open(
 }
 
 fn parse(raw: &str) -> Result<StoreName> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "keyring" => Ok(StoreName::Keyring),
-        "file" => Ok(StoreName::File),
-        "vault" => Ok(StoreName::Vault),
-        other => Err(Error::Config(format!(
-            "IDM_AUTH_STORE=`{other}`: expected `keyring`, `file` or `vault`"
-        ))),
-    }
-}
-
-impl StoreName {
-    pub fn name(self) -> &'static str {
-        match self {
-            StoreName::Keyring => "keyring",
-            StoreName::File => "file",
-            StoreName::Vault => "vault",
-        }
-    }
+    names::parse_var("IDM_AUTH_STORE", raw).map_err(Error::Config)
 }

@@ -5,11 +5,11 @@
 //!
 //! Secrets are one entry each (Windows' Credential Manager holds at most 2,560 bytes per
 //! credential, and UPS access tokens are long JWTs, so nothing is bundled; a longer one is
-//! split over entries there, see credential_manager.rs), under service `idm-auth` and user
+//! split over entries there, see split_entries.rs), under service `idm-auth` and user
 //! `<opt-in id>/<kind>`, stored as bytes. There is never a plain-text
 //! fallback.
 
-// On every OS: its splitting of long secrets is plain logic, unit-tested everywhere.
+#[cfg(target_os = "windows")]
 mod credential_manager;
 #[cfg(target_os = "linux")]
 pub mod kernel_keyring;
@@ -18,6 +18,8 @@ mod keychain;
 mod os_keyring;
 #[cfg(target_os = "linux")]
 mod secret_service;
+// On every OS: the splitting of long secrets is plain logic, unit-tested everywhere.
+mod split_entries;
 
 use crate::error::{Error, Result};
 use secrecy::SecretString;

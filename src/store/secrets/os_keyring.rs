@@ -3,7 +3,7 @@
 //! Service waiting on an unlock prompt or a wedged D-Bus would otherwise hang a script
 //! forever, and a failure is worded for the admin.
 
-use super::credential_manager::{self as split, Entries};
+use super::split_entries::{self as split, Entries};
 use super::{text, user_of, Backend, SecretKind, Secrets, SERVICE};
 use crate::error::{Error, Result};
 use keyring_core::{CredentialStore, Entry};
@@ -38,7 +38,7 @@ impl OsKeyring {
         })
     }
 
-    /// Split values longer than one entry holds over several (credential_manager.rs).
+    /// Split values longer than one entry holds over several (split_entries.rs).
     #[cfg_attr(not(target_os = "windows"), allow(dead_code))]
     pub fn split_long_values(self) -> OsKeyring {
         OsKeyring {
