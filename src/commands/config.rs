@@ -3,9 +3,9 @@
 
 use crate::cli::{ConfigCommand, SettingFlags};
 use crate::commands::profile;
-use crate::names::StoreName;
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::names::StoreName;
 use crate::settings::{self, Source};
 use serde::Serialize;
 

@@ -5,10 +5,10 @@
 //! newcomer's first `config init` or `config set-secret` simply works.
 
 use crate::cli::InitArgs;
-use crate::names::StoreName;
 use crate::config::{self, PROFILE_KEYS};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::names::StoreName;
 use crate::say;
 use crate::settings;
 use crate::store::SecretString;
