@@ -210,23 +210,6 @@ fn resolver_sentence(cause: &str, host: &str) -> Option<String> {
     Some(format!("the name {host} {what}"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::resolver_sentence;
-
-    #[test]
-    fn resolver_dumps_become_a_sentence() {
-        let dump = r#"proto error: no records found for Query { name: Name("wwwcie.ups.com."), query_type: A, query_class: IN }"#;
-        let said = resolver_sentence(dump, "wwwcie.ups.com").unwrap();
-        assert_eq!(
-            said,
-            "the name wwwcie.ups.com has no address in DNS (check the name, and this machine's DNS settings)"
-        );
-        assert!(!said.contains('{'));
-        assert!(resolver_sentence("Connection refused (os error 111)", "x").is_none());
-    }
-}
-
 /// A transport that gives every request the same canned answer and never touches the
 /// network: for unit tests and the fuzz targets, which must run the real response handling.
 pub struct CannedAnswer {
@@ -308,5 +291,22 @@ impl oauth2::SyncHttpClient for UpsHttp {
                 ))
             })?;
         builder.body(body).map_err(|_| TransportError::Build)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolver_sentence;
+
+    #[test]
+    fn resolver_dumps_become_a_sentence() {
+        let dump = r#"proto error: no records found for Query { name: Name("wwwcie.ups.com."), query_type: A, query_class: IN }"#;
+        let said = resolver_sentence(dump, "wwwcie.ups.com").unwrap();
+        assert_eq!(
+            said,
+            "the name wwwcie.ups.com has no address in DNS (check the name, and this machine's DNS settings)"
+        );
+        assert!(!said.contains('{'));
+        assert!(resolver_sentence("Connection refused (os error 111)", "x").is_none());
     }
 }
