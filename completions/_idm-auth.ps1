@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the opt-in that `token` would use (or ID): its user, UPS, store and lifetimes')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid access token (and nothing else) on stdout, refreshing it when needed')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE)')
+            [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'Call a UPS API with an opt-in''s token (UPS''s headers, its errors explained, 401/429 handled)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every opt-in is usable and none needs renewing soon (for cron and monitoring)')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Dissolve opt-ins: delete their tokens from the store and their rows from the index')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Keep settings in profiles of the config file, and a profile''s client secret in the store (the OS keyring, the file store or Vault; never in the file)')
@@ -103,6 +104,32 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         'idm-auth;exec' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;api' {
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'The HTTP method (default GET, or POST when fields or --input are given)')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'The HTTP method (default GET, or POST when fields or --input are given)')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add a request header, `Name: value` (repeatable); replaces one of idm-auth''s own')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add a request header, `Name: value` (repeatable); replaces one of idm-auth''s own')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'A string field of the JSON body (a query parameter for GET); `key[sub]=v` nests')
+            [CompletionResult]::new('--raw-field', '--raw-field', [CompletionResultType]::ParameterName, 'A string field of the JSON body (a query parameter for GET); `key[sub]=v` nests')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A typed field: numbers, true, false and null as JSON; `@FILE` (or `@-`) the file''s text')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'A typed field: numbers, true, false and null as JSON; `@FILE` (or `@-`) the file''s text')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'The request body from FILE, or `-` for stdin, sent as it is')
+            [CompletionResult]::new('--jq', '--jq', [CompletionResultType]::ParameterName, 'Filter the JSON answer through a jq expression (no jq needed); strings print raw')
+            [CompletionResult]::new('--transaction-src', '--transaction-src', [CompletionResultType]::ParameterName, 'The `transactionSrc` header naming the calling application (default `idm-auth`; also IDM_AUTH_TRANSACTION_SRC, or `transaction_src` in the profile)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Print the status line and the response headers before the body')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Print the status line and the response headers before the body')
+            [CompletionResult]::new('--silent', '--silent', [CompletionResultType]::ParameterName, 'Print no response body')
+            [CompletionResult]::new('--no-retry', '--no-retry', [CompletionResultType]::ParameterName, 'Do not wait and retry after a 429 or 503 (otherwise up to 30 s in all, as UPS''s Retry-After asks)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -323,6 +350,7 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the opt-in that `token` would use (or ID): its user, UPS, store and lifetimes')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid access token (and nothing else) on stdout, refreshing it when needed')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE)')
+            [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'Call a UPS API with an opt-in''s token (UPS''s headers, its errors explained, 401/429 handled)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every opt-in is usable and none needs renewing soon (for cron and monitoring)')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Dissolve opt-ins: delete their tokens from the store and their rows from the index')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Keep settings in profiles of the config file, and a profile''s client secret in the store (the OS keyring, the file store or Vault; never in the file)')
@@ -345,6 +373,9 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
             break
         }
         'idm-auth;help;exec' {
+            break
+        }
+        'idm-auth;help;api' {
             break
         }
         'idm-auth;help;check' {

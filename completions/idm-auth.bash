@@ -16,6 +16,9 @@ _idm__auth() {
             ",$1")
                 cmd="idm__auth"
                 ;;
+            idm__auth,api)
+                cmd="idm__auth__subcmd__api"
+                ;;
             idm__auth,authorize)
                 cmd="idm__auth__subcmd__authorize"
                 ;;
@@ -100,6 +103,9 @@ _idm__auth() {
             idm__auth__subcmd__config__subcmd__help,unset)
                 cmd="idm__auth__subcmd__config__subcmd__help__subcmd__unset"
                 ;;
+            idm__auth__subcmd__help,api)
+                cmd="idm__auth__subcmd__help__subcmd__api"
+                ;;
             idm__auth__subcmd__help,authorize)
                 cmd="idm__auth__subcmd__help__subcmd__authorize"
                 ;;
@@ -164,12 +170,78 @@ _idm__auth() {
 
     case "${cmd}" in
         idm__auth)
-            opts="-q -h -V --profile --quiet --store --help --version authorize list status token exec check clear config demo simulator completions help"
+            opts="-q -h -V --profile --quiet --store --help --version authorize list status token exec api check clear config demo simulator completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__api)
+            opts="-X -H -f -F -i -q -h -V --method --header --raw-field --field --input --include --jq --silent --no-retry --transaction-src --profile --quiet --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --method)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -X)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --raw-field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jq)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --transaction-src)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -676,8 +748,22 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__help)
-            opts="authorize list status token exec check clear config demo simulator completions help"
+            opts="authorize list status token exec api check clear config demo simulator completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__help__subcmd__api)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -31,6 +31,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
             cand status 'Show the opt-in that `token` would use (or ID): its user, UPS, store and lifetimes'
             cand token 'Print a valid access token (and nothing else) on stdout, refreshing it when needed'
             cand exec 'Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE)'
+            cand api 'Call a UPS API with an opt-in''s token (UPS''s headers, its errors explained, 401/429 handled)'
             cand check 'Check that every opt-in is usable and none needs renewing soon (for cron and monitoring)'
             cand clear 'Dissolve opt-ins: delete their tokens from the store and their rows from the index'
             cand config 'Keep settings in profiles of the config file, and a profile''s client secret in the store (the OS keyring, the file store or Vault; never in the file)'
@@ -95,6 +96,31 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         &'idm-auth;exec'= {
             cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
             cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path'
+            cand -q 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)'
+            cand --quiet 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'idm-auth;api'= {
+            cand -X 'The HTTP method (default GET, or POST when fields or --input are given)'
+            cand --method 'The HTTP method (default GET, or POST when fields or --input are given)'
+            cand -H 'Add a request header, `Name: value` (repeatable); replaces one of idm-auth''s own'
+            cand --header 'Add a request header, `Name: value` (repeatable); replaces one of idm-auth''s own'
+            cand -f 'A string field of the JSON body (a query parameter for GET); `key[sub]=v` nests'
+            cand --raw-field 'A string field of the JSON body (a query parameter for GET); `key[sub]=v` nests'
+            cand -F 'A typed field: numbers, true, false and null as JSON; `@FILE` (or `@-`) the file''s text'
+            cand --field 'A typed field: numbers, true, false and null as JSON; `@FILE` (or `@-`) the file''s text'
+            cand --input 'The request body from FILE, or `-` for stdin, sent as it is'
+            cand --jq 'Filter the JSON answer through a jq expression (no jq needed); strings print raw'
+            cand --transaction-src 'The `transactionSrc` header naming the calling application (default `idm-auth`; also IDM_AUTH_TRANSACTION_SRC, or `transaction_src` in the profile)'
+            cand --profile 'Use this profile from the config file (also IDM_AUTH_PROFILE)'
+            cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path'
+            cand -i 'Print the status line and the response headers before the body'
+            cand --include 'Print the status line and the response headers before the body'
+            cand --silent 'Print no response body'
+            cand --no-retry 'Do not wait and retry after a 429 or 503 (otherwise up to 30 s in all, as UPS''s Retry-After asks)'
             cand -q 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)'
             cand --quiet 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)'
             cand -h 'Print help'
@@ -292,6 +318,7 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
             cand status 'Show the opt-in that `token` would use (or ID): its user, UPS, store and lifetimes'
             cand token 'Print a valid access token (and nothing else) on stdout, refreshing it when needed'
             cand exec 'Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE)'
+            cand api 'Call a UPS API with an opt-in''s token (UPS''s headers, its errors explained, 401/429 handled)'
             cand check 'Check that every opt-in is usable and none needs renewing soon (for cron and monitoring)'
             cand clear 'Dissolve opt-ins: delete their tokens from the store and their rows from the index'
             cand config 'Keep settings in profiles of the config file, and a profile''s client secret in the store (the OS keyring, the file store or Vault; never in the file)'
@@ -309,6 +336,8 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
         &'idm-auth;help;token'= {
         }
         &'idm-auth;help;exec'= {
+        }
+        &'idm-auth;help;api'= {
         }
         &'idm-auth;help;check'= {
         }

@@ -46,6 +46,7 @@ Examples:
   idm-auth authorize --label 'shipping desk'
   idm-auth status
   curl -H \"Authorization: Bearer $(idm-auth token)\" https://wwwcie.ups.com/api/...
+  idm-auth api /track/v1/details/1Z12345E0205271688
   idm-auth check --within 14";
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +70,9 @@ pub enum Command {
     /// Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE).
     #[command(after_help = EXEC_EXAMPLES)]
     Exec(ExecArgs),
+    /// Call a UPS API with an opt-in's token (UPS's headers, its errors explained, 401/429 handled).
+    #[command(after_help = API_EXAMPLES)]
+    Api(ApiArgs),
     /// Check that every opt-in is usable and none needs renewing soon (for cron and monitoring).
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
@@ -122,6 +126,18 @@ const EXEC_EXAMPLES: &str = "\
 Examples:
   idm-auth exec -- sh -c 'curl -H \"Authorization: Bearer $UPS_ACCESS_TOKEN\" \"$UPS_API_BASE/api/...\"'
   idm-auth exec 3f9c2a1b -- python3 fetch_invoices.py";
+
+const API_EXAMPLES: &str = "\
+Examples:
+  idm-auth api /track/v1/details/1Z12345E0205271688
+  idm-auth api /track/v1/details/1Z12345E0205271688 -X GET -f returnMilestones=true
+  idm-auth api 3f9c2a1b /track/v1/details/1Z12345E0205271688 \\
+      --jq '.trackResponse.shipment[0].package[0].currentStatus.description'
+  idm-auth api /rating/v2409/Rate --input rate-request.json
+
+PATH is relative to the opt-in's own UPS API base ({base}/api); a full URL only on that
+origin: the token is never sent anywhere else. Exit codes: 0 a 2xx answer; 15 UPS answered
+with an error (shown as `code: message` with the transId); 7 UPS could not be reached.";
 
 const CHECK_EXAMPLES: &str = "\
 Examples:
@@ -211,6 +227,50 @@ pub struct ExecArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "idm-auth api [OPTIONS] [ID] <PATH>")]
+pub struct ApiArgs {
+    /// The opt-in's id (from `list`); given PATH alone, the newest usable opt-in is used.
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+    /// The API path under {base}/api, e.g. /track/v1/details/1Z12345E0205271688, or a full
+    /// URL on the opt-in's own UPS origin.
+    #[arg(value_name = "PATH")]
+    pub path: Option<String>,
+    /// The HTTP method (default GET, or POST when fields or --input are given).
+    #[arg(long, short = 'X', value_name = "METHOD")]
+    pub method: Option<String>,
+    /// Add a request header, `Name: value` (repeatable); replaces one of idm-auth's own.
+    #[arg(long, short = 'H', value_name = "NAME: VALUE")]
+    pub header: Vec<String>,
+    /// A string field of the JSON body (a query parameter for GET); `key[sub]=v` nests.
+    #[arg(long = "raw-field", short = 'f', value_name = "KEY=VALUE")]
+    pub raw_field: Vec<String>,
+    /// A typed field: numbers, true, false and null as JSON; `@FILE` (or `@-`) the file's text.
+    #[arg(long, short = 'F', value_name = "KEY=VALUE")]
+    pub field: Vec<String>,
+    /// The request body from FILE, or `-` for stdin, sent as it is.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["raw_field", "field"])]
+    pub input: Option<String>,
+    /// Print the status line and the response headers before the body.
+    #[arg(long, short = 'i')]
+    pub include: bool,
+    /// Filter the JSON answer through a jq expression (no jq needed); strings print raw.
+    #[arg(long, value_name = "EXPR", conflicts_with = "silent")]
+    pub jq: Option<String>,
+    /// Print no response body.
+    #[arg(long)]
+    pub silent: bool,
+    /// Do not wait and retry after a 429 or 503 (otherwise up to 30 s in all, as UPS's
+    /// Retry-After asks).
+    #[arg(long)]
+    pub no_retry: bool,
+    /// The `transactionSrc` header naming the calling application (default `idm-auth`; also
+    /// IDM_AUTH_TRANSACTION_SRC, or `transaction_src` in the profile).
+    #[arg(long, value_name = "NAME")]
+    pub transaction_src: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Warn when a refresh token (the opt-in itself) expires within this many days.
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
@@ -255,7 +315,7 @@ pub enum ConfigCommand {
     Init(InitArgs),
     /// Set one key of the profile (--profile NAME, else the default profile; made if missing).
     #[command(
-        after_help = "Keys: environment, base_url, client_id, redirect_uri, port, label, store, key_file,\nvault_addr, vault_mount, vault_prefix; and default_profile (the file's default).\n\nExamples:\n  idm-auth config set client_id AbC123\n  idm-auth --profile prod config set environment production\n  idm-auth config set default_profile prod"
+        after_help = "Keys: environment, base_url, client_id, redirect_uri, port, label, transaction_src, store,\nvault_addr, vault_mount, vault_prefix; and default_profile (the file's default).\n\nExamples:\n  idm-auth config set client_id AbC123\n  idm-auth --profile prod config set environment production\n  idm-auth config set default_profile prod"
     )]
     Set {
         /// The key (see below).

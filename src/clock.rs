@@ -1,13 +1,21 @@
-//! "Now", for the commands that judge opt-ins by the time (`list`, `check`).
+//! "Now" on this machine's wall clock: for the commands that judge opt-ins by the time
+//! (`list`, `check`), and for what a refresh writes (claims, expiries).
 //!
-//! Debug builds take a fixed instant from `IDM_AUTH_TEST_NOW` (RFC 3339), so the test
-//! snapshots of those commands stay the same from day to day. Release builds compile the
-//! override out: nothing in a user's environment can steer the clock of a shipped binary.
+//! Debug builds only, for tests:
+//! - `IDM_AUTH_TEST_NOW` (RFC 3339) fixes the instant, so the snapshots of `list` and
+//!   `check` stay the same from day to day;
+//! - `IDM_AUTH_TEST_CLOCK_OFFSET` (signed seconds) moves this process's clock, so one test
+//!   can run machines whose clocks disagree by minutes (tests/survival.rs).
+//!
+//! Release builds compile both out: nothing in a user's environment can steer the clock of
+//! a shipped binary.
 
 use chrono::{DateTime, Utc};
 
 /// The variable a debug build reads its fixed "now" from.
 pub const TEST_NOW_VAR: &str = "IDM_AUTH_TEST_NOW";
+/// The variable a debug build reads its clock's offset from, in seconds.
+pub const TEST_OFFSET_VAR: &str = "IDM_AUTH_TEST_CLOCK_OFFSET";
 
 pub fn now() -> DateTime<Utc> {
     #[cfg(debug_assertions)]
@@ -17,6 +25,15 @@ pub fn now() -> DateTime<Utc> {
         return DateTime::parse_from_rfc3339(&fixed)
             .unwrap_or_else(|e| panic!("{TEST_NOW_VAR}={fixed:?} is not RFC 3339: {e}"))
             .with_timezone(&Utc);
+    }
+    #[cfg(debug_assertions)]
+    if let Some(offset) = std::env::var_os(TEST_OFFSET_VAR) {
+        let offset = offset.to_string_lossy();
+        let seconds: i64 = offset
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{TEST_OFFSET_VAR}={offset:?} is not seconds: {e}"));
+        return Utc::now() + chrono::Duration::seconds(seconds.clamp(-86_400, 86_400));
     }
     Utc::now()
 }

@@ -49,16 +49,19 @@ pub struct Profile {
     pub vault_addr: Option<String>,
     pub vault_mount: Option<String>,
     pub vault_prefix: Option<String>,
+    /// `api`'s `transactionSrc` header (README: Calling UPS APIs).
+    pub transaction_src: Option<String>,
 }
 
 /// The keys a profile holds, as `config set` names them.
-pub const PROFILE_KEYS: [&str; 10] = [
+pub const PROFILE_KEYS: [&str; 11] = [
     "environment",
     "base_url",
     "client_id",
     "redirect_uri",
     "port",
     "label",
+    "transaction_src",
     "store",
     "vault_addr",
     "vault_mount",

@@ -46,6 +46,9 @@ pub struct Ctx {
     store_choice: OnceLock<(Option<StoreName>, Option<String>)>,
     store: OnceLock<Box<dyn Store>>,
     quiet: AtomicBool,
+    /// A refresh may run in a process of its own (commands/refresher.rs): only when this
+    /// context is the process's own (its environment and store), so the child sees the same.
+    refresh_apart: bool,
 }
 
 impl Ctx {
@@ -73,12 +76,14 @@ impl Ctx {
             store_choice: OnceLock::new(),
             store: OnceLock::new(),
             quiet: AtomicBool::new(false),
+            refresh_apart: true,
         }
     }
 
     /// The environment, as `env` answers.
     pub fn with_env(mut self, env: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Ctx {
         self.env = Box::new(env);
+        self.refresh_apart = false;
         self
     }
 
@@ -113,6 +118,7 @@ impl Ctx {
 
     pub fn with_config_path(mut self, path: PathBuf) -> Ctx {
         self.config_path = Some(path);
+        self.refresh_apart = false;
         self
     }
 
@@ -128,9 +134,15 @@ impl Ctx {
     }
 
     /// Opt-ins kept in `store` instead of the data dir.
-    pub fn with_store(self, store: impl Store + 'static) -> Ctx {
+    pub fn with_store(mut self, store: impl Store + 'static) -> Ctx {
         let _ = self.store.set(Box::new(store));
+        self.refresh_apart = false;
         self
+    }
+
+    /// Whether a refresh may run in a detached process of its own (see `refresh_apart`).
+    pub fn refreshes_apart(&self) -> bool {
+        self.refresh_apart
     }
 
     /// A variable of the environment, None when unset or blank.
@@ -199,6 +211,10 @@ impl Ctx {
         self.stdin_tty
     }
 
+    pub fn stdout_is_tty(&self) -> bool {
+        self.stdout_tty
+    }
+
     pub fn stderr_is_tty(&self) -> bool {
         self.stderr_tty
     }
@@ -238,6 +254,19 @@ impl Ctx {
             .lock()
             .map_err(|_| Error::Other("stdout is unusable".into()))?;
         match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::StdoutClosed),
+            Err(e) => Err(Error::Other(format!("cannot write to stdout: {e}"))),
+        }
+    }
+
+    /// Raw bytes on stdout (an API answer as UPS sent it), with `print`'s closed-pipe rule.
+    pub fn print_bytes(&self, bytes: &[u8]) -> Result<()> {
+        let mut out = self
+            .stdout
+            .lock()
+            .map_err(|_| Error::Other("stdout is unusable".into()))?;
+        match out.write_all(bytes).and_then(|_| out.flush()) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::StdoutClosed),
             Err(e) => Err(Error::Other(format!("cannot write to stdout: {e}"))),

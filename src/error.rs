@@ -36,6 +36,8 @@ pub enum ExitCode {
     Cancelled = 13,
     /// `check`: an opt-in needs renewing within the given days.
     ExpiresSoon = 14,
+    /// `api`: UPS answered the API call with an error (its envelope is shown with the transId).
+    ApiError = 15,
     /// `exec`: the command exists but cannot be run (as a shell would say).
     CommandNotExecutable = 126,
     /// `exec`: no such command (as a shell would say).
@@ -44,7 +46,7 @@ pub enum ExitCode {
 
 impl ExitCode {
     /// Every code, in the README table's order.
-    pub const ALL: [ExitCode; 17] = [
+    pub const ALL: [ExitCode; 18] = [
         ExitCode::Success,
         ExitCode::Unexpected,
         ExitCode::Usage,
@@ -60,6 +62,7 @@ impl ExitCode {
         ExitCode::NotFound,
         ExitCode::Cancelled,
         ExitCode::ExpiresSoon,
+        ExitCode::ApiError,
         ExitCode::CommandNotExecutable,
         ExitCode::CommandNotFound,
     ];
@@ -126,10 +129,18 @@ pub enum Error {
     Unusable(String),
     #[error("{0}")]
     Other(String),
-    /// A command line clap accepts but that cannot mean anything (a global flag where it
-    /// does not act): exit 2, as clap's own usage errors.
+    /// The detached refresher failed with this code; its message was relayed as it said it.
+    #[error("the refresher failed")]
+    Relayed(ExitCode),
+    /// A command line that clap accepts but that cannot be meant (exit 2, as clap's own).
     #[error("{0}")]
     Usage(String),
+    /// `api`: UPS answered the call with an error status.
+    #[error("{message}")]
+    Api {
+        message: String,
+        hint: Option<String>,
+    },
     /// Whoever read stdout went away (`idm-auth list | head -1`): a normal end, exit 0.
     #[error("stdout was closed")]
     StdoutClosed,
@@ -164,7 +175,9 @@ impl Error {
             Error::Unusable(_) => ExitCode::Invalid,
             Error::Other(_) => ExitCode::Unexpected,
             Error::Usage(_) => ExitCode::Usage,
+            Error::Api { .. } => ExitCode::ApiError,
             Error::StdoutClosed => ExitCode::Success,
+            Error::Relayed(code) => *code,
         }
     }
 
@@ -187,7 +200,7 @@ impl Error {
                 "run it again and finish the sign-in sooner, or raise --timeout".into(),
             ),
             Error::NotFound(_) => Some("`idm-auth list` shows the opt-ins on this machine".into()),
-            Error::Ups { hint, .. } => hint.clone(),
+            Error::Ups { hint, .. } | Error::Api { hint, .. } => hint.clone(),
             Error::RenewSoon(_) | Error::Unusable(_) => Some(
                 "run `idm-auth authorize` for those users (`idm-auth clear` the old opt-ins afterwards)".into(),
             ),

@@ -351,7 +351,7 @@ fn finish(
                     });
                 }
             }
-            grant_from(response, Utc::now())
+            grant_from(response, crate::clock::now())
                 .map_err(|e| fail(format!("UPS answered the {what} with HTTP 200 but {e}")))
         }
         Err(RequestTokenError::ServerResponse(e)) if e.is_recognised() => {

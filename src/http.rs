@@ -106,6 +106,27 @@ pub(crate) fn builder_for(
     }
 }
 
+impl UpsHttp {
+    /// One request whose answer the caller reads as it arrives (`api`: bodies of many MB),
+    /// through the same checks, routes and clients as every other request: https or
+    /// loopback only, no redirect followed, the time-out applying to each read.
+    pub fn send_streaming(
+        &self,
+        request: oauth2::reqwest::blocking::Request,
+    ) -> Result<oauth2::reqwest::blocking::Response, TransportError> {
+        check_destination(request.url()).map_err(TransportError::NotSent)?;
+        let host = request.url().host_str().unwrap_or_default().to_string();
+        let client = self.client_for(request.url())?;
+        client.execute(request).map_err(|e| {
+            if e.is_connect() || e.is_builder() {
+                TransportError::NotSent(describe(&e, &host))
+            } else {
+                TransportError::AnswerLost(describe(&e, &host))
+            }
+        })
+    }
+}
+
 impl Transport for UpsHttp {
     fn last_answer(&self) -> LastAnswer {
         self.last.lock().map(|l| l.clone()).unwrap_or_default()
@@ -252,16 +273,7 @@ impl oauth2::SyncHttpClient for UpsHttp {
         }
         let request: oauth2::reqwest::blocking::Request =
             request.try_into().map_err(|_| TransportError::Build)?;
-        check_destination(request.url()).map_err(TransportError::NotSent)?;
-        let host = request.url().host_str().unwrap_or_default().to_string();
-        let client = self.client_for(request.url())?;
-        let response = client.execute(request).map_err(|e| {
-            if e.is_connect() || e.is_builder() {
-                TransportError::NotSent(describe(&e, &host))
-            } else {
-                TransportError::AnswerLost(describe(&e, &host))
-            }
-        })?;
+        let response = self.send_streaming(request)?;
         let header = |name: &str| {
             response
                 .headers()

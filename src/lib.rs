@@ -8,6 +8,7 @@
 //! `run` returns, and nothing else ends the process.
 
 pub mod abort_point;
+pub mod api;
 pub mod browser;
 pub mod callback;
 pub mod cli;
@@ -25,6 +26,7 @@ pub mod loopback_http;
 pub mod names;
 pub mod process_hygiene;
 pub mod public_client;
+pub mod refresh;
 pub mod render;
 pub mod settings;
 pub mod signin;
@@ -48,6 +50,11 @@ where
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
     // `token`'s and `list`'s plain shapes skip building clap's command tree; anything else
     // is clap's.
+    if commands::refresher::invoked_as(&argv) {
+        return finish(ctx, commands::refresher::invoked(ctx, &argv));
+    }
+    // `token`'s and `list`'s plain shapes skip building clap's command tree; anything else
+    // is clap's.
     let fast = fast_path::plain_command(argv.get(1..).unwrap_or_default());
     let cli = match fast.map_or_else(|| Cli::try_parse_from(&argv), Ok) {
         Ok(cli) => cli,
@@ -57,12 +64,18 @@ where
         }
         Err(e) => return usage(ctx, &e),
     };
-    match dispatch(cli, ctx) {
+    finish(ctx, dispatch(cli, ctx))
+}
+
+/// The exit code of a command's result, its error said on stderr.
+fn finish(ctx: &Ctx, result: Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::Success,
         Err(e) => {
             let code = e.exit_code();
-            // A closed stdout is a normal end: nothing to say.
-            if code != ExitCode::Success {
+            // A closed stdout is a normal end: nothing to say. A refresher's own words were
+            // relayed already.
+            if code != ExitCode::Success && !matches!(e, error::Error::Relayed(_)) {
                 report(ctx, &e);
             }
             code
@@ -171,6 +184,10 @@ fn dispatch(cli: Cli, ctx: &Ctx) -> Result<()> {
         Command::Exec(args) => {
             process_hygiene::keep_secrets_in_this_process();
             commands::exec::run(ctx, &args, filter)
+        }
+        Command::Api(args) => {
+            process_hygiene::keep_secrets_in_this_process();
+            commands::api::run(ctx, &args, profile, filter)
         }
         Command::Check(args) => commands::check::run(ctx, &args, filter),
         Command::Clear(args) => commands::clear::run(ctx, &args, filter),

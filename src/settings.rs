@@ -224,6 +224,41 @@ impl Layers {
     }
 }
 
+/// `api`'s `transactionSrc` unless a flag, the environment or the profile names another.
+pub const DEFAULT_TRANSACTION_SRC: &str = "idm-auth";
+
+/// The `transactionSrc` header `api` sends (UPS: it names the calling application): `--transaction-src`,
+/// else IDM_AUTH_TRANSACTION_SRC, else the profile's `transaction_src`, else `idm-auth`.
+pub fn transaction_src(
+    ctx: &Ctx,
+    flag: Option<&str>,
+    profile_flag: Option<&str>,
+) -> Result<String> {
+    let file = config::load(&ctx.config_path()?)?;
+    let profile = config::select(&file, profile_flag, ctx.var("IDM_AUTH_PROFILE"))?;
+    let chosen = layer(
+        flag.map(str::to_owned),
+        "--transaction-src",
+        ctx.var("IDM_AUTH_TRANSACTION_SRC")
+            .map(|v| (v, "IDM_AUTH_TRANSACTION_SRC")),
+        profile
+            .as_ref()
+            .and_then(|(_, p, _)| p.transaction_src.clone()),
+        profile.as_ref().map(|(name, _, _)| name.as_str()),
+    );
+    let Some(chosen) = chosen else {
+        return Ok(DEFAULT_TRANSACTION_SRC.into());
+    };
+    let value = chosen.value.trim();
+    if value.is_empty() || value.len() > 64 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::Config(format!(
+            "the transactionSrc from {} must be 1 to 64 printable ASCII characters without spaces",
+            chosen.source
+        )));
+    }
+    Ok(value.to_string())
+}
+
 pub fn default_redirect_uri(port: u16) -> String {
     format!("http://127.0.0.1:{port}{DEFAULT_CALLBACK_PATH}")
 }

@@ -24,6 +24,12 @@ fn the_demo_opts_in_against_the_simulator_and_prints_the_grid_headless() {
             && lines[1].contains("active"),
         "{run:?}"
     );
+    // It ends with one tracking call through `idm-auth api`, and says what came back.
+    assert!(
+        run.stderr
+            .contains("answered 200 OK: package 1Z12345E0205271688 is Delivered."),
+        "{run:?}"
+    );
     // The demo leaves the admin's own index alone.
     assert!(!sandbox.index_path().exists());
 }

@@ -85,7 +85,7 @@ fn a_refresher_overtaken_after_its_claim_lapsed_cannot_mark_the_opt_in_invalid()
                 Err(UpsFailure::new(Some(401), "invalid_grant".into()))
             };
             a_store
-                .rotate(&slow_row, &refused)
+                .rotate(&slow_row, &refused, None)
                 .map(|t| t.token.expose_secret().to_string())
         })
     };
@@ -96,7 +96,7 @@ fn a_refresher_overtaken_after_its_claim_lapsed_cannot_mark_the_opt_in_invalid()
         assert_eq!(c.refresh_token.expose_secret(), "old-refresh");
         Ok(grant("new-access"))
     };
-    let b = b_store.rotate(&row, &fresh).unwrap();
+    let b = b_store.rotate(&row, &fresh, None).unwrap();
     assert_eq!(b.token.expose_secret(), "new-access");
     assert!(b.note.unwrap().contains("cut short"));
 

@@ -3,8 +3,10 @@
 //! (a headless machine), it turns on the simulator's auto-approve and follows the sign-in
 //! redirects itself, as a browser would, and says so. The demo app is a confidential client
 //! (a random secret), as UPS's document expects for refreshes. Its tokens are cleared from
-//! the keyring at the end, so the demo leaves nothing behind.
+//! the keyring at the end, so the demo leaves nothing behind. Before that, it tracks one of
+//! UPS's test numbers through `idm-auth api`'s code and shows the status it got.
 
+use crate::api;
 use crate::browser::Launch;
 use crate::cli::DemoArgs;
 use crate::context::Ctx;
@@ -17,7 +19,7 @@ use crate::settings::{
 };
 use crate::signin::{sign_in, Opener};
 use crate::simulator::{Config, Simulator};
-use crate::store::{ExposeSecret, Index, LocalStore, Store};
+use crate::store::{ExposeSecret, Index, LocalStore, OptIn, Store, Token};
 use oauth2::ClientSecret;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -107,7 +109,7 @@ fn run_in(
             "`idm-auth token` would now print a {}-character access token for scripts.",
             access.expose_secret().len()
         );
-        Ok(())
+        track_once(ctx, store, &row)
     })();
     store.remove(&row)?;
     say!(
@@ -115,6 +117,50 @@ fn run_in(
         "Demo finished: its opt-in was cleared from the keyring again."
     );
     outcome
+}
+
+/// One of UPS's test tracking numbers, which the simulator knows as delivered.
+const DEMO_TRACKING_PATH: &str = "/track/v1/details/1Z12345E0205271688";
+
+/// The demo's last step: one tracking call through `idm-auth api`'s own code, with the
+/// new opt-in's token, and the status UPS (here: the simulator) gave.
+fn track_once(ctx: &Ctx, store: &dyn Store, row: &OptIn) -> Result<()> {
+    let request = api::Request::get(DEMO_TRACKING_PATH);
+    let tokens = DemoTokens { ctx, store, row };
+    let answer = api::call(ctx, &request, &tokens)?;
+    let status = answer.response.status();
+    let body = api::answer::json(ctx, answer, &request.output)?;
+    let package = &body["trackResponse"]["shipment"][0]["package"][0];
+    say!(
+        ctx,
+        "`idm-auth api {DEMO_TRACKING_PATH}` answered {status}: package {} is {}.",
+        package["trackingNumber"].as_str().unwrap_or("?"),
+        package["currentStatus"]["description"]
+            .as_str()
+            .unwrap_or("(no status)")
+    );
+    Ok(())
+}
+
+/// The demo's own opt-in, from its own store.
+struct DemoTokens<'a> {
+    ctx: &'a Ctx,
+    store: &'a dyn Store,
+    row: &'a OptIn,
+}
+
+impl api::Tokens for DemoTokens<'_> {
+    fn token(&self) -> Result<Token> {
+        Ok(Token {
+            row: self.row.clone(),
+            token: self.store.access_token(self.row)?,
+            note: None,
+        })
+    }
+
+    fn refreshed(&self, refused: &Token) -> Result<Token> {
+        crate::commands::refreshed_token_in(self.ctx, self.store, refused)
+    }
 }
 
 /// A loopback port that is free right now, for the demo's callback.

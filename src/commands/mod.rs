@@ -1,6 +1,7 @@
 //! One file per subcommand; each only orchestrates the collaborators (settings, flow,
 //! callback listener, browser, store, render).
 
+pub mod api;
 pub mod authorize;
 pub mod check;
 pub mod clear;
@@ -9,6 +10,7 @@ pub mod demo;
 pub mod exec;
 pub mod list;
 pub mod profile;
+pub mod refresher;
 pub mod simulator;
 pub mod status;
 pub mod token;
@@ -18,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::flow::{self, ClientConfig, Grant, UpsFailure};
 use crate::public_client;
 use crate::say;
-use crate::store::{Credentials, ExposeSecret, OptIn, Token};
+use crate::store::{Credentials, ExposeSecret, OptIn, Store, Token, MIN_VALIDITY};
 use chrono::{DateTime, Utc};
 use oauth2::{ClientSecret, RefreshToken};
 
@@ -78,9 +80,39 @@ pub fn usable_token(ctx: &Ctx, id: Option<&str>, profile: Option<&str>) -> Resul
     if public_client::ended(ctx, &row, now) {
         return Err(public_client::ended_error(&row));
     }
-    let token = store.valid_token(&row, now, &|row, credentials| {
-        refresh_at_ups(ctx, row, credentials)
-    })?;
+    let due = !row.access_valid_for(now, MIN_VALIDITY) && row.status(now).is_usable();
+    let token = if due && refresher::detaches(ctx) {
+        refresher::refresh_apart(ctx, &row, false)?
+    } else {
+        store.valid_token(&row, now, &|row, credentials| {
+            refresh_at_ups(ctx, row, credentials)
+        })?
+    };
+    if let Some(note) = &token.note {
+        say!(ctx, "note: {note}");
+    }
+    Ok(token)
+}
+
+/// A new access token for the opt-in of `refused`, a token UPS has just answered with 401
+/// although it looked valid: one forced refresh through the same path as `token`'s (one
+/// process at a time, rotation stored), unless another process refreshed meanwhile, whose
+/// token is handed out instead. `api`'s hook into the refresh.
+pub fn refreshed_token(ctx: &Ctx, refused: &Token) -> Result<Token> {
+    if refresher::detaches(ctx) {
+        let token = refresher::refresh_apart(ctx, &refused.row, true)?;
+        return Ok(token);
+    }
+    refreshed_token_in(ctx, ctx.store()?, refused)
+}
+
+/// [`refreshed_token`] on `store`, in this process (the demo keeps its own store).
+pub fn refreshed_token_in(ctx: &Ctx, store: &dyn Store, refused: &Token) -> Result<Token> {
+    let token = store.rotate(
+        &refused.row,
+        &|row, credentials| refresh_at_ups(ctx, row, credentials),
+        Some(&refused.row),
+    )?;
     if let Some(note) = &token.note {
         say!(ctx, "note: {note}");
     }
@@ -105,7 +137,11 @@ fn pick(ctx: &Ctx, rows: &[OptIn], id: Option<&str>, now: DateTime<Utc>) -> Resu
 }
 
 /// Rotate the pair at the UPS the row belongs to.
-fn refresh_at_ups(ctx: &Ctx, row: &OptIn, credentials: &Credentials) -> Result<Grant, UpsFailure> {
+pub(crate) fn refresh_at_ups(
+    ctx: &Ctx,
+    row: &OptIn,
+    credentials: &Credentials,
+) -> Result<Grant, UpsFailure> {
     let config = ClientConfig {
         base_url: row.base_url.clone(),
         client_id: row.client_id.clone(),

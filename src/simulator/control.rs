@@ -79,7 +79,17 @@ struct Settings {
     /// The length in characters that new access tokens reach at least, for storage limits
     /// such as the Credential Manager's 2,560 bytes.
     access_token_min_len: Option<usize>,
+    /// /refresh rotates at once and answers this many milliseconds later.
+    refresh_delay_ms: Option<u64>,
+    /// The size in bytes of the Track API's proof-of-delivery image (`returnPOD=true`).
+    track_pod_bytes: Option<usize>,
 }
+
+/// A longer delay would only hang a test.
+const MAX_REFRESH_DELAY_MS: u64 = 120_000;
+
+/// A proof-of-delivery image larger than this helps no test.
+const MAX_POD_BYTES: usize = 64 * 1024 * 1024;
 
 /// Longer access tokens than this help no test and would only eat memory.
 const MAX_ACCESS_TOKEN_LEN: usize = 64 * 1024;
@@ -87,7 +97,7 @@ const MAX_ACCESS_TOKEN_LEN: usize = 64 * 1024;
 /// `POST /_simulator/settings` with any of `{"access_ttl": N, "refresh_ttl": N,
 /// "redirect_uris": [...], "public_refresh": B, "auto_approve": B, "rate_limited": B,
 /// "retry_after": N, "blocked_users": [...], "token_status": S, "refresh_token_status": S,
-/// "access_token_min_len": N}`;
+/// "access_token_min_len": N, "refresh_delay_ms": N, "track_pod_bytes": N}`;
 /// what is left out stays as it was.
 pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
     let s = match serde_json::from_slice::<Settings>(&req.body) {
@@ -101,6 +111,12 @@ pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
         .any(|v| v.is_empty() || !v.bytes().all(|b| b.is_ascii_graphic()))
     {
         return Reply::text(400, "invalid settings: a status is a printable word");
+    }
+    if s.track_pod_bytes.unwrap_or(0) > MAX_POD_BYTES {
+        return Reply::text(
+            400,
+            &format!("invalid settings: track_pod_bytes is at most {MAX_POD_BYTES}"),
+        );
     }
     if s.access_token_min_len.unwrap_or(0) > MAX_ACCESS_TOKEN_LEN {
         return Reply::text(
@@ -120,6 +136,9 @@ pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
     if let Some(on) = s.public_refresh {
         b.public_refresh = on;
     }
+    if let Some(ms) = s.refresh_delay_ms {
+        b.refresh_delay_ms = ms.min(MAX_REFRESH_DELAY_MS);
+    }
     if let Some(on) = s.auto_approve {
         b.auto_approve = on;
     }
@@ -131,6 +150,9 @@ pub(crate) fn settings(shared: &Shared, req: &Incoming) -> Reply {
     }
     if let Some(status) = s.token_status {
         b.token_status = status;
+    }
+    if let Some(bytes) = s.track_pod_bytes {
+        b.track_pod_bytes = bytes;
     }
     if let Some(status) = s.refresh_token_status {
         b.refresh_token_status = status;
@@ -190,7 +212,7 @@ pub(crate) fn fault(shared: &Shared, req: &Incoming) -> Reply {
     let Some(endpoint) = Endpoint::parse(&spec.endpoint) else {
         return Reply::text(
             400,
-            "invalid fault: endpoint must be validate-client, authorize, token or refresh",
+            "invalid fault: endpoint must be validate-client, authorize, token, refresh or track",
         );
     };
     if !(200..=599).contains(&spec.status) {

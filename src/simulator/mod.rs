@@ -4,7 +4,7 @@
 //! codes bound to client, redirect URI and PKCE challenge, refresh-token rotation, string-typed
 //! token fields and UPS's `{"response":{"errors":[...]}}` error envelope.
 //!
-//! UPS paths hang off `/security`; the simulated UPS.com login lives at `/lasso/...`; test
+//! UPS paths hang off `/security`, and the Track API's off `/api/track` (track.rs); the simulated UPS.com login lives at `/lasso/...`; test
 //! controls (password change, settings, fault injection, counters, introspection) live under
 //! `/_simulator/`, for the holder of the control token only (see control.rs). Nothing is ever
 //! logged: the state holds codes, tokens and the secret.
@@ -15,6 +15,7 @@ mod oauth;
 mod pages;
 mod state;
 mod tokens;
+mod track;
 mod wire;
 
 #[cfg(test)]
@@ -281,7 +282,10 @@ fn handle(shared: &Shared, mut request: tiny_http::Request) {
 
 /// UPS API paths answer errors with UPS's JSON envelope, everything else with plain text.
 fn is_api_path(target: &str) -> bool {
-    target == "/security" || target.starts_with("/security/") || target.starts_with("/security?")
+    target == "/security"
+        || target.starts_with("/security/")
+        || target.starts_with("/security?")
+        || target.starts_with("/api/")
 }
 
 fn error_reply(api: bool, status: u16, message: &str) -> Reply {
@@ -294,6 +298,9 @@ fn error_reply(api: bool, status: u16, message: &str) -> Reply {
 
 fn route(shared: &Shared, req: &Incoming) -> Reply {
     let path = req.path.as_str();
+    if path.starts_with("/api/") {
+        return track::serve(shared, req);
+    }
     let (allowed, reply): (&str, fn(&Shared, &Incoming) -> Reply) = match path {
         "/security/v1/oauth/authorize" => ("GET", oauth::authorize),
         "/security/v1/oauth/validate-client" => ("GET", oauth::validate_client),

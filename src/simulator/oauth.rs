@@ -330,10 +330,14 @@ pub(crate) fn refresh(shared: &Shared, req: &Incoming) -> Reply {
     if let Some(reply) = intercepted(shared, Endpoint::Refresh) {
         return reply;
     }
-    match rotate_refresh(shared, req) {
+    let delay = shared.lock().behaviour.refresh_delay_ms;
+    let reply = match rotate_refresh(shared, req) {
         Ok(set) => set.reply(),
         Err(e) => e.reply(),
-    }
+    };
+    // Rotated already: whoever waits for this answer holds the only copy of the new pair.
+    std::thread::sleep(std::time::Duration::from_millis(delay));
+    reply
 }
 
 fn rotate_refresh(shared: &Shared, req: &Incoming) -> Result<TokenSet, UpsError> {

@@ -62,7 +62,16 @@ pub(crate) struct Behaviour {
     /// The `status` and `refresh_token_status` of token answers (`approved` at UPS).
     pub token_status: String,
     pub refresh_token_status: String,
+    /// /refresh rotates at once but holds its answer this long (a slow UPS, for the tests
+    /// that signal or kill a refresh while it waits).
+    pub refresh_delay_ms: u64,
+    /// The size in bytes of the proof-of-delivery image a Track answer carries when asked
+    /// for (`returnPOD=true`); large ones try a client's streaming.
+    pub track_pod_bytes: usize,
 }
+
+/// A proof-of-delivery image's size unless a setting says otherwise.
+pub(crate) const DEFAULT_POD_BYTES: usize = 4096;
 
 impl Behaviour {
     pub(crate) fn new(redirect_uri: Option<String>) -> Behaviour {
@@ -74,6 +83,8 @@ impl Behaviour {
             blocked_users: BTreeSet::new(),
             token_status: APPROVED.into(),
             refresh_token_status: APPROVED.into(),
+            refresh_delay_ms: 0,
+            track_pod_bytes: DEFAULT_POD_BYTES,
         }
     }
 
@@ -167,6 +178,7 @@ pub(crate) struct Counters {
     pub refresh_requests: u64,
     pub refreshes_issued: u64,
     pub password_changes: u64,
+    pub track_requests: u64,
 }
 
 /// The UPS endpoints a fault can be injected into.
@@ -176,6 +188,8 @@ pub(crate) enum Endpoint {
     Authorize,
     Token,
     Refresh,
+    /// The Track API (track.rs).
+    Track,
 }
 
 impl Endpoint {
@@ -185,6 +199,7 @@ impl Endpoint {
             "authorize" => Some(Endpoint::Authorize),
             "token" => Some(Endpoint::Token),
             "refresh" => Some(Endpoint::Refresh),
+            "track" => Some(Endpoint::Track),
             _ => None,
         }
     }
@@ -276,6 +291,7 @@ impl State {
             Endpoint::Authorize => self.counters.authorize += 1,
             Endpoint::Token => self.counters.token_requests += 1,
             Endpoint::Refresh => self.counters.refresh_requests += 1,
+            Endpoint::Track => self.counters.track_requests += 1,
         }
         let queue = self.faults.get_mut(&endpoint)?;
         let front = queue.front_mut()?;

@@ -6,6 +6,13 @@
 //! over the old one, so a crash leaves the old secret or the new one, never half of one. The
 //! callers hold the store's locks, as for every other backend.
 //!
+//! A death between sealing and renaming leaves `.<id>.<kind>.<random>.tmp`. For a refresh
+//! token that file may hold the only copy of the pair UPS just rotated to, so reading a
+//! refresh token first recovers such a file when it opens with the key and is newer than
+//! the stored one (the refresh token is read only by the refresher, under the refresh
+//! lock, so no writer is mid-way); older or unreadable ones are deleted. Deleting a secret
+//! deletes its temporary files too, so `clear` leaves nothing of an opt-in behind.
+//!
 //! A `key-check` file, sealed with the first key that wrote here, is opened before anything
 //! else: with another key, every command stops (exit 9) before it changes anything on disk.
 
@@ -142,6 +149,59 @@ impl FileSecrets {
         Ok(())
     }
 
+    /// The temporary files a write of `file` left (`.<file>.<random>.tmp`), oldest first.
+    fn temporaries(&self, file: &str) -> Vec<(PathBuf, std::time::SystemTime)> {
+        let prefix = format!(".{file}.");
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut found: Vec<(PathBuf, std::time::SystemTime)> = entries
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                name.strip_prefix(&prefix)
+                    .and_then(|rest| rest.strip_suffix(".tmp"))
+                    .is_some_and(|tag| tag.bytes().all(|b| b.is_ascii_hexdigit()))
+            })
+            .filter_map(|entry| {
+                let meta = fs::symlink_metadata(entry.path()).ok()?;
+                Some((entry.path(), meta.modified().ok()?))
+            })
+            .collect();
+        found.sort_by_key(|(_, modified)| *modified);
+        found
+    }
+
+    /// Put a sealed temporary file of `id`'s `kind` in place when it opens with the key and
+    /// is newer than the stored file (a death between sealing and renaming); delete the rest.
+    fn recover(&self, id: &str, kind: SecretKind) -> Result<()> {
+        let file = file_name(id, kind);
+        let stored = self.dir.join(&file);
+        for (temp, modified) in self.temporaries(&file) {
+            let stored_at = fs::symlink_metadata(&stored)
+                .and_then(|m| m.modified())
+                .ok();
+            let newer = stored_at.is_none_or(|at| modified > at);
+            let name = temp
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let opens = newer
+                && self
+                    .read(&name)?
+                    .is_some_and(|bytes| self.key.open(&entry_name(id, kind), &bytes).is_ok());
+            let done = if opens {
+                fs::rename(&temp, &stored)
+            } else {
+                fs::remove_file(&temp)
+            };
+            done.and_then(|()| private_fs::sync_dir(&self.dir))
+                .map_err(|e| self.failed(&format!("cannot recover {name}: {e}")))?;
+        }
+        Ok(())
+    }
+
     fn failed(&self, why: &str) -> Error {
         Error::Keyring(format!(
             "the file store in {} failed: {why}",
@@ -186,6 +246,9 @@ impl Secrets for FileSecrets {
 
     fn get(&self, id: &str, kind: SecretKind) -> Result<Option<SecretString>> {
         let file = file_name(id, kind);
+        if kind == SecretKind::RefreshToken {
+            self.recover(id, kind)?;
+        }
         let Some(bytes) = self.read(&file)? else {
             return Ok(None);
         };
@@ -199,6 +262,15 @@ impl Secrets for FileSecrets {
     /// Deleting what is not there is not an error: clear must be idempotent.
     fn delete(&self, id: &str, kind: SecretKind) -> Result<()> {
         let file = file_name(id, kind);
+        for (temp, _) in self.temporaries(&file) {
+            match fs::remove_file(&temp) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(self.failed(&format!("cannot delete {}: {e}", temp.display())))
+                }
+            }
+        }
         match fs::remove_file(self.dir.join(&file)) {
             Ok(()) => private_fs::sync_dir(&self.dir)
                 .map_err(|e| self.failed(&format!("cannot flush the directory: {e}"))),
@@ -227,6 +299,7 @@ fn file_name(id: &str, kind: SecretKind) -> String {
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let (mut file, temp) = private_fs::create_temp(dir, name)?;
     let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    crate::abort_point::reached("file-sealed-not-renamed");
     let renamed = written.and_then(|()| fs::rename(&temp, dir.join(name)));
     if renamed.is_err() {
         let _ = fs::remove_file(&temp);

@@ -19,8 +19,12 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::flow::Grant;
-use chrono::{DateTime, SecondsFormat, Utc};
+use crate::refresh::reasons::CutShort;
+use crate::refresh::run::{self, Port, Wrote};
+use crate::refresh::transitions::{ClaimSeen, Rules, Seen};
+use chrono::Utc;
 use secrecy::SecretString;
+use std::fs::File;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -178,34 +182,20 @@ impl LocalStore {
         notes
     }
 
-    fn journal_refresh(&self, row: &OptIn, started: DateTime<Utc>) -> Result<()> {
-        self.index.update_all(|c| {
-            c.pending.push(Pending {
-                id: row.id.clone(),
-                keyring: row.keyring,
-                action: Action::Refresh,
-                since: started,
-            });
-            Ok(())
-        })
-    }
-
     /// Store the rotated pair: refresh token first (the old one is spent), then the access
-    /// token, then the row and the end of the refresh record in one index write. Returns the
-    /// row as written.
-    fn store_rotated(&self, secrets: &dyn Secrets, row: &OptIn, grant: &Grant) -> Result<OptIn> {
+    /// token, then the row and the end of the refresh record in one index write. A failure
+    /// to store the new refresh token is [`Wrote::Failed`] (nothing stored); any later one
+    /// ends the refresh with its error (the new refresh token is stored, the journal's
+    /// record stays, and the next run refreshes with it).
+    fn store_rotated(
+        &self,
+        secrets: &dyn Secrets,
+        row: &OptIn,
+        grant: &Grant,
+    ) -> Result<(Wrote, Option<OptIn>)> {
         if let Some(new_refresh) = &grant.refresh_token {
             if let Err(e) = self.put(secrets, &row.id, SecretKind::RefreshToken, new_refresh) {
-                let reason = format!(
-                    "UPS rotated its tokens at {} but the {} failed to store the new refresh token, which is lost",
-                    when(grant.issued_at),
-                    row.keyring.describe()
-                );
-                let _ = self.invalidate(row, reason);
-                return Err(Error::Keyring(format!(
-                    "{e}; UPS had already rotated the tokens, so opt-in {} must be authorized again",
-                    row.id
-                )));
+                return Ok((Wrote::Failed(e), None));
             }
         }
         crate::abort_point::reached("refresh-new-refresh-token-stored");
@@ -215,7 +205,7 @@ impl LocalStore {
             SecretKind::AccessToken,
             &grant.access_token,
         )?;
-        self.index.update_all(|c| {
+        let fresh = self.index.update_all(|c| {
             settle(c, &row.id);
             let stored = c.rows.iter_mut().find(|r| r.id == row.id).ok_or_else(|| {
                 Error::NotFound(format!("opt-in {} was cleared during the refresh", row.id))
@@ -227,27 +217,13 @@ impl LocalStore {
             stored.refresh_count = grant.refresh_count.max(stored.refresh_count + 1);
             stored.refreshed_at = Some(grant.issued_at);
             Ok(stored.clone())
-        })
-    }
-
-    /// Mark the opt-in dead with `reason` (shown by `list`) and end its refresh record; the
-    /// error to return. If the index cannot be written, the admin still gets the reason.
-    fn invalidate(&self, row: &OptIn, reason: String) -> Error {
-        let marked = self.index.update_all(|c| {
-            settle(c, &row.id);
-            if let Some(stored) = c.rows.iter_mut().find(|r| r.id == row.id) {
-                stored.invalid_reason = Some(reason.clone());
-            }
-            Ok(())
-        });
-        let reason = match marked {
-            Ok(()) => reason,
-            Err(e) => format!("{reason} (this could not be recorded in the index: {e})"),
-        };
-        Error::Reauthorize {
-            id: row.id.clone(),
-            reason,
+        })?;
+        // Cached under the row the refresh wrote (we still hold the lock, so that row is
+        // ours); a failure to cache only costs the next call a keyring read.
+        if self.cached() {
+            cache::put(&fresh, &grant.access_token);
         }
+        Ok((Wrote::Stored, Some(fresh)))
     }
 
     fn credentials(&self, secrets: &dyn Secrets, row: &OptIn) -> Result<Credentials> {
@@ -360,94 +336,24 @@ impl Store for LocalStore {
         Ok(token)
     }
 
-    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>) -> Result<Token> {
-        let _guard = self.index.lock(&refresh_lock(&row.id))?;
-        // Another process may have refreshed while we waited for the lock.
-        let contents = self.index.load_all()?;
-        let row = contents
-            .rows
-            .iter()
-            .find(|r| r.id == row.id)
-            .cloned()
-            .ok_or_else(|| {
-                Error::NotFound(format!("no opt-in with id `{}` on this machine", row.id))
-            })?;
-        let now = Utc::now();
-        if row.access_valid_for(now, MIN_VALIDITY) {
-            let token = self.access_token(&row)?;
-            return Ok(Token {
-                row,
-                token,
-                note: None,
-            });
-        }
-        if !row.status(now).is_usable() {
-            return Err(row.unusable(now));
-        }
-        // Whoever wrote a refresh record held this lock; holding it now, we know they died.
-        let interrupted = contents
-            .pending_for(&row.id, Action::Refresh)
-            .map(|p| p.since);
-        let secrets = self.secrets(row.keyring)?;
-        let credentials = self.credentials(&*secrets, &row)?;
-        let started = Utc::now();
-        if interrupted.is_none() {
-            self.journal_refresh(&row, started)?;
-        }
-        crate::abort_point::reached("refresh-journalled");
-        let grant = match refresh(&row, &credentials) {
-            Ok(grant) => grant,
-            Err(failure) if failure.answer_lost => {
-                let reason = format!(
-                    "the answer to its refresh at {} was lost: {}. UPS spends the old refresh token on every refresh it handles, so the one stored here must be taken as spent, and the new one never arrived",
-                    when(started),
-                    failure.message
-                );
-                return Err(self.invalidate(&row, reason));
-            }
-            Err(failure) if failure.is_rejection() => {
-                let reason = match interrupted {
-                    Some(t) => format!(
-                        "a refresh at {} was cut short after it reached UPS, which spent the stored refresh token (UPS now says: {})",
-                        when(t),
-                        failure.message
-                    ),
-                    None => format!("UPS refused to refresh it: {}", failure.message),
-                };
-                return Err(self.invalidate(&row, reason));
-            }
-            Err(failure) => {
-                // UPS did not act on it (not reached, rate-limited, failing): the stored
-                // refresh token still holds, unless an earlier cut-short refresh is still
-                // unexplained.
-                if interrupted.is_none() {
-                    let _ = self.index.update_all(|c| {
-                        settle(c, &row.id);
-                        Ok(())
-                    });
-                }
-                return Err(failure.into_error(&row.base_url));
-            }
+    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>, refused: Option<&OptIn>) -> Result<Token> {
+        let mut port = LocalRefresh {
+            store: self,
+            row: row.clone(),
+            lock: None,
+            interrupted: None,
+            journalled: false,
         };
-        crate::abort_point::reached("refresh-rotated-at-ups");
-        let fresh = self.store_rotated(&*secrets, &row, &grant)?;
-        let token = grant.access_token;
-        // Cached under the row the refresh wrote (we still hold the lock, so that row is
-        // ours); a failure to cache only costs the next call a keyring read.
-        if self.cached() {
-            cache::put(&fresh, &token);
-        }
-        Ok(Token {
-            row: fresh,
-            token,
-            note: interrupted.map(|t| {
-                format!(
-                    "a refresh of {} at {} had been cut short; this one went through, so nothing was lost.",
-                    row.id,
-                    when(t)
-                )
-            }),
-        })
+        let rules = Rules {
+            // The lock serializes refreshers, so nobody waits on a claim here.
+            claim_lifetime_ms: 0,
+            poll_ms: 250,
+            give_up_ms: 0,
+            save_retry_ms: 0,
+            min_validity_ms: MIN_VALIDITY.num_milliseconds(),
+            flaw: None,
+        };
+        run::run(&mut port, rules, 0, refresh, refused)
     }
 
     /// Check the keyring answers for the row, turn the row into a journal entry, delete its
@@ -542,6 +448,128 @@ fn missing(row: &OptIn) -> Error {
     }
 }
 
-fn when(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+/// A refresh as the local store runs it: its claim is the refresh lock (taken at the first
+/// read, held to the end) plus the journal's refresh record. A record found under the lock
+/// is one whose writer died, so its claim is judged gone at once.
+struct LocalRefresh<'a> {
+    store: &'a LocalStore,
+    row: OptIn,
+    lock: Option<File>,
+    /// The refresh record found under the lock: a refresh cut short.
+    interrupted: Option<chrono::DateTime<Utc>>,
+    journalled: bool,
+}
+
+impl LocalRefresh<'_> {
+    fn secrets(&self) -> Result<Arc<dyn Secrets>> {
+        self.store.secrets(self.row.keyring)
+    }
+
+    /// Write the index: the refresh record ends unless `keep_record`, after `change`.
+    fn settle_with(&self, keep_record: bool, change: impl FnOnce(&mut OptIn)) -> Wrote {
+        let id = &self.row.id;
+        let written = self.store.index.update_all(|c| {
+            if !keep_record {
+                settle(c, id);
+            }
+            if let Some(stored) = c.rows.iter_mut().find(|r| r.id == *id) {
+                change(stored);
+            }
+            Ok(())
+        });
+        match written {
+            Ok(()) => Wrote::Stored,
+            Err(e) => Wrote::Failed(e),
+        }
+    }
+}
+
+impl Port for LocalRefresh<'_> {
+    fn read(&mut self) -> Result<Option<Seen>> {
+        if self.lock.is_none() {
+            self.lock = Some(self.store.index.lock(&refresh_lock(&self.row.id))?);
+        }
+        // Another process may have refreshed while we waited for the lock.
+        let contents = self.store.index.load_all()?;
+        let Some(row) = contents.rows.iter().find(|r| r.id == self.row.id) else {
+            return Ok(None);
+        };
+        self.row = row.clone();
+        self.interrupted = contents
+            .pending_for(&row.id, Action::Refresh)
+            .map(|p| p.since);
+        Ok(Some(Seen {
+            version: 0,
+            expires_at: row.expires_at.timestamp_millis(),
+            refresh_expires_at: row.refresh_expires_at.map(|t| t.timestamp_millis()),
+            invalid: row.invalid_reason.is_some(),
+            claim: self.interrupted.map(|since| ClaimSeen {
+                nonce: since.to_rfc3339(),
+                lifetime_ms: 0,
+                since: since.timestamp_millis(),
+                holder_gone: true,
+            }),
+        }))
+    }
+
+    fn row(&self) -> &OptIn {
+        &self.row
+    }
+
+    fn cut_short(&self) -> Option<CutShort> {
+        self.interrupted.map(|since| CutShort {
+            holder: None,
+            since,
+        })
+    }
+
+    /// The journal's refresh record, written before UPS sees the refresh token (a record
+    /// left by a dead refresher stays: it explains a refusal).
+    fn claim(&mut self, _cas: Option<u64>, _taken_over: bool) -> Result<Option<u64>> {
+        // A store that cannot give the secrets (another key, a locked keyring) fails here,
+        // before the journal changes.
+        drop(self.credentials()?);
+        if self.interrupted.is_none() && !self.journalled {
+            self.store.index.update_all(|c| {
+                c.pending.push(Pending {
+                    id: self.row.id.clone(),
+                    keyring: self.row.keyring,
+                    action: Action::Refresh,
+                    since: Utc::now(),
+                });
+                Ok(())
+            })?;
+            self.journalled = true;
+        }
+        crate::abort_point::reached("refresh-journalled");
+        Ok(Some(0))
+    }
+
+    fn credentials(&self) -> Result<Credentials> {
+        self.store.credentials(&*self.secrets()?, &self.row)
+    }
+
+    fn serve(&mut self) -> Result<Token> {
+        Ok(Token {
+            token: self.store.access_token(&self.row)?,
+            row: self.row.clone(),
+            note: None,
+        })
+    }
+
+    fn save_rotated(&mut self, _cas: Option<u64>, grant: &Grant) -> Result<(Wrote, Option<OptIn>)> {
+        crate::abort_point::reached("refresh-rotated-at-ups");
+        self.store
+            .store_rotated(&*self.secrets()?, &self.row, grant)
+    }
+
+    fn release(&mut self, _cas: Option<u64>, cut_short: bool) -> Wrote {
+        self.settle_with(cut_short, |_| {})
+    }
+
+    fn condemn(&mut self, _cas: Option<u64>, reason: &str) -> Wrote {
+        self.settle_with(false, |stored| {
+            stored.invalid_reason = Some(reason.to_string())
+        })
+    }
 }

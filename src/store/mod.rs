@@ -84,7 +84,11 @@ pub trait Store {
     /// The stored access token of `row` (whatever its expiry).
     fn access_token(&self, row: &OptIn) -> Result<SecretString>;
     /// Rotate the pair of `row` through `refresh`, one process at a time; see the contract.
-    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>) -> Result<Token>;
+    /// With `refused` (the row of a token UPS just answered with 401: `api`'s one forced
+    /// refresh) it refreshes even while the stored token looks valid, unless that token is
+    /// no longer the refused one (another process refreshed meanwhile): see
+    /// [`OptIn::same_generation`].
+    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>, refused: Option<&OptIn>) -> Result<Token>;
     /// Delete an opt-in's row and secrets. Idempotent.
     fn remove(&self, row: &OptIn) -> Result<()>;
     /// The client secret kept for config profile `profile`.
@@ -111,7 +115,7 @@ pub trait Store {
         if !row.status(now).is_usable() {
             return Err(row.unusable(now));
         }
-        self.rotate(row, refresh)
+        self.rotate(row, refresh, None)
     }
 }
 
@@ -171,6 +175,12 @@ impl OptIn {
             Status::AccessExpired if !self.refreshable(public_refresh) => Status::Ended,
             status => status,
         }
+    }
+
+    /// Whether `other` holds the same generation of tokens as this row (same expiry, same
+    /// refresh count): after a refresh, here or elsewhere, it no longer does.
+    pub fn same_generation(&self, other: &OptIn) -> bool {
+        self.expires_at == other.expires_at && self.refresh_count == other.refresh_count
     }
 
     /// True when the stored access token is good for at least `margin` more.
@@ -253,6 +263,17 @@ mod tests {
         assert_eq!(row(2000, Some(9000), true).status(now), Status::Invalid);
         assert!(row(1100, None, false).access_valid_for(now, Duration::seconds(60)));
         assert!(!row(1030, None, false).access_valid_for(now, Duration::seconds(60)));
+    }
+
+    /// `api`'s forced refresh tells the refused generation from a newer one.
+    #[test]
+    fn a_refresh_makes_a_new_generation() {
+        let stored = row(5000, Some(9000), false);
+        assert!(stored.same_generation(&stored.clone()));
+        let mut refreshed = stored.clone();
+        refreshed.refresh_count = 1;
+        assert!(!refreshed.same_generation(&stored));
+        assert!(!row(6000, Some(9000), false).same_generation(&stored));
     }
 
     #[test]

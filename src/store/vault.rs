@@ -9,11 +9,14 @@
 //!    the others see the claim and wait for the record to move, then read the result.
 //! 3. The winner calls UPS (whose HTTP time-out is well inside the claim's lifetime) and
 //!    writes the rotated pair with `cas` = its claim's version, dropping the claim.
-//! 4. A claim whose holder died is taken over once it has lapsed: after its lifetime as
-//!    measured by the waiter's own clock since it first saw the claim (immune to clock
-//!    skew), or at once when its wall-clock age is past its lifetime plus a generous
-//!    margin. Only the holder of the current claim may mark the opt-in invalid, so a slow
+//! 4. A claim whose holder died is taken over once it has lapsed: when the record has not
+//!    moved for the claim's lifetime as timed by the waiter's own monotonic clock since it
+//!    first saw that claim (no wall clock of another machine is ever compared with ours).
+//!    Only the holder of the current claim may mark the opt-in invalid, so a slow
 //!    refresher never condemns a pair another machine has already replaced.
+//!
+//! The decisions are [`crate::refresh::transitions`]'s, shared with the local store; this
+//! file only says how a Vault record is read, claimed and written ([`VaultRefresh`]).
 //!
 //! If the holder died after UPS rotated, the stored refresh token is spent and the new one
 //! is lost: the next refresher's UPS refusal is reported as exactly that (exit 8).
@@ -31,13 +34,16 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::flow::Grant;
-use chrono::{DateTime, SecondsFormat, Utc};
+use crate::refresh::reasons::CutShort;
+use crate::refresh::run::{self, Port, Wrote};
+use crate::refresh::transitions::{ClaimSeen, Rules, Seen};
+use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use zeroize::Zeroize;
 
 const OPT_INS: &str = "optins";
@@ -49,9 +55,9 @@ const KEEP_VERSIONS: u32 = 1;
 const POLL: Duration = Duration::from_millis(250);
 /// Beyond the UPS time-out, what a claim's holder may need to write the result.
 const CLAIM_SLACK: Duration = Duration::from_secs(15);
-/// Clocks of a fleet disagree: a claim older than its lifetime by this much on our wall
-/// clock is taken over at once, a younger one only after a full lifetime of waiting.
-const CLOCK_SKEW: chrono::Duration = chrono::Duration::seconds(120);
+/// How long a save Vault could not take (restarting, sealed) is tried again: inside the
+/// claim's slack, so no waiter takes over meanwhile.
+const SAVE_RETRY: Duration = Duration::from_secs(10);
 
 /// One opt-in as Vault holds it. No Debug: it holds secrets, which are wiped on drop.
 #[derive(Clone, Serialize, Deserialize)]
@@ -92,20 +98,19 @@ impl Claim {
         Ok(Claim {
             holder: format!("{} (process {})", host_name(), std::process::id()),
             nonce: nonce.iter().map(|b| format!("{b:02x}")).collect(),
-            since: Utc::now(),
+            since: crate::clock::now(),
             lifetime_seconds: lifetime.as_secs(),
         })
     }
 
-    fn lifetime(&self) -> Duration {
-        Duration::from_secs(self.lifetime_seconds)
+    fn seen(&self) -> ClaimSeen {
+        ClaimSeen {
+            nonce: self.nonce.clone(),
+            lifetime_ms: self.lifetime_seconds.saturating_mul(1000),
+            since: self.since.timestamp_millis(),
+            holder_gone: false,
+        }
     }
-}
-
-/// A claim as one waiter has watched it.
-struct Watched {
-    nonce: String,
-    first_seen: Instant,
 }
 
 pub struct VaultStore {
@@ -197,128 +202,6 @@ remove {}/{}/{} with the vault CLI, or repair it",
     /// The claim's lifetime: the UPS time-out plus the time to write the answer.
     fn claim_lifetime() -> Duration {
         crate::flow::http_timeout() + CLAIM_SLACK
-    }
-
-    /// Whether a claim's holder must be taken as gone.
-    fn lapsed(claim: &Claim, watched: &mut Option<Watched>, now: DateTime<Utc>) -> bool {
-        let lifetime = chrono::Duration::from_std(claim.lifetime()).unwrap_or(CLOCK_SKEW);
-        if claim.since + lifetime + CLOCK_SKEW < now {
-            return true;
-        }
-        match watched {
-            Some(w) if w.nonce == claim.nonce => w.first_seen.elapsed() >= claim.lifetime(),
-            _ => {
-                *watched = Some(Watched {
-                    nonce: claim.nonce.clone(),
-                    first_seen: Instant::now(),
-                });
-                false
-            }
-        }
-    }
-
-    /// Having won the claim (the record is at `version`), refresh at UPS and store the answer.
-    fn refresh_claimed(
-        &self,
-        record: Record,
-        version: u64,
-        taken_over: Option<Claim>,
-        refresh: Refresh<'_>,
-    ) -> Result<Token> {
-        let row = &record.row;
-        let missing = || Error::Reauthorize {
-            id: row.id.clone(),
-            reason: "its refresh token is missing from the vault store".into(),
-        };
-        let credentials = Credentials {
-            refresh_token: SecretString::from(record.refresh_token.clone().ok_or_else(missing)?),
-            client_secret: match (&record.client_secret, row.has_client_secret) {
-                (Some(s), _) => Some(SecretString::from(s.clone())),
-                (None, true) => return Err(missing()),
-                (None, false) => None,
-            },
-        };
-        let started = Utc::now();
-        let grant = match refresh(row, &credentials) {
-            Ok(grant) => grant,
-            Err(failure) if failure.answer_lost => {
-                let reason = format!(
-                    "the answer to its refresh at {} was lost: {}. UPS spends the old refresh token on every refresh it handles, so the one stored in Vault must be taken as spent, and the new one never arrived",
-                    when(started),
-                    failure.message
-                );
-                return self.invalidate(record, version, reason);
-            }
-            Err(failure) if failure.is_rejection() => {
-                let reason = match &taken_over {
-                    Some(claim) => format!(
-                        "a refresh by {} at {} was cut short after it reached UPS, which spent the stored refresh token, and the new pair was lost (UPS now says: {})",
-                        claim.holder,
-                        when(claim.since),
-                        failure.message
-                    ),
-                    None => format!("UPS refused to refresh it: {}", failure.message),
-                };
-                return self.invalidate(record, version, reason);
-            }
-            Err(failure) => {
-                // UPS did not act on it: the stored refresh token still holds. Let go.
-                let base_url = row.base_url.clone();
-                let mut released = record;
-                released.claim = None;
-                let _ = self.write(&released, version);
-                return Err(failure.into_error(&base_url));
-            }
-        };
-        let rotated = rotated(record.clone(), &grant);
-        let token = grant.access_token;
-        match self.write(&rotated, version)? {
-            Written::Stored(_) => {
-                cache::put(&rotated.row, &token);
-                Ok(Token {
-                    row: rotated.row.clone(),
-                    token,
-                    note: taken_over.map(|claim| {
-                        format!(
-                            "a refresh of {} by {} at {} had been cut short; this one went through, so nothing was lost.",
-                            row.id,
-                            claim.holder,
-                            when(claim.since)
-                        )
-                    }),
-                })
-            }
-            // Our claim lapsed and another machine took over while UPS answered us: the
-            // pair UPS gave us cannot be stored any more.
-            Written::Lost => Err(Error::Reauthorize {
-                id: row.id.clone(),
-                reason: format!(
-                    "UPS rotated its tokens at {}, but the refresh took longer than its claim in Vault ({} s) and another machine took over, so the new pair is lost",
-                    when(grant.issued_at),
-                    Self::claim_lifetime().as_secs()
-                ),
-            }),
-        }
-    }
-
-    /// Mark the opt-in dead, but only while our claim is still the record's current version:
-    /// a refresher whose refresh token is no longer the stored one condemns nothing.
-    fn invalidate(&self, mut record: Record, version: u64, reason: String) -> Result<Token> {
-        let id = record.row.id.clone();
-        record.row.invalid_reason = Some(reason.clone());
-        record.claim = None;
-        match self.write(&record, version)? {
-            Written::Stored(_) => Err(Error::Reauthorize { id, reason }),
-            Written::Lost => {
-                // Someone else wrote meanwhile: their result stands.
-                let (_, current) = self.read(&id)?.ok_or_else(|| VaultStore::cleared(&id))?;
-                let now = Utc::now();
-                if current.row.access_valid_for(now, MIN_VALIDITY) {
-                    return Ok(served(current));
-                }
-                Err(Error::Reauthorize { id, reason })
-            }
-        }
     }
 
     fn profile_key(profile: &str) -> String {
@@ -447,47 +330,28 @@ impl Store for VaultStore {
         Ok(served(record).token)
     }
 
-    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>) -> Result<Token> {
+    fn rotate(&self, row: &OptIn, refresh: Refresh<'_>, refused: Option<&OptIn>) -> Result<Token> {
         if let Some(why) = self.unreachable.get() {
             return Err(Error::Keyring(why.clone()));
         }
         let lifetime = Self::claim_lifetime();
-        // Past a lapsed claim we take over, so the loop ends; this only bounds the unforeseen.
-        let give_up = Instant::now() + lifetime * 3 + Duration::from_secs(30);
-        let mut watched = None;
-        loop {
-            let (version, mut record) = self
-                .read(&row.id)?
-                .ok_or_else(|| VaultStore::cleared(&row.id))?;
-            let now = Utc::now();
-            if record.row.access_valid_for(now, MIN_VALIDITY) {
-                return Ok(served(record));
-            }
-            if !record.row.status(now).is_usable() {
-                return Err(record.row.unusable(now));
-            }
-            let taken_over = match &record.claim {
-                Some(claim) if !VaultStore::lapsed(claim, &mut watched, now) => {
-                    if Instant::now() > give_up {
-                        return Err(Error::Keyring(format!(
-                            "gave up waiting for the refresh of opt-in {} that {} holds in the vault store",
-                            row.id, claim.holder
-                        )));
-                    }
-                    std::thread::sleep(POLL);
-                    continue;
-                }
-                lapsed => lapsed.clone(),
-            };
-            record.claim = Some(Claim::new(lifetime)?);
-            match self.write(&record, version)? {
-                Written::Stored(claimed) => {
-                    return self.refresh_claimed(record, claimed, taken_over, refresh)
-                }
-                // Another machine claimed first: wait for its result.
-                Written::Lost => continue,
-            }
-        }
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let rules = Rules {
+            claim_lifetime_ms: millis(lifetime),
+            poll_ms: millis(POLL),
+            // Past a lapsed claim we take over, so waiting ends; this bounds the unforeseen.
+            give_up_ms: millis(lifetime * 3 + Duration::from_secs(30)),
+            save_retry_ms: millis(SAVE_RETRY),
+            min_validity_ms: MIN_VALIDITY.num_milliseconds(),
+            flaw: None,
+        };
+        let mut port = VaultRefresh {
+            store: self,
+            row: row.clone(),
+            record: None,
+            lifetime,
+        };
+        run::run(&mut port, rules, lifetime.as_secs(), refresh, refused)
     }
 
     fn remove(&self, row: &OptIn) -> Result<()> {
@@ -536,8 +400,145 @@ impl Store for VaultStore {
     }
 }
 
-fn when(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+/// A refresh as the Vault store runs it: the claim lives in the record, every write
+/// carries check-and-set on the version our claim (or read) produced.
+struct VaultRefresh<'a> {
+    store: &'a VaultStore,
+    row: OptIn,
+    /// The record as last read or written, and its version.
+    record: Option<(u64, Record)>,
+    lifetime: Duration,
+}
+
+impl VaultRefresh<'_> {
+    /// The record last read, with `change` applied, written over `cas`.
+    fn write(
+        &mut self,
+        cas: Option<u64>,
+        change: impl FnOnce(&mut Record),
+    ) -> Result<(Written, Record)> {
+        let Some(cas) = cas else {
+            return Err(Error::Other(
+                "a write to Vault without check-and-set (a bug)".into(),
+            ));
+        };
+        let Some((_, record)) = &self.record else {
+            return Err(Error::Other("a write before any read (a bug)".into()));
+        };
+        let mut record = record.clone();
+        change(&mut record);
+        let written = self.store.write(&record, cas)?;
+        Ok((written, record))
+    }
+
+    fn wrote(&mut self, outcome: Result<(Written, Record)>) -> Wrote {
+        match outcome {
+            Ok((Written::Stored(version), record)) => {
+                self.record = Some((version, record));
+                Wrote::Stored
+            }
+            Ok((Written::Lost, _)) => Wrote::Lost,
+            Err(e) => Wrote::Failed(e),
+        }
+    }
+}
+
+impl Port for VaultRefresh<'_> {
+    fn read(&mut self) -> Result<Option<Seen>> {
+        let Some((version, record)) = self.store.read(&self.row.id)? else {
+            return Ok(None);
+        };
+        let row = &record.row;
+        let seen = Seen {
+            version,
+            expires_at: row.expires_at.timestamp_millis(),
+            refresh_expires_at: row.refresh_expires_at.map(|t| t.timestamp_millis()),
+            invalid: row.invalid_reason.is_some(),
+            claim: record.claim.as_ref().map(Claim::seen),
+        };
+        self.row = row.clone();
+        self.record = Some((version, record));
+        Ok(Some(seen))
+    }
+
+    fn row(&self) -> &OptIn {
+        &self.row
+    }
+
+    fn cut_short(&self) -> Option<CutShort> {
+        let claim = self.record.as_ref()?.1.claim.as_ref()?;
+        Some(CutShort {
+            holder: Some(claim.holder.clone()),
+            since: claim.since,
+        })
+    }
+
+    fn claim(&mut self, cas: Option<u64>, _taken_over: bool) -> Result<Option<u64>> {
+        let claim = Claim::new(self.lifetime)?;
+        match self.write(cas, |r| r.claim = Some(claim))? {
+            (Written::Stored(version), record) => {
+                self.record = Some((version, record));
+                Ok(Some(version))
+            }
+            (Written::Lost, _) => Ok(None),
+        }
+    }
+
+    fn credentials(&self) -> Result<Credentials> {
+        let missing = || Error::Reauthorize {
+            id: self.row.id.clone(),
+            reason: "its refresh token is missing from the vault store".into(),
+        };
+        let (_, record) = self.record.as_ref().ok_or_else(missing)?;
+        Ok(Credentials {
+            refresh_token: SecretString::from(record.refresh_token.clone().ok_or_else(missing)?),
+            client_secret: match (&record.client_secret, self.row.has_client_secret) {
+                (Some(s), _) => Some(SecretString::from(s.clone())),
+                (None, true) => return Err(missing()),
+                (None, false) => None,
+            },
+        })
+    }
+
+    fn serve(&mut self) -> Result<Token> {
+        let (_, record) = self
+            .record
+            .take()
+            .ok_or_else(|| VaultStore::cleared(&self.row.id))?;
+        Ok(served(record))
+    }
+
+    fn save_rotated(&mut self, cas: Option<u64>, grant: &Grant) -> Result<(Wrote, Option<OptIn>)> {
+        crate::abort_point::reached("refresh-rotated-at-ups");
+        let outcome = self.write(cas, |r| {
+            let fresh = rotated(r.clone(), grant);
+            *r = fresh;
+        });
+        let wrote = self.wrote(outcome);
+        let row = match (&wrote, &self.record) {
+            (Wrote::Stored, Some((_, record))) => {
+                cache::put(&record.row, &grant.access_token);
+                Some(record.row.clone())
+            }
+            _ => None,
+        };
+        Ok((wrote, row))
+    }
+
+    fn release(&mut self, cas: Option<u64>, _cut_short: bool) -> Wrote {
+        // Vault keeps no record of a cut-short refresh besides a claim, which would stall
+        // the others for its lifetime: the next refresher finds out from UPS.
+        let outcome = self.write(cas, |r| r.claim = None);
+        self.wrote(outcome)
+    }
+
+    fn condemn(&mut self, cas: Option<u64>, reason: &str) -> Wrote {
+        let outcome = self.write(cas, |r| {
+            r.row.invalid_reason = Some(reason.to_string());
+            r.claim = None;
+        });
+        self.wrote(outcome)
+    }
 }
 
 fn host_name() -> String {
@@ -548,42 +549,4 @@ fn host_name() -> String {
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "a machine".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn claim(since: DateTime<Utc>, nonce: &str) -> Claim {
-        Claim {
-            holder: "h".into(),
-            nonce: nonce.into(),
-            since,
-            lifetime_seconds: 2,
-        }
-    }
-
-    #[test]
-    fn a_young_claim_lapses_after_its_lifetime_on_the_waiters_own_clock() {
-        let now = Utc::now();
-        // The holder's clock runs ahead: its claim looks as if it came from the future.
-        let c = claim(now + chrono::Duration::seconds(600), "n1");
-        let mut watched = None;
-        assert!(!VaultStore::lapsed(&c, &mut watched, now));
-        assert!(!VaultStore::lapsed(&c, &mut watched, now));
-        std::thread::sleep(Duration::from_millis(2100));
-        assert!(VaultStore::lapsed(&c, &mut watched, now));
-        // A new claim starts a new watch.
-        assert!(!VaultStore::lapsed(&claim(now, "n2"), &mut watched, now));
-    }
-
-    #[test]
-    fn an_old_claim_lapses_at_once_but_only_past_the_skew_margin() {
-        let now = Utc::now();
-        let mut watched = None;
-        let stale = claim(now - chrono::Duration::seconds(200), "n1");
-        assert!(VaultStore::lapsed(&stale, &mut watched, now));
-        let recent = claim(now - chrono::Duration::seconds(60), "n2");
-        assert!(!VaultStore::lapsed(&recent, &mut watched, now));
-    }
 }

@@ -1,0 +1,212 @@
+//! Drives [`super::transitions`] against one store and UPS: each action is carried out
+//! through the store's [`Port`] (or UPS, or a sleep), and what it found goes back in as the
+//! next observation, with this process's clocks. The stores implement only the port.
+
+use super::reasons::{CutShort, Story};
+use super::transitions::{Action, Clocks, Observed, Refresher, Rules, Seen, UpsAnswer};
+use crate::error::{Error, Result};
+use crate::flow::{Grant, UpsFailure};
+use crate::store::{Credentials, OptIn, Refresh, Token};
+use chrono::Utc;
+use std::time::{Duration, Instant};
+
+/// The outcome of a write that needs no more than "stored or not".
+pub enum Wrote {
+    Stored,
+    /// The check-and-set was refused: someone else wrote first.
+    Lost,
+    /// The store could not take it (nothing of it was stored).
+    Failed(Error),
+}
+
+/// What a store does for a refresh: the parts that differ between stores. `cas: None`
+/// asks for a write without check-and-set, which only a deliberately broken model variant
+/// does; a store may refuse it.
+pub trait Port {
+    /// Read the record (None: cleared). The local store takes its refresh lock first and
+    /// holds it until the port is dropped.
+    fn read(&mut self) -> Result<Option<Seen>>;
+    /// The row as last read.
+    fn row(&self) -> &OptIn;
+    /// The refresh that our claim took over, as last read.
+    fn cut_short(&self) -> Option<CutShort>;
+    /// Write our claim over `cas`; the new version, or None when another writer won.
+    fn claim(&mut self, cas: Option<u64>, taken_over: bool) -> Result<Option<u64>>;
+    fn credentials(&self) -> Result<Credentials>;
+    /// The stored access token of the record last read.
+    fn serve(&mut self) -> Result<Token>;
+    /// Save the rotated pair, dropping our claim; the row as saved when stored. An `Err`
+    /// ends the run with it (something was stored, and the journal knows).
+    fn save_rotated(&mut self, cas: Option<u64>, grant: &Grant) -> Result<(Wrote, Option<OptIn>)>;
+    /// Drop our claim; `cut_short`: keep the record that a refresh was cut short.
+    fn release(&mut self, cas: Option<u64>, cut_short: bool) -> Wrote;
+    /// Mark the opt-in dead with `reason`, dropping our claim.
+    fn condemn(&mut self, cas: Option<u64>, reason: &str) -> Wrote;
+}
+
+/// How UPS's answer leaves the stored refresh token. This sorting lives here only.
+pub fn sort(failure: &UpsFailure) -> UpsAnswer {
+    if failure.answer_lost {
+        UpsAnswer::Lost
+    } else if failure.is_rejection() {
+        UpsAnswer::Refused
+    } else {
+        UpsAnswer::NotActed
+    }
+}
+
+/// Refresh the opt-in behind `port` by `rules`, rotating at UPS through `refresh`. With
+/// `refused` (the row of an access token UPS has just answered with 401: `api`'s one forced
+/// refresh), that generation of tokens counts as expired however long it looks valid; a
+/// newer one (another process refreshed meanwhile) is served as usual.
+pub fn run(
+    port: &mut dyn Port,
+    rules: Rules,
+    claim_lifetime_secs: u64,
+    refresh: Refresh<'_>,
+    refused: Option<&OptIn>,
+) -> Result<Token> {
+    let origin = Instant::now();
+    let clocks = || Clocks {
+        wall: crate::clock::now().timestamp_millis(),
+        mono: u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    let (mut refresher, mut action) = Refresher::start(rules, clocks().mono);
+    let mut store_error: Option<Error> = None;
+    let mut recorded = true;
+    let mut failures: Vec<UpsFailure> = Vec::new();
+    let mut grant: Option<Grant> = None;
+    let mut started = None;
+    let mut cut_short = None;
+    let mut saved_row = None;
+    loop {
+        let observed = match action {
+            Action::Read => match port.read() {
+                Ok(Some(mut seen)) => {
+                    if refused.is_some_and(|r| r.same_generation(port.row())) {
+                        seen.expires_at = seen.expires_at.min(clocks().wall);
+                    }
+                    Observed::Read(seen)
+                }
+                Ok(None) => Observed::Gone,
+                Err(e) => {
+                    store_error = Some(e);
+                    Observed::ReadFailed
+                }
+            },
+            Action::Wait { ms } => {
+                std::thread::sleep(Duration::from_millis(ms));
+                Observed::Waited
+            }
+            Action::Serve => return port.serve(),
+            Action::Claim { cas, taken_over } => {
+                if taken_over && cut_short.is_none() {
+                    cut_short = port.cut_short();
+                }
+                match port.claim(cas, taken_over) {
+                    Ok(Some(version)) => Observed::Claimed { version },
+                    Ok(None) => Observed::ClaimLost,
+                    Err(e) => {
+                        store_error = Some(e);
+                        Observed::WriteFailed
+                    }
+                }
+            }
+            Action::CallUps => {
+                let credentials = port.credentials()?;
+                started.get_or_insert_with(crate::clock::now);
+                match refresh(port.row(), &credentials) {
+                    Ok(fresh) => {
+                        grant = Some(fresh);
+                        Observed::Ups(UpsAnswer::Rotated)
+                    }
+                    Err(failure) => {
+                        let answer = sort(&failure);
+                        failures.push(failure);
+                        Observed::Ups(answer)
+                    }
+                }
+            }
+            Action::SaveRotated { cas } => {
+                let Some(fresh) = &grant else {
+                    return Err(Error::Other("a save without a new pair (a bug)".into()));
+                };
+                let (w, row) = port.save_rotated(cas, fresh)?;
+                saved_row = row;
+                wrote(w, &mut store_error)
+            }
+            Action::Release { cas, cut_short } => {
+                wrote(port.release(cas, cut_short), &mut store_error)
+            }
+            Action::Condemn { cas, death } => {
+                let reason = story(
+                    port.row(),
+                    &started,
+                    &failures,
+                    &cut_short,
+                    &grant,
+                    claim_lifetime_secs,
+                )
+                .death(death);
+                let w = port.condemn(cas, &reason);
+                recorded = matches!(w, Wrote::Stored);
+                wrote(w, &mut store_error)
+            }
+            Action::ServeSaved => {
+                let (Some(fresh), Some(row)) = (grant.take(), saved_row.take()) else {
+                    return Err(Error::Other(
+                        "a saved pair that is not there (a bug)".into(),
+                    ));
+                };
+                let note = story(&row, &started, &[], &cut_short, &None, 0).recovered();
+                return Ok(Token {
+                    row,
+                    token: fresh.access_token,
+                    note,
+                });
+            }
+            Action::Fail(failure) => {
+                return Err(story(
+                    port.row(),
+                    &started,
+                    &failures,
+                    &cut_short,
+                    &grant,
+                    claim_lifetime_secs,
+                )
+                .error(failure, store_error, recorded));
+            }
+        };
+        (refresher, action) = refresher.step(clocks(), observed);
+    }
+}
+
+/// What a write found, keeping the store's error for the message.
+fn wrote(w: Wrote, store_error: &mut Option<Error>) -> Observed {
+    match w {
+        Wrote::Stored => Observed::Saved,
+        Wrote::Lost => Observed::WriteLost,
+        Wrote::Failed(e) => {
+            *store_error = Some(e);
+            Observed::WriteFailed
+        }
+    }
+}
+
+fn story<'a>(
+    row: &'a OptIn,
+    started: &Option<chrono::DateTime<Utc>>,
+    failures: &'a [UpsFailure],
+    cut_short: &'a Option<CutShort>,
+    grant: &Option<Grant>,
+    claim_lifetime_secs: u64,
+) -> Story<'a> {
+    Story {
+        row,
+        started: started.unwrap_or_else(crate::clock::now),
+        failures,
+        cut_short: cut_short.as_ref(),
+        rotated_at: grant.as_ref().map(|g| g.issued_at),
+        claim_lifetime_secs,
+    }
+}
