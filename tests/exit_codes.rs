@@ -123,6 +123,7 @@ fn produce(code: i32, opted_in: &(Sandbox, Sim, String)) -> Run {
             }
         }
         14 => with_rows(&[Row::new("0badc0de").refresh_expires(Duration::days(3))]).run(&["check"]),
+        15 => real.run(&["api", id, "/track/v1/details/1Z0000000000000000"]),
         126 => {
             let script = real.path("home/not-executable.sh");
             std::fs::write(&script, "echo hi\n").unwrap();
