@@ -22,21 +22,22 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
     $completions = @(switch ($command) {
         'idm-auth' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('authorize', 'authorize', [CompletionResultType]::ParameterValue, 'Opt a UPS.com user in: open the UPS consent page, catch the redirect, keep the tokens')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the opt-ins on this machine, newest first')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the opt-in that `token` would use (or ID): its user, UPS, store and lifetimes')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid access token (and nothing else) on stdout, refreshing it when needed')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE)')
             [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'Call a UPS API with an opt-in''s token (UPS''s headers, its errors explained, 401/429 handled)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every opt-in is usable and none needs renewing soon (for cron and monitoring)')
-            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Dissolve opt-ins: delete their tokens from the keyring and their rows from the index')
-            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings, or keep a profile''s client secret in the keyring')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Dissolve opt-ins: delete their tokens from the store and their rows from the index')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Keep settings in profiles of the config file, and a profile''s client secret in the store (the OS keyring, the file store or Vault; never in the file)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole opt-in against the built-in UPS simulator and show the grid')
             [CompletionResult]::new('simulator', 'simulator', [CompletionResultType]::ParameterValue, 'Serve a UPS OAuth simulator on 127.0.0.1 (true to UPS''s published API) for trials and tests')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL on stdout')
@@ -52,12 +53,12 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
             [CompletionResult]::new('--redirect-uri', '--redirect-uri', [CompletionResultType]::ParameterName, 'The full redirect URI registered at UPS, e.g. http://127.0.0.1:8765/callback')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the consent to complete')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
             [CompletionResult]::new('--client-secret-stdin', '--client-secret-stdin', [CompletionResultType]::ParameterName, 'Read the client secret from the first line of stdin (otherwise IDM_AUTH_CLIENT_SECRET, then the profile''s secret in the keyring; without any, the PKCE public-client form)')
             [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Do not open a browser: print the address, and accept the address the browser ended on pasted on stdin (for SSH sessions)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the new opt-in as JSON (the `list --json` object) instead of its id')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -66,10 +67,22 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;list' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'A JSON array for scripts (schema in the README). Never contains a secret')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'A JSON array for scripts (schema in docs/reference.md). Never contains a secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;status' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'As JSON: the `list --json` object of that opt-in')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -78,9 +91,10 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;token' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The token with its expiry as JSON (for programs that cache it until then)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -89,9 +103,9 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;exec' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -111,13 +125,13 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
             [CompletionResult]::new('--jq', '--jq', [CompletionResultType]::ParameterName, 'Filter the JSON answer through a jq expression (no jq needed); strings print raw')
             [CompletionResult]::new('--transaction-src', '--transaction-src', [CompletionResultType]::ParameterName, 'The `transactionSrc` header naming the calling application (default `idm-auth`; also IDM_AUTH_TRANSACTION_SRC, or `transaction_src` in the profile)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Print the status line and the response headers before the body')
             [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Print the status line and the response headers before the body')
             [CompletionResult]::new('--silent', '--silent', [CompletionResultType]::ParameterName, 'Print no response body')
             [CompletionResult]::new('--no-retry', '--no-retry', [CompletionResultType]::ParameterName, 'Do not wait and retry after a 429 or 503 (otherwise up to 30 s in all, as UPS''s Retry-After asks)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -127,10 +141,10 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         'idm-auth;check' {
             [CompletionResult]::new('--within', '--within', [CompletionResultType]::ParameterName, 'Warn when a refresh token (the opt-in itself) expires within this many days')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The details as JSON on stdout')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -139,13 +153,13 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;clear' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Clear every opt-in on this machine (of the --profile, when one is given)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print what was removed as JSON')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -154,25 +168,69 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;config' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved settings and where each value came from (secrets as set/unset)')
-            [CompletionResult]::new('set-secret', 'set-secret', [CompletionResultType]::ParameterValue, 'Keep the profile''s client secret in the OS keyring (read from stdin or a hidden prompt)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make a profile (--profile NAME, else `default`) from flags, or by asking on a terminal')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set one key of the profile (--profile NAME, else the default profile; made if missing)')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove one key from the profile (--profile NAME, else the default profile)')
+            [CompletionResult]::new('set-secret', 'set-secret', [CompletionResultType]::ParameterValue, 'Keep the profile''s client secret in the store: the OS keyring by default, the sealed files with --store file, Vault with --store vault (read from stdin or a hidden prompt)')
+            [CompletionResult]::new('delete-secret', 'delete-secret', [CompletionResultType]::ParameterValue, 'Delete the profile''s client secret from the store (new opt-ins are then made without one)')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'idm-auth;config;show' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'As JSON')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;config;init' {
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'A name for this opt-in, shown by `list` (e.g. the UPS.com user''s name)')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The UPS environment to opt in to (also IDM_AUTH_ENV)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The UPS origin, e.g. https://wwwcie.ups.com; overrides --env''s host. Plain http is accepted only for loopback hosts (the simulator). Also IDM_AUTH_BASE_URL')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The app''s client id at UPS (also IDM_AUTH_CLIENT_ID)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The loopback port of the redirect URI (must match the callback URL registered at UPS)')
+            [CompletionResult]::new('--redirect-uri', '--redirect-uri', [CompletionResultType]::ParameterName, 'The full redirect URI registered at UPS, e.g. http://127.0.0.1:8765/callback')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('--client-secret-stdin', '--client-secret-stdin', [CompletionResultType]::ParameterName, 'Read the client secret from the first line of stdin (otherwise IDM_AUTH_CLIENT_SECRET, then the profile''s secret in the keyring; without any, the PKCE public-client form)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;config;set' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;config;unset' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -181,9 +239,20 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;config;set-secret' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'idm-auth;config;delete-secret' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -192,9 +261,9 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;config;path' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -203,7 +272,11 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;config;help' {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved settings and where each value came from (secrets as set/unset)')
-            [CompletionResult]::new('set-secret', 'set-secret', [CompletionResultType]::ParameterValue, 'Keep the profile''s client secret in the OS keyring (read from stdin or a hidden prompt)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make a profile (--profile NAME, else `default`) from flags, or by asking on a terminal')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set one key of the profile (--profile NAME, else the default profile; made if missing)')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove one key from the profile (--profile NAME, else the default profile)')
+            [CompletionResult]::new('set-secret', 'set-secret', [CompletionResultType]::ParameterValue, 'Keep the profile''s client secret in the store: the OS keyring by default, the sealed files with --store file, Vault with --store vault (read from stdin or a hidden prompt)')
+            [CompletionResult]::new('delete-secret', 'delete-secret', [CompletionResultType]::ParameterValue, 'Delete the profile''s client secret from the store (new opt-ins are then made without one)')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -211,7 +284,19 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         'idm-auth;config;help;show' {
             break
         }
+        'idm-auth;config;help;init' {
+            break
+        }
+        'idm-auth;config;help;set' {
+            break
+        }
+        'idm-auth;config;help;unset' {
+            break
+        }
         'idm-auth;config;help;set-secret' {
+            break
+        }
+        'idm-auth;config;help;delete-secret' {
             break
         }
         'idm-auth;config;help;path' {
@@ -222,10 +307,10 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;demo' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
             [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Never open a browser: approve the simulated consent automatically')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -239,9 +324,9 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
             [CompletionResult]::new('--access-ttl', '--access-ttl', [CompletionResultType]::ParameterName, 'Lifetime of access tokens, in seconds')
             [CompletionResult]::new('--refresh-ttl', '--refresh-ttl', [CompletionResultType]::ParameterName, 'Lifetime of refresh tokens, in seconds')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -250,9 +335,9 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;completions' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile from the config file (also IDM_AUTH_PROFILE)')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, and the sign-in address when no browser could open')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -262,12 +347,13 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         'idm-auth;help' {
             [CompletionResult]::new('authorize', 'authorize', [CompletionResultType]::ParameterValue, 'Opt a UPS.com user in: open the UPS consent page, catch the redirect, keep the tokens')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the opt-ins on this machine, newest first')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the opt-in that `token` would use (or ID): its user, UPS, store and lifetimes')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid access token (and nothing else) on stdout, refreshing it when needed')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE)')
             [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'Call a UPS API with an opt-in''s token (UPS''s headers, its errors explained, 401/429 handled)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every opt-in is usable and none needs renewing soon (for cron and monitoring)')
-            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Dissolve opt-ins: delete their tokens from the keyring and their rows from the index')
-            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings, or keep a profile''s client secret in the keyring')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Dissolve opt-ins: delete their tokens from the store and their rows from the index')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Keep settings in profiles of the config file, and a profile''s client secret in the store (the OS keyring, the file store or Vault; never in the file)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole opt-in against the built-in UPS simulator and show the grid')
             [CompletionResult]::new('simulator', 'simulator', [CompletionResultType]::ParameterValue, 'Serve a UPS OAuth simulator on 127.0.0.1 (true to UPS''s published API) for trials and tests')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL on stdout')
@@ -278,6 +364,9 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
             break
         }
         'idm-auth;help;list' {
+            break
+        }
+        'idm-auth;help;status' {
             break
         }
         'idm-auth;help;token' {
@@ -297,14 +386,30 @@ Register-ArgumentCompleter -Native -CommandName 'idm-auth' -ScriptBlock {
         }
         'idm-auth;help;config' {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved settings and where each value came from (secrets as set/unset)')
-            [CompletionResult]::new('set-secret', 'set-secret', [CompletionResultType]::ParameterValue, 'Keep the profile''s client secret in the OS keyring (read from stdin or a hidden prompt)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make a profile (--profile NAME, else `default`) from flags, or by asking on a terminal')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set one key of the profile (--profile NAME, else the default profile; made if missing)')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove one key from the profile (--profile NAME, else the default profile)')
+            [CompletionResult]::new('set-secret', 'set-secret', [CompletionResultType]::ParameterValue, 'Keep the profile''s client secret in the store: the OS keyring by default, the sealed files with --store file, Vault with --store vault (read from stdin or a hidden prompt)')
+            [CompletionResult]::new('delete-secret', 'delete-secret', [CompletionResultType]::ParameterValue, 'Delete the profile''s client secret from the store (new opt-ins are then made without one)')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file')
             break
         }
         'idm-auth;help;config;show' {
             break
         }
+        'idm-auth;help;config;init' {
+            break
+        }
+        'idm-auth;help;config;set' {
+            break
+        }
+        'idm-auth;help;config;unset' {
+            break
+        }
         'idm-auth;help;config;set-secret' {
+            break
+        }
+        'idm-auth;help;config;delete-secret' {
             break
         }
         'idm-auth;help;config;path' {

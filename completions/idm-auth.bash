@@ -49,14 +49,26 @@ _idm__auth() {
             idm__auth,simulator)
                 cmd="idm__auth__subcmd__simulator"
                 ;;
+            idm__auth,status)
+                cmd="idm__auth__subcmd__status"
+                ;;
             idm__auth,token)
                 cmd="idm__auth__subcmd__token"
+                ;;
+            idm__auth__subcmd__config,delete-secret)
+                cmd="idm__auth__subcmd__config__subcmd__delete__subcmd__secret"
                 ;;
             idm__auth__subcmd__config,help)
                 cmd="idm__auth__subcmd__config__subcmd__help"
                 ;;
+            idm__auth__subcmd__config,init)
+                cmd="idm__auth__subcmd__config__subcmd__init"
+                ;;
             idm__auth__subcmd__config,path)
                 cmd="idm__auth__subcmd__config__subcmd__path"
+                ;;
+            idm__auth__subcmd__config,set)
+                cmd="idm__auth__subcmd__config__subcmd__set"
                 ;;
             idm__auth__subcmd__config,set-secret)
                 cmd="idm__auth__subcmd__config__subcmd__set__subcmd__secret"
@@ -64,17 +76,32 @@ _idm__auth() {
             idm__auth__subcmd__config,show)
                 cmd="idm__auth__subcmd__config__subcmd__show"
                 ;;
+            idm__auth__subcmd__config,unset)
+                cmd="idm__auth__subcmd__config__subcmd__unset"
+                ;;
+            idm__auth__subcmd__config__subcmd__help,delete-secret)
+                cmd="idm__auth__subcmd__config__subcmd__help__subcmd__delete__subcmd__secret"
+                ;;
             idm__auth__subcmd__config__subcmd__help,help)
                 cmd="idm__auth__subcmd__config__subcmd__help__subcmd__help"
                 ;;
+            idm__auth__subcmd__config__subcmd__help,init)
+                cmd="idm__auth__subcmd__config__subcmd__help__subcmd__init"
+                ;;
             idm__auth__subcmd__config__subcmd__help,path)
                 cmd="idm__auth__subcmd__config__subcmd__help__subcmd__path"
+                ;;
+            idm__auth__subcmd__config__subcmd__help,set)
+                cmd="idm__auth__subcmd__config__subcmd__help__subcmd__set"
                 ;;
             idm__auth__subcmd__config__subcmd__help,set-secret)
                 cmd="idm__auth__subcmd__config__subcmd__help__subcmd__set__subcmd__secret"
                 ;;
             idm__auth__subcmd__config__subcmd__help,show)
                 cmd="idm__auth__subcmd__config__subcmd__help__subcmd__show"
+                ;;
+            idm__auth__subcmd__config__subcmd__help,unset)
+                cmd="idm__auth__subcmd__config__subcmd__help__subcmd__unset"
                 ;;
             idm__auth__subcmd__help,api)
                 cmd="idm__auth__subcmd__help__subcmd__api"
@@ -109,17 +136,32 @@ _idm__auth() {
             idm__auth__subcmd__help,simulator)
                 cmd="idm__auth__subcmd__help__subcmd__simulator"
                 ;;
+            idm__auth__subcmd__help,status)
+                cmd="idm__auth__subcmd__help__subcmd__status"
+                ;;
             idm__auth__subcmd__help,token)
                 cmd="idm__auth__subcmd__help__subcmd__token"
                 ;;
+            idm__auth__subcmd__help__subcmd__config,delete-secret)
+                cmd="idm__auth__subcmd__help__subcmd__config__subcmd__delete__subcmd__secret"
+                ;;
+            idm__auth__subcmd__help__subcmd__config,init)
+                cmd="idm__auth__subcmd__help__subcmd__config__subcmd__init"
+                ;;
             idm__auth__subcmd__help__subcmd__config,path)
                 cmd="idm__auth__subcmd__help__subcmd__config__subcmd__path"
+                ;;
+            idm__auth__subcmd__help__subcmd__config,set)
+                cmd="idm__auth__subcmd__help__subcmd__config__subcmd__set"
                 ;;
             idm__auth__subcmd__help__subcmd__config,set-secret)
                 cmd="idm__auth__subcmd__help__subcmd__config__subcmd__set__subcmd__secret"
                 ;;
             idm__auth__subcmd__help__subcmd__config,show)
                 cmd="idm__auth__subcmd__help__subcmd__config__subcmd__show"
+                ;;
+            idm__auth__subcmd__help__subcmd__config,unset)
+                cmd="idm__auth__subcmd__help__subcmd__config__subcmd__unset"
                 ;;
             *)
                 ;;
@@ -128,7 +170,7 @@ _idm__auth() {
 
     case "${cmd}" in
         idm__auth)
-            opts="-q -h -V --profile --quiet --store --help --version authorize list token exec api check clear config demo simulator completions help"
+            opts="-q -h -V --profile --quiet --store --help --version authorize list status token exec api check clear config demo simulator completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,7 +378,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__config)
-            opts="-q -h -V --profile --quiet --store --help --version show set-secret path help"
+            opts="-q -h -V --profile --quiet --store --help --version show init set unset set-secret delete-secret path help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,9 +399,45 @@ _idm__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        idm__subcmd__auth__subcmd__config__subcmd__help)
-            opts="show set-secret path help"
+        idm__subcmd__auth__subcmd__config__subcmd__delete__subcmd__secret)
+            opts="-q -h -V --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__help)
+            opts="show init set unset set-secret delete-secret path help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__help__subcmd__delete__subcmd__secret)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -385,7 +463,35 @@ _idm__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        idm__subcmd__auth__subcmd__config__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         idm__subcmd__auth__subcmd__config__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -427,7 +533,89 @@ _idm__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        idm__subcmd__auth__subcmd__config__subcmd__help__subcmd__unset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__init)
+            opts="-q -h -V --label --env --base-url --client-id --client-secret-stdin --port --redirect-uri --profile --quiet --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -W "cie production" -- "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redirect-uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         idm__subcmd__auth__subcmd__config__subcmd__path)
+            opts="-q -h -V --profile --quiet --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__config__subcmd__set)
             opts="-q -h -V --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -493,6 +681,28 @@ _idm__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        idm__subcmd__auth__subcmd__config__subcmd__unset)
+            opts="-q -h -V --profile --quiet --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         idm__subcmd__auth__subcmd__demo)
             opts="-q -h -V --no-browser --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -538,7 +748,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__help)
-            opts="authorize list token exec api check clear config demo simulator completions help"
+            opts="authorize list status token exec api check clear config demo simulator completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -622,7 +832,7 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__help__subcmd__config)
-            opts="show set-secret path"
+            opts="show init set unset set-secret delete-secret path"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -635,7 +845,49 @@ _idm__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        idm__subcmd__auth__subcmd__help__subcmd__config__subcmd__delete__subcmd__secret)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__help__subcmd__config__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         idm__subcmd__auth__subcmd__help__subcmd__config__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__help__subcmd__config__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -664,6 +916,20 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__help__subcmd__config__subcmd__unset)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -734,6 +1000,20 @@ _idm__auth() {
             return 0
             ;;
         idm__subcmd__auth__subcmd__help__subcmd__simulator)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        idm__subcmd__auth__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -825,8 +1105,30 @@ _idm__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        idm__subcmd__auth__subcmd__status)
+            opts="-q -h -V --json --profile --quiet --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file vault" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         idm__subcmd__auth__subcmd__token)
-            opts="-q -h -V --profile --quiet --store --help --version"
+            opts="-q -h -V --json --profile --quiet --store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -136,15 +136,16 @@ impl CallbackListener {
         self.port
     }
 
-    /// Wait until the real redirect arrives or `timeout` passes, and return the code. What
-    /// arrives on `elsewhere` (an address pasted on the terminal, already judged by the same
-    /// rules, see tty.rs) counts as well; whichever comes first wins.
+    /// Wait until the real redirect arrives or `timeout` passes, and return the code, with
+    /// the browser's request held open when it came that way ([`Landing`]). What arrives on
+    /// `elsewhere` (an address pasted on the terminal, already judged by the same rules, see
+    /// tty.rs) counts as well; whichever comes first wins.
     pub fn wait(
         &self,
         expected_state: &str,
         timeout: Duration,
         elsewhere: Option<&mpsc::Receiver<Result<String>>>,
-    ) -> Result<String> {
+    ) -> Result<(String, Option<Landing>)> {
         let deadline = Instant::now() + timeout;
         loop {
             let now = Instant::now();
@@ -152,7 +153,7 @@ impl CallbackListener {
                 return Err(Error::Timeout(timeout.as_secs()));
             }
             if let Some(Ok(outcome)) = elsewhere.map(mpsc::Receiver::try_recv) {
-                return outcome;
+                return outcome.map(|code| (code, None));
             }
             let slice = (deadline - now).min(Duration::from_millis(200));
             let Some(request) = self.server.next(slice) else {
@@ -161,10 +162,8 @@ impl CallbackListener {
             let verdict =
                 parse_callback(&request.method, &request.target, &self.path, expected_state);
             match verdict {
-                Verdict::Code(code) => {
-                    respond(request, 200, &success_page());
-                    return Ok(code);
-                }
+                // The page waits for the outcome: only stored tokens are a success.
+                Verdict::Code(code) => return Ok((code, Some(Landing(request)))),
                 Verdict::Refused { error, description } => {
                     respond(request, 200, &refused_page(&error, description.as_deref()));
                     return Err(refusal(error, description));
@@ -178,6 +177,22 @@ impl CallbackListener {
                 }
             }
         }
+    }
+}
+
+/// The browser's request for the redirect, answered once the sign-in's outcome is known, so
+/// the page never says "complete" when the exchange with UPS or the store then fails.
+pub struct Landing(Request);
+
+impl Landing {
+    /// The tokens are stored.
+    pub fn succeeded(self) {
+        respond(self.0, 200, &success_page());
+    }
+
+    /// The redirect came, but no opt-in was made: why, and where to look.
+    pub fn failed(self, error: &Error) {
+        respond(self.0, 200, &failed_page(&error.to_string()));
     }
 }
 
@@ -247,7 +262,16 @@ fn page(title: &str, body: &str) -> String {
 fn success_page() -> String {
     page(
         "UPS opt-in complete",
-        "The UPS Intelligent Data Management opt-in worked. You can close this tab and return to the terminal.",
+        "The UPS Intelligent Data Management opt-in worked: its tokens are stored on this machine. You can close this tab and return to the terminal.",
+    )
+}
+
+fn failed_page(why: &str) -> String {
+    page(
+        "UPS opt-in failed",
+        &format!(
+            "UPS sent the browser back, but no opt-in was made: {why}. The terminal running idm-auth authorize shows this too, with what to do next. You can close this tab."
+        ),
     )
 }
 

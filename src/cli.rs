@@ -8,10 +8,12 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
 
 /// Opt a UPS.com user in to UPS Intelligent Data Management (IDM) from the terminal.
 ///
-/// `authorize` opens the UPS consent page in the browser and keeps the resulting tokens in
-/// the OS keyring; `list` shows the opt-ins on this machine; `token` and `exec` hand a valid
-/// access token to scripts (refreshing it when needed); `check` watches for opt-ins that
-/// need renewing; `clear` dissolves an opt-in.
+/// `config init` keeps the app's settings in a profile; `authorize` opens the UPS consent
+/// page in the browser and keeps the resulting tokens in the store (the OS keyring by
+/// default); `list` and `status` show the opt-ins; `token` and `exec` hand a valid access
+/// token to scripts (refreshing it when needed); `check` watches for opt-ins that need
+/// renewing; `clear` dissolves an opt-in. `idm-auth demo` tries it all on a built-in UPS
+/// simulator.
 #[derive(Debug, Parser)]
 #[command(
     name = "idm-auth",
@@ -24,11 +26,13 @@ pub struct Cli {
     /// Use this profile from the config file (also IDM_AUTH_PROFILE).
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// No talk on stderr: only errors, and the sign-in address when no browser could open.
+    /// No talk on stderr: only errors, warnings and what needs an answer (a question, the
+    /// sign-in address when no browser took it).
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
     /// Where the tokens live: the OS keyring (default), sealed files (servers), or
-    /// OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile
+    /// OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for
+    /// demo, simulator, completions, config path
     #[arg(long, global = true, value_name = "STORE")]
     pub store: Option<StoreName>,
     #[command(subcommand)]
@@ -37,8 +41,10 @@ pub struct Cli {
 
 const TOP_EXAMPLES: &str = "\
 Examples:
+  idm-auth demo
+  idm-auth config init --client-id AbC123 --client-secret-stdin < secret.txt
   idm-auth authorize --label 'shipping desk'
-  idm-auth list
+  idm-auth status
   curl -H \"Authorization: Bearer $(idm-auth token)\" https://wwwcie.ups.com/api/...
   idm-auth api /track/v1/details/1Z12345E0205271688
   idm-auth check --within 14";
@@ -51,9 +57,14 @@ pub enum Command {
     /// Show the opt-ins on this machine, newest first.
     #[command(after_help = "Examples:\n  idm-auth list\n  idm-auth list --json | jq -r '.[0].id'")]
     List(ListArgs),
+    /// Show the opt-in that `token` would use (or ID): its user, UPS, store and lifetimes.
+    #[command(
+        after_help = "Examples:\n  idm-auth status\n  idm-auth --profile prod status --json\n\nExit codes: 0 usable; 8 ended or invalid; 12 no such opt-in (or none)."
+    )]
+    Status(StatusArgs),
     /// Print a valid access token (and nothing else) on stdout, refreshing it when needed.
     #[command(
-        after_help = "Examples:\n  curl -H \"Authorization: Bearer $(idm-auth token)\" https://wwwcie.ups.com/api/...\n  idm-auth token 3f9c2a1b"
+        after_help = "Examples:\n  curl -H \"Authorization: Bearer $(idm-auth token)\" https://wwwcie.ups.com/api/...\n  idm-auth token 3f9c2a1b\n  idm-auth token --json | jq -r .expires_at"
     )]
     Token(TokenArgs),
     /// Run a command with a valid access token in its environment (UPS_ACCESS_TOKEN, UPS_API_BASE).
@@ -70,13 +81,17 @@ pub enum Command {
     /// Check that every opt-in is usable and none needs renewing soon (for cron and monitoring).
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
-    /// Dissolve opt-ins: delete their tokens from the keyring and their rows from the index.
-    #[command(after_help = "Examples:\n  idm-auth clear 3f9c2a1b\n  idm-auth clear --all --yes")]
+    /// Dissolve opt-ins: delete their tokens from the store and their rows from the index.
+    #[command(
+        override_usage = "idm-auth clear [OPTIONS] [ID]...\n       idm-auth clear [OPTIONS] --all",
+        after_help = "Examples:\n  idm-auth clear 3f9c2a1b\n  idm-auth clear --all --yes\n\nClearing is idempotent: an id that is not here (already cleared) is skipped with a note,\nand the exit code is still 0."
+    )]
     Clear(ClearArgs),
-    /// Show the resolved settings, or keep a profile's client secret in the keyring.
+    /// Keep settings in profiles of the config file, and a profile's client secret in the
+    /// store (the OS keyring, the file store or Vault; never in the file).
     #[command(
         subcommand,
-        after_help = "Examples:\n  idm-auth config show\n  idm-auth --profile prod config set-secret\n  $EDITOR \"$(idm-auth config path)\""
+        after_help = "Examples:\n  idm-auth config init\n  idm-auth --profile prod config init --env production --client-id XyZ789\n  idm-auth --profile prod config set-secret\n  idm-auth config show\n  $EDITOR \"$(idm-auth config path)\""
     )]
     Config(ConfigCommand),
     /// Run the whole opt-in against the built-in UPS simulator and show the grid.
@@ -184,7 +199,7 @@ pub struct SettingFlags {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// A JSON array for scripts (schema in the README). Never contains a secret.
+    /// A JSON array for scripts (schema in docs/reference.md). Never contains a secret.
     #[arg(long)]
     pub json: bool,
 }
@@ -193,6 +208,18 @@ pub struct ListArgs {
 pub struct TokenArgs {
     /// The opt-in's id (from `list`); without it, the newest usable opt-in.
     pub id: Option<String>,
+    /// The token with its expiry as JSON (for programs that cache it until then).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The opt-in's id (from `list`); without it, the one `token` would use.
+    pub id: Option<String>,
+    /// As JSON: the `list --json` object of that opt-in.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -261,7 +288,8 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("which").required(true).args(["ids", "all"]))]
 pub struct ClearArgs {
-    /// The ids of the opt-ins to clear.
+    /// The ids of the opt-ins to clear (an id not here is skipped).
+    #[arg(value_name = "ID")]
     pub ids: Vec<String>,
     /// Clear every opt-in on this machine (of the --profile, when one is given).
     #[arg(long)]
@@ -285,14 +313,45 @@ pub enum ConfigCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Keep the profile's client secret in the OS keyring (read from stdin or a hidden prompt).
+    /// Make a profile (--profile NAME, else `default`) from flags, or by asking on a terminal.
     #[command(
-        after_help = "Examples:\n  idm-auth --profile prod config set-secret\n  printf '%s\\n' \"$SECRET\" | idm-auth --profile prod config set-secret"
+        after_help = "Examples:\n  idm-auth config init\n  idm-auth --profile prod config init --env production --client-id XyZ789 --client-secret-stdin < secret.txt\n\nThe first profile made becomes the default profile. The client secret goes to the store\n(the OS keyring by default), never into the file."
+    )]
+    Init(InitArgs),
+    /// Set one key of the profile (--profile NAME, else the default profile; made if missing).
+    #[command(
+        after_help = "Keys: environment, base_url, client_id, redirect_uri, port, label, transaction_src, store,\nvault_addr, vault_mount, vault_prefix; and default_profile (the file's default).\n\nExamples:\n  idm-auth config set client_id AbC123\n  idm-auth --profile prod config set environment production\n  idm-auth config set default_profile prod"
+    )]
+    Set {
+        /// The key (see below).
+        key: String,
+        /// Its value.
+        value: String,
+    },
+    /// Remove one key from the profile (--profile NAME, else the default profile).
+    #[command(after_help = "Examples:\n  idm-auth --profile prod config unset label")]
+    Unset {
+        /// The key.
+        key: String,
+    },
+    /// Keep the profile's client secret in the store: the OS keyring by default, the sealed
+    /// files with --store file, Vault with --store vault (read from stdin or a hidden prompt).
+    #[command(
+        after_help = "Examples:\n  idm-auth --profile prod config set-secret\n  printf '%s\\n' \"$SECRET\" | idm-auth --profile prod config set-secret\n\nWithout any profile, it makes the profile `default` (the default profile) to keep it for."
     )]
     SetSecret,
+    /// Delete the profile's client secret from the store (new opt-ins are then made without one).
+    #[command(after_help = "Examples:\n  idm-auth --profile prod config delete-secret")]
+    DeleteSecret,
     /// Print the path of the config file.
     #[command(after_help = "Examples:\n  $EDITOR \"$(idm-auth config path)\"")]
     Path,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub settings: SettingFlags,
 }
 
 #[derive(Debug, Args)]

@@ -181,6 +181,12 @@ impl Error {
         }
     }
 
+    /// A warning rather than an error: the command did its job and found something to act
+    /// on soon (`check`'s 14). Printed as `warning:`, not `error:`.
+    pub fn is_warning(&self) -> bool {
+        matches!(self, Error::RenewSoon(_))
+    }
+
     /// What the admin should do next, when there is something useful to say.
     pub fn hint(&self) -> Option<String> {
         match self {

@@ -42,7 +42,7 @@ pub fn plain_command(args: &[OsString]) -> Option<Cli> {
     }
     let command = match seen {
         Seen::Nothing => return None,
-        Seen::Token { id } => Command::Token(TokenArgs { id }),
+        Seen::Token { id } => Command::Token(TokenArgs { id, json: false }),
         Seen::List { json } => Command::List(ListArgs { json }),
     };
     Some(Cli {

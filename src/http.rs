@@ -203,11 +203,32 @@ PEM file that holds it"
         }
         chain = s.source();
     }
+    if let Some(sentence) = resolver_sentence(&cause, host) {
+        return sentence;
+    }
     if cause.is_empty() {
         kind.to_string()
     } else {
         format!("{kind} ({cause})")
     }
+}
+
+/// The in-process resolver words its failures as debug dumps ("proto error: no records
+/// found for Query { name: Name(\"wwwcie.ups.com.\"), query_type: A, ... }"): a sentence
+/// instead, naming the host.
+fn resolver_sentence(cause: &str, host: &str) -> Option<String> {
+    let lower = cause.to_ascii_lowercase();
+    let what = if lower.contains("no records found") || lower.contains("nxdomain") {
+        "has no address in DNS (check the name, and this machine's DNS settings)"
+    } else if lower.contains("proto error")
+        || lower.contains("resolve")
+        || lower.contains("query {")
+    {
+        "could not be looked up in DNS (is this machine's network and /etc/resolv.conf set up?)"
+    } else {
+        return None;
+    };
+    Some(format!("the name {host} {what}"))
 }
 
 /// A transport that gives every request the same canned answer and never touches the
@@ -282,5 +303,22 @@ impl oauth2::SyncHttpClient for UpsHttp {
                 ))
             })?;
         builder.body(body).map_err(|_| TransportError::Build)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolver_sentence;
+
+    #[test]
+    fn resolver_dumps_become_a_sentence() {
+        let dump = r#"proto error: no records found for Query { name: Name("wwwcie.ups.com."), query_type: A, query_class: IN }"#;
+        let said = resolver_sentence(dump, "wwwcie.ups.com").unwrap();
+        assert_eq!(
+            said,
+            "the name wwwcie.ups.com has no address in DNS (check the name, and this machine's DNS settings)"
+        );
+        assert!(!said.contains('{'));
+        assert!(resolver_sentence("Connection refused (os error 111)", "x").is_none());
     }
 }

@@ -56,8 +56,12 @@ where
     // `token`'s and `list`'s plain shapes skip building clap's command tree; anything else
     // is clap's.
     let fast = fast_path::plain_command(argv.get(1..).unwrap_or_default());
-    let cli = match fast.map_or_else(|| Cli::try_parse_from(argv), Ok) {
+    let cli = match fast.map_or_else(|| Cli::try_parse_from(&argv), Ok) {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() && exec_without_dashes(&argv) => {
+            report(ctx, &error::Error::Usage(EXEC_NEEDS_DASHES.into()));
+            return ExitCode::Usage;
+        }
         Err(e) => return usage(ctx, &e),
     };
     finish(ctx, dispatch(cli, ctx))
@@ -72,17 +76,32 @@ fn finish(ctx: &Ctx, result: Result<()>) -> ExitCode {
             // A closed stdout is a normal end: nothing to say. A refresher's own words were
             // relayed already.
             if code != ExitCode::Success && !matches!(e, error::Error::Relayed(_)) {
-                // Errors can quote labels, reasons and UPS's words: no control characters.
-                let safe = render::terminal_safe;
-                let mut text = format!("idm-auth: error: {}\n", safe(&e.to_string()));
-                if let Some(hint) = e.hint() {
-                    text.push_str(&format!("hint: {}\n", safe(&hint)));
-                }
-                ctx.write_err(&text);
+                report(ctx, &e);
             }
             code
         }
     }
+}
+
+/// An error (or `check`'s warning) on stderr in clap's own form, `error: ...` (bold red on a
+/// terminal), so the tool speaks with one voice whoever found the fault; then the hint.
+fn report(ctx: &Ctx, e: &error::Error) {
+    // Errors can quote labels, reasons and UPS's words: no control characters.
+    let safe = render::terminal_safe;
+    let (word, colour) = match e.is_warning() {
+        true => ("warning", anstyle::AnsiColor::Yellow),
+        false => ("error", anstyle::AnsiColor::Red),
+    };
+    let style = anstyle::Style::new().bold().fg_color(Some(colour.into()));
+    let word = match ctx.stderr_color() {
+        true => format!("{}{word}:{}", style.render(), style.render_reset()),
+        false => format!("{word}:"),
+    };
+    let mut text = format!("{word} {}\n", safe(&e.to_string()));
+    if let Some(hint) = e.hint() {
+        text.push_str(&format!("hint: {}\n", safe(&hint)));
+    }
+    ctx.write_err(&text);
 }
 
 /// `--help`, `--version` or a bad command line, as clap words it.
@@ -101,7 +120,52 @@ fn usage(ctx: &Ctx, e: &clap::Error) -> ExitCode {
     }
 }
 
+const EXEC_NEEDS_DASHES: &str = "exec runs what follows `--`: idm-auth exec [ID] -- COMMAND [ARGS]... (e.g. idm-auth exec -- sh -c 'curl ...')";
+
+/// `exec sh -c ...`: clap would suggest `-- -c`, which is not what the admin meant; the
+/// command as a whole goes after `--`.
+fn exec_without_dashes(argv: &[OsString]) -> bool {
+    let words: Vec<&str> = argv.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    // `exec` and `exec ID` alone are clap's to answer (the command is missing).
+    let after = words.iter().skip_while(|w| **w != "exec").skip(1).count();
+    after >= 2 && !words.contains(&"--")
+}
+
+/// `--store` and `--profile` are global so they can go anywhere on the line, but some
+/// commands have no store or profile to choose: say so rather than ignore them.
+fn refuse_idle_globals(cli: &Cli) -> Result<()> {
+    let (name, why) = match &cli.command {
+        Command::Demo(_) => (
+            "demo",
+            "it keeps its opt-in in a private temporary index and the OS keyring, and clears it at the end",
+        ),
+        Command::Simulator(_) => ("simulator", "it keeps nothing"),
+        Command::Completions { .. } => ("completions", "it only prints a script"),
+        Command::Config(cli::ConfigCommand::Path) => {
+            ("config path", "there is one config file for every profile")
+        }
+        Command::Config(cli::ConfigCommand::Set { .. } | cli::ConfigCommand::Unset { .. })
+            if cli.store.is_some() =>
+        {
+            (
+                "config set/unset",
+                "the config file is the same for every store (a profile's store is its key `store`)",
+            )
+        }
+        _ => return Ok(()),
+    };
+    let flag = match (cli.store.is_some(), cli.profile.is_some()) {
+        (true, _) => "--store",
+        (false, true) => "--profile",
+        (false, false) => return Ok(()),
+    };
+    Err(error::Error::Usage(format!(
+        "{flag} does not apply to `{name}`: {why}"
+    )))
+}
+
 fn dispatch(cli: Cli, ctx: &Ctx) -> Result<()> {
+    refuse_idle_globals(&cli)?;
     ctx.set_quiet(cli.quiet);
     let profile = cli.profile.as_deref();
     ctx.choose_store(cli.store, profile);
@@ -129,7 +193,8 @@ fn dispatch(cli: Cli, ctx: &Ctx) -> Result<()> {
         Command::Api(args) => commands::api::run(ctx, &args, profile, filter),
         Command::Check(args) => commands::check::run(ctx, &args, filter),
         Command::Clear(args) => commands::clear::run(ctx, &args, filter),
-        Command::Config(command) => commands::config::run(ctx, &command, profile),
+        Command::Config(command) => commands::config::run(ctx, &command, profile, cli.store),
+        Command::Status(args) => commands::status::run(ctx, &args, filter),
         Command::Demo(args) => commands::demo::run(ctx, &args),
         Command::Simulator(args) => commands::simulator::run(ctx, &args),
         Command::Completions { shell } => {

@@ -6,7 +6,7 @@ fn main() -> std::process::ExitCode {
     // A bug must still end as a plain message and the documented "unexpected failure" code,
     // not a backtrace dump.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("idm-auth: internal error (a bug, please report it): {info}");
+        eprintln!("error: internal error (a bug, please report it): {info}");
         std::process::exit(1);
     }));
     let ctx = Ctx::real().with_store_opener(idm_auth::store::choice::open_chosen);

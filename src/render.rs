@@ -73,7 +73,7 @@ fn fields(row: &OptIn, view: View) -> [(&'static str, Field<'_>); 15] {
         ("created_at", Time(Some(row.created_at))),
         ("refreshed_at", Time(row.refreshed_at)),
         ("expires_at", Time(Some(row.expires_at))),
-        ("refresh_expires_at", Time(row.refresh_expires_at)),
+        ("refresh_expires_at", Time(refresh_end(row, view))),
         ("refresh_count", Count(row.refresh_count)),
         ("status", Text(status_name(view.status(row)))),
         ("invalid_reason", MaybeText(row.invalid_reason.as_deref())),
@@ -229,13 +229,18 @@ fn local(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// The refresh token's end as shown: none for an opt-in that gets no refresh (UPS may name
+/// an end for a refresh token that such an opt-in never uses), so the grid, `list --json`
+/// and `check --json` agree that it ends at `expires_at`.
+fn refresh_end(row: &OptIn, view: View) -> Option<DateTime<Utc>> {
+    row.refresh_expires_at
+        .filter(|_| row.refreshable(view.public_refresh))
+}
+
 fn refresh_cell(row: &OptIn, view: View) -> String {
     let now = view.now;
-    match row.refresh_expires_at {
-        // UPS may name a refresh token's end, but an opt-in without a secret never uses it.
-        Some(_) if !row.has_client_secret && !view.public_refresh => {
-            "none (no client secret)".into()
-        }
+    match refresh_end(row, view) {
+        None if !row.refreshable(view.public_refresh) => "none (no client secret)".into(),
         None => "-".into(),
         Some(t) if t <= now => format!("{} (expired)", local(t)),
         Some(t) => format!("{} ({} d left)", local(t), (t - now).num_days()),

@@ -27,6 +27,8 @@ pub enum Source {
     /// The profile's client secret in the OS keyring.
     Keyring(String),
     Stdin,
+    /// The profile named by the config file's `default_profile`.
+    FileDefault,
     Default,
 }
 
@@ -38,6 +40,7 @@ impl fmt::Display for Source {
             Source::Profile(name) => write!(f, "profile {name}"),
             Source::Keyring(name) => write!(f, "keyring (profile {name})"),
             Source::Stdin => f.write_str("stdin"),
+            Source::FileDefault => f.write_str("config file default_profile"),
             Source::Default => f.write_str("default"),
         }
     }
@@ -137,7 +140,7 @@ pub fn layers(ctx: &Ctx, args: &SettingFlags, profile_flag: Option<&str>) -> Res
             source: match profile_source {
                 Some("--profile") => Source::Flag("--profile"),
                 Some("IDM_AUTH_PROFILE") => Source::Env("IDM_AUTH_PROFILE"),
-                _ => Source::Default,
+                _ => Source::FileDefault,
             },
         }),
         environment: layer(args.env, "--env", env_env, profile.environment, pn),
@@ -355,6 +358,11 @@ fn parse_redirect_uri(raw: &str, port: Option<u16>) -> Result<(String, u16, Stri
         )));
     }
     Ok((raw.to_string(), uri_port, url.path().to_string()))
+}
+
+/// Whether `raw` can be a redirect URI (`config set redirect_uri` checks before writing).
+pub fn check_redirect_uri(raw: &str) -> Result<()> {
+    parse_redirect_uri(raw, None).map(|_| ())
 }
 
 /// The client secret of a sign-in: from stdin, the environment or the profile's keyring

@@ -3,7 +3,7 @@
 //! a write to the keyring), so a consent is not wasted on a broken machine.
 
 use crate::browser::{HandOff, Launch};
-use crate::callback::CallbackListener;
+use crate::callback::{CallbackListener, Landing};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::flow::{self, Attempt, ClientConfig, Grant, UpsFailure};
@@ -16,7 +16,8 @@ use std::time::Instant;
 
 /// How the consent page gets opened.
 pub enum Opener {
-    /// The context's browser; when none can open, the pasted address.
+    /// The context's browser; a pasted address is taken as well (a launch reported as
+    /// started can still come to nothing: no display behind it, no handler for the page).
     Browser,
     /// Print the URL and take the pasted address (`--no-browser`, SSH sessions).
     Paste,
@@ -47,10 +48,18 @@ pub fn sign_in(
     let attempt = prepare(ctx, store, &config)?;
     crate::client_check::before_signin(ctx, &config)?;
     // The page handed to the browser lives until the sign-in ends.
-    let (paste, _page) = open(ctx, &attempt, settings, opener);
-    let code = wait(ctx, listener, &attempt, settings, paste)?;
-    let grant = exchange(ctx, &config, code, attempt)?;
-    persist(ctx, store, settings, config.client_secret.as_ref(), grant)
+    let (opened, _page) = open(ctx, &attempt, settings, opener);
+    let (code, landing) = wait(ctx, listener, &attempt, settings, opened)?;
+    let outcome = exchange(ctx, &config, code, attempt)
+        .and_then(|grant| persist(ctx, store, settings, config.client_secret.as_ref(), grant));
+    // The browser's page tells what the terminal tells, only now that it is known.
+    if let Some(landing) = landing {
+        match &outcome {
+            Ok(_) => landing.succeeded(),
+            Err(e) => landing.failed(e),
+        }
+    }
+    outcome
 }
 
 /// A busy port fails now, before any browser opens.
@@ -71,14 +80,22 @@ fn prepare(ctx: &Ctx, store: &dyn Store, config: &ClientConfig) -> Result<Attemp
     flow::start(config).map_err(|f| f.into_error(&config.base_url))
 }
 
-/// Hand the address to the browser (or to the admin); returns whether a pasted address is
-/// to be read, and the page the browser was given.
+/// How the wait goes on once the address is out.
+struct Opened {
+    /// Read an address pasted on stdin.
+    paste: bool,
+    /// A browser took the address: the spinner may run (nobody is asked to type).
+    launched: bool,
+}
+
+/// Hand the address to the browser (or to the admin); returns how to wait, and the page the
+/// browser was given.
 fn open(
     ctx: &Ctx,
     attempt: &Attempt,
     settings: &AuthorizeSettings,
     opener: Opener,
-) -> (bool, Option<HandOff>) {
+) -> (Opened, Option<HandOff>) {
     // The address is the one thing the admin cannot do without, so it is printed even with
     // --quiet whenever no browser takes it.
     let show_url = |always: bool| {
@@ -89,7 +106,7 @@ fn open(
             ));
         }
     };
-    let (paste, page) = match opener {
+    let (opened, page) = match opener {
         Opener::Browser => match ctx.open_browser(&attempt.url) {
             Launch::Started(what, page) => {
                 show_url(false);
@@ -97,7 +114,11 @@ fn open(
                     ctx,
                     "Opened {what} (if it cannot open the page it was given, open the address above by hand)."
                 );
-                (false, Some(page))
+                let opened = Opened {
+                    paste: true,
+                    launched: true,
+                };
+                (opened, Some(page))
             }
             Launch::Failed(why) => {
                 show_url(true);
@@ -105,26 +126,39 @@ fn open(
                     ctx,
                     "Could not open a browser: {why}. Open the address above by hand."
                 );
-                (true, None)
+                let opened = Opened {
+                    paste: true,
+                    launched: false,
+                };
+                (opened, None)
             }
         },
         Opener::Paste => {
             show_url(true);
-            (true, None)
+            let opened = Opened {
+                paste: true,
+                launched: false,
+            };
+            (opened, None)
         }
         Opener::Custom(open) => {
             show_url(false);
-            (false, open(ctx, attempt.url.clone()))
+            let page = open(ctx, attempt.url.clone());
+            let opened = Opened {
+                paste: false,
+                launched: true,
+            };
+            (opened, page)
         }
     };
-    if paste {
+    if opened.paste && !opened.launched {
         say!(
             ctx,
             "When the browser ends on an address that fails to load (it starts with {}), paste that address here and press Enter.",
             settings.redirect_uri
         );
     }
-    (paste, page)
+    (opened, page)
 }
 
 /// The redirect with this attempt's state, or the pasted address, whichever comes first.
@@ -133,17 +167,24 @@ fn wait(
     listener: CallbackListener,
     attempt: &Attempt,
     settings: &AuthorizeSettings,
-    paste: bool,
-) -> Result<String> {
+    opened: Opened,
+) -> Result<(String, Option<Landing>)> {
     say!(
         ctx,
-        "Waiting up to {} s for UPS to redirect to {} ...",
+        "Waiting up to {} s for UPS to redirect to {}{} ...",
         settings.timeout.as_secs(),
-        settings.redirect_uri
+        settings.redirect_uri,
+        if opened.paste {
+            ", or for the address the browser ended on, pasted here"
+        } else {
+            ""
+        }
     );
     let state = attempt.state.secret();
-    let pasted = paste.then(|| tty::paste_reader(ctx, &settings.callback_path, state));
-    let spinner = Spinner::start(ctx, !paste, Instant::now() + settings.timeout);
+    let pasted = opened
+        .paste
+        .then(|| tty::paste_reader(ctx, &settings.callback_path, state));
+    let spinner = Spinner::start(ctx, opened.launched, Instant::now() + settings.timeout);
     let code = listener.wait(state, settings.timeout, pasted.as_ref());
     drop(spinner);
     code

@@ -216,6 +216,11 @@ pub fn retry_after_text(value: &str) -> String {
 }
 
 impl Refusal<'_> {
+    /// Whether UPS said anything in words (then the hint follows them, not the code).
+    fn has_message(&self) -> bool {
+        self.error.is_some_and(|e| e.says(""))
+    }
+
     /// The hint for this refusal, when there is one worth giving.
     pub fn hint(&self) -> Option<String> {
         let has = |code: &str| self.error.is_some_and(|e| e.has_code(code));
@@ -235,7 +240,13 @@ impl Refusal<'_> {
                 "UPS blocks this UPS.com user's merchant account from its APIs at {env}; nothing here can change that: the account holder has to take it up with UPS"
             ));
         }
-        if has("10401") || says("clientid is invalid") {
+        // UPS's own words first: a 10401 can be about other things than the client id.
+        if says("pkce") || says("authorization header not allowed") {
+            return Some(format!(
+                "UPS treats this app as a PKCE (public) client at {env} and refuses the client secret that was sent with it: authorize without one (unset IDM_AUTH_CLIENT_SECRET, or `idm-auth config delete-secret` for the profile), or give the app a client secret at the UPS developer portal (developer.ups.com)"
+            ));
+        }
+        if says("clientid is invalid") || (has("10401") && !self.has_message()) {
             return Some(format!(
                 "UPS does not know client id `{}` at {env}: add the app for this environment at the UPS developer portal (developer.ups.com), with {} as its callback URL. CIE and production are separate: an app added for one is unknown at the other",
                 printable(self.client_id),

@@ -47,15 +47,16 @@ fn help_and_version_exit_0() {
     assert!(run.stdout.starts_with("idm-auth "));
 }
 
-/// Scripts branch on the README's exit-code table: every row is an `ExitCode` with that
-/// number, and every `ExitCode` is a row.
+/// Scripts branch on the exit-code table of docs/reference.md (the man page's EXIT STATUS
+/// is made from it): every row is an `ExitCode` with that number, and every `ExitCode` is a
+/// row.
 #[test]
-fn the_exit_codes_are_the_readmes_table() {
-    let readme = std::fs::read_to_string(repo_path("README.md")).unwrap();
-    let table = readme
+fn the_exit_codes_are_the_references_table() {
+    let reference = std::fs::read_to_string(repo_path("docs/reference.md")).unwrap();
+    let table = reference
         .split("## Exit codes")
         .nth(1)
-        .expect("README has an exit-code section");
+        .expect("docs/reference.md has an exit-code section");
     let mut documented: Vec<i32> = table
         .lines()
         .skip_while(|l| !l.starts_with("| code"))

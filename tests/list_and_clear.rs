@@ -9,7 +9,9 @@ fn an_empty_machine_says_so_and_exits_0() {
     let sandbox = Sandbox::new();
     let run = sandbox.run(&["list"]);
     assert_eq!(run.code, ExitCode::Success, "{run:?}");
-    assert!(run.stdout.contains("No opt-ins"), "{run:?}");
+    // Said on stderr (talk, which --quiet silences); stdout, the result, stays empty.
+    assert!(run.stderr.contains("No opt-ins"), "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
     let run = sandbox.run(&["list", "--json"]);
     assert_eq!(run.stdout.trim(), "[]");
 }

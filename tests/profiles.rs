@@ -75,7 +75,7 @@ fn flags_beat_environment_beat_profile_and_config_show_says_where_each_came_from
             .unwrap()
     };
     assert_eq!(get("profile")["value"], "desk");
-    assert_eq!(get("profile")["source"], "default");
+    assert_eq!(get("profile")["source"], "config file default_profile");
     assert_eq!(get("client_id")["value"], "from-env");
     assert_eq!(get("client_id")["source"], "environment IDM_AUTH_CLIENT_ID");
     assert_eq!(get("base_url")["value"], sim.base_url.as_str());

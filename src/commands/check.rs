@@ -2,7 +2,8 @@
 //! opt-in is usable and none ends within DAYS; 14 when one ends soon (an opt-in without a
 //! client secret ends with its access token: `no_refresh`); 8 when one has ended (refresh
 //! token expired, or a `no_refresh` one's access token) or was refused by UPS; 12 when there
-//! are none. One line per problem on stderr. Reads the index only: no keyring, no network.
+//! are none. One line per problem on stderr, even with `--quiet`; the all-clear line is the
+//! only talk `--quiet` silences. Reads the index only: no keyring, no network.
 
 use crate::cli::CheckArgs;
 use crate::commands::of_profile;
@@ -97,8 +98,10 @@ pub fn run(ctx: &Ctx, args: &CheckArgs, profile: Option<&str>) -> Result<()> {
         .iter()
         .filter_map(|r| problem_of(ctx, r, now, within).map(|p| (r, p)))
         .collect();
+    // The problems are check's answer: said even with --quiet, which silences only the
+    // all-clear line (so cron, which mails any output, stays silent while all is well).
     for (row, problem) in &found {
-        say!(ctx, "{}", describe(row, *problem, now));
+        ctx.tell(format_args!("{}", describe(row, *problem, now)));
     }
     if args.json {
         let view = public_client::view(ctx);

@@ -1,19 +1,27 @@
-//! `idm-auth config show|set-secret|path`: what the settings resolve to and where each value
-//! came from; the profile's client secret into the OS keyring (never into the file).
+//! `idm-auth config show|path`: what the settings resolve to and where each value came from;
+//! the commands that change profiles and their secrets are in profile.rs.
 
 use crate::cli::{ConfigCommand, SettingFlags};
-use crate::config;
+use crate::commands::profile;
 use crate::context::Ctx;
-use crate::error::{Error, Result};
-use crate::say;
+use crate::error::Result;
+use crate::names::StoreName;
 use crate::settings::{self, Source};
-use crate::store::SecretString;
 use serde::Serialize;
 
-pub fn run(ctx: &Ctx, command: &ConfigCommand, profile: Option<&str>) -> Result<()> {
+pub fn run(
+    ctx: &Ctx,
+    command: &ConfigCommand,
+    profile: Option<&str>,
+    store: Option<StoreName>,
+) -> Result<()> {
     match command {
         ConfigCommand::Show { json } => show(ctx, profile, *json),
-        ConfigCommand::SetSecret => set_secret(ctx, profile),
+        ConfigCommand::Init(args) => profile::init(ctx, args, profile, store),
+        ConfigCommand::Set { key, value } => profile::set(ctx, profile, key, value),
+        ConfigCommand::Unset { key } => profile::unset(ctx, profile, key),
+        ConfigCommand::SetSecret => profile::set_secret(ctx, profile),
+        ConfigCommand::DeleteSecret => profile::delete_secret(ctx, profile),
         ConfigCommand::Path => ctx.print(&format!("{}\n", ctx.config_path()?.display())),
     }
 }
@@ -90,37 +98,4 @@ fn show(ctx: &Ctx, profile: Option<&str>, json: bool) -> Result<()> {
         ));
     }
     ctx.print(&out)
-}
-
-fn set_secret(ctx: &Ctx, profile: Option<&str>) -> Result<()> {
-    let path = ctx.config_path()?;
-    let file = config::load(&path)?;
-    let (name, _, _) =
-        config::select(&file, profile, ctx.var("IDM_AUTH_PROFILE"))?.ok_or_else(|| {
-            Error::Config(format!(
-                "set-secret needs a profile: pass --profile NAME (profiles live in {})",
-                path.display()
-            ))
-        })?;
-    let secret = if ctx.stdin_is_tty() {
-        rpassword::prompt_password(format!("Client secret for profile {name}: "))
-            .map_err(|e| Error::Config(format!("cannot read the secret: {e}")))?
-    } else {
-        ctx.read_line()
-            .map_err(|e| Error::Config(format!("cannot read the secret from stdin: {e}")))?
-    };
-    if secret.is_empty() {
-        return Err(Error::Config("no secret given; nothing was stored".into()));
-    }
-    let (kept_in, note) = ctx
-        .store()?
-        .set_profile_secret(&name, &SecretString::from(secret))?;
-    if let Some(note) = note {
-        say!(ctx, "note: {note}");
-    }
-    say!(
-        ctx,
-        "The client secret of profile {name} is kept in the {kept_in}."
-    );
-    Ok(())
 }

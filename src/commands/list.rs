@@ -6,6 +6,7 @@ use crate::context::Ctx;
 use crate::error::Result;
 use crate::public_client;
 use crate::render;
+use crate::say;
 
 pub fn run(ctx: &Ctx, args: &ListArgs, profile: Option<&str>) -> Result<()> {
     let rows = of_profile(ctx.store()?.rows()?, profile);
@@ -14,8 +15,12 @@ pub fn run(ctx: &Ctx, args: &ListArgs, profile: Option<&str>) -> Result<()> {
         return ctx.print(&render::json(&rows, view));
     }
     if rows.is_empty() {
-        return ctx
-            .print("No opt-ins on this machine yet. Run `idm-auth authorize` to make one.\n");
+        // Talk, not a result: stdout stays empty, and --quiet silences it.
+        say!(
+            ctx,
+            "No opt-ins on this machine yet. Run `idm-auth authorize` to make one."
+        );
+        return Ok(());
     }
     ctx.print(&render::grid(&rows, view, ctx.stdout_color()))
 }

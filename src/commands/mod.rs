@@ -9,8 +9,10 @@ pub mod config;
 pub mod demo;
 pub mod exec;
 pub mod list;
+pub mod profile;
 pub mod refresher;
 pub mod simulator;
+pub mod status;
 pub mod token;
 
 use crate::context::Ctx;

@@ -409,6 +409,11 @@ The next `idm-auth authorize`, `token` or `clear` deletes them",
         )?;
         Ok((backend.describe(), note))
     }
+
+    fn delete_profile_secret(&self, profile: &str) -> Result<()> {
+        let (_, secrets, _) = self.choose_fresh()?;
+        secrets.delete(&profile_secret_id(profile), SecretKind::ClientSecret)
+    }
 }
 
 /// End the refresh record of `id`.

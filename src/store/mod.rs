@@ -99,6 +99,8 @@ pub trait Store {
         profile: &str,
         secret: &SecretString,
     ) -> Result<(&'static str, Option<String>)>;
+    /// Delete the client secret kept for `profile`, if any. Idempotent.
+    fn delete_profile_secret(&self, profile: &str) -> Result<()>;
 
     /// A valid access token of `row`: the stored one while it has more than
     /// [`MIN_VALIDITY`] left, else a rotated one.

@@ -437,6 +437,10 @@ impl Store for VaultStore {
             "the client secret changed in Vault while it was being written; run it again".into(),
         ))
     }
+
+    fn delete_profile_secret(&self, profile: &str) -> Result<()> {
+        self.kv.destroy(&VaultStore::profile_key(profile))
+    }
 }
 
 /// A refresh as the Vault store runs it: the claim lives in the record, every write

@@ -75,8 +75,9 @@ impl VaultSettings {
         let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let raw_addr = set(var("VAULT_ADDR"))
             .or_else(|| set(profile.addr.clone()))
+            // A setting, like a VAULT_ADDR that cannot work (exit 3 both), not a store fault.
             .ok_or_else(|| {
-                Error::Keyring(
+                Error::Config(
                     "the vault store has no address: set VAULT_ADDR (or `vault_addr` in the profile)"
                         .into(),
                 )
