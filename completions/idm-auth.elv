@@ -98,8 +98,8 @@ set edit:completion:arg-completer[idm-auth] = {|@words|
             cand --store 'Where the tokens live: the OS keyring (default), sealed files (servers), or OpenBao/Vault (fleets). Also IDM_AUTH_STORE, or `store` in the profile. Not for demo, simulator, completions, config path'
             cand -q 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)'
             cand --quiet 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

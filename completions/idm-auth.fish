@@ -91,7 +91,7 @@ complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -l store -d 'Whe
 file\t''
 vault\t''"
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -s q -l quiet -d 'No talk on stderr: only errors, warnings and what needs an answer (a question, the sign-in address when no browser took it)'
-complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -s X -l method -d 'The HTTP method (default GET, or POST when fields or --input are given)' -r
 complete -c idm-auth -n "__fish_idm_auth_using_subcommand api" -s H -l header -d 'Add a request header, `Name: value` (repeatable); replaces one of idm-auth\'s own' -r

@@ -184,6 +184,12 @@ impl CallbackListener {
 /// the page never says "complete" when the exchange with UPS or the store then fails.
 pub struct Landing(Request);
 
+impl std::fmt::Debug for Landing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Landing")
+    }
+}
+
 impl Landing {
     /// The tokens are stored.
     pub fn succeeded(self) {
@@ -432,8 +438,9 @@ mod tests {
             );
             ask(port, &get(&format!("/callback?code=the-code&state={S}")))
         });
-        let code = listener.wait(S, Duration::from_secs(20), None).unwrap();
+        let (code, landing) = listener.wait(S, Duration::from_secs(20), None).unwrap();
         assert_eq!(code, "the-code");
+        landing.expect("the browser's request waits for the outcome").succeeded();
         let answer = browser.join().unwrap();
         assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
         assert!(answer.contains("UPS opt-in complete"), "{answer}");
@@ -490,10 +497,11 @@ mod tests {
 
         let (pasted, elsewhere) = mpsc::channel();
         pasted.send(Ok("pasted-code".to_string())).unwrap();
-        let code = listener
+        let (code, landing) = listener
             .wait(S, Duration::from_secs(20), Some(&elsewhere))
             .unwrap();
         assert_eq!(code, "pasted-code");
+        assert!(landing.is_none(), "no browser request to answer");
     }
 
     #[test]
