@@ -682,4 +682,84 @@ mod tests {
         newer.expires_at = 10_000_000;
         assert_eq!(r.step(at(0, 0), Observed::Read(newer)).1, Action::Serve);
     }
+
+    /// Every phase answers each outcome it can meet as written, none by the catch-all
+    /// "confused" arm (each row was a surviving mutant of scripts/mutants).
+    #[test]
+    fn each_phase_meets_its_outcomes_with_its_own_action() {
+        use Observed as O;
+        let in_phase = |phase: Phase| {
+            let (mut r, _) = Refresher::start(rules(), 0);
+            r.phase = phase;
+            r.cas = 7;
+            r
+        };
+        let fail = |why: Failure| Action::Fail(why);
+        let cases = [
+            (Phase::Reading, O::Gone, fail(Failure::Cleared)),
+            // No claim watched: a failing store is a failure at once, not a wait.
+            (Phase::Reading, O::ReadFailed, fail(Failure::Store)),
+            (Phase::Renewing, O::ClaimLost, fail(Failure::Overtaken)),
+            (Phase::Claiming, O::WriteFailed, fail(Failure::Store)),
+            (Phase::Renewing, O::WriteFailed, fail(Failure::Store)),
+            (Phase::Saving, O::Saved, Action::ServeSaved),
+            (Phase::Saving, O::WriteLost, fail(Failure::SaveLost)),
+            (
+                Phase::SavePending,
+                O::Waited,
+                Action::SaveRotated { cas: Some(7) },
+            ),
+            (
+                Phase::Rechecking(Death::Refused),
+                O::Gone,
+                fail(Failure::Dead(Death::Refused)),
+            ),
+            (
+                Phase::Rechecking(Death::Refused),
+                O::ReadFailed,
+                fail(Failure::Dead(Death::Refused)),
+            ),
+        ];
+        for (phase, observed, expected) in cases {
+            let what = format!("{phase:?} + {observed:?}");
+            assert_eq!(
+                in_phase(phase).step(at(0, 0), observed).1,
+                expected,
+                "{what}"
+            );
+        }
+        for observed in [O::Saved, O::WriteLost, O::WriteFailed] {
+            let r = in_phase(Phase::Releasing(Failure::GaveUp));
+            assert_eq!(r.step(at(0, 0), observed).1, fail(Failure::GaveUp));
+        }
+        for observed in [O::Saved, O::WriteFailed] {
+            let r = in_phase(Phase::Condemning(Death::CutShort));
+            assert_eq!(
+                r.step(at(0, 0), observed).1,
+                fail(Failure::Dead(Death::CutShort))
+            );
+        }
+    }
+
+    /// A rotated pair that cannot be saved is retried for `save_retry_ms` after it arrived,
+    /// and condemned as not stored from then on.
+    #[test]
+    fn a_failed_save_is_retried_until_the_retry_time_is_up() {
+        let (mut r, _) = Refresher::start(rules(), 0);
+        r.phase = Phase::Saving;
+        r.cas = 7;
+        r.rotated_at = Some(1_000);
+        let (_, a) = r.step(at(0, 1_000), Observed::WriteFailed);
+        assert_eq!(a, Action::Wait { ms: 250 });
+        let (_, a) = r.step(at(0, 10_999), Observed::WriteFailed);
+        assert_eq!(a, Action::Wait { ms: 250 });
+        let (_, a) = r.step(at(0, 11_000), Observed::WriteFailed);
+        assert_eq!(
+            a,
+            Action::Condemn {
+                cas: Some(7),
+                death: Death::NotStored
+            }
+        );
+    }
 }
