@@ -741,6 +741,21 @@ mod tests {
         }
     }
 
+    /// A token is served only while it has more than `min_validity_ms` left: at exactly that
+    /// much it is refreshed.
+    #[test]
+    fn a_token_with_exactly_the_minimum_validity_left_is_refreshed() {
+        let (r, _) = Refresher::start(rules(), 0);
+        let mut edge = seen(3, None);
+        edge.expires_at = 1_000 + 60_000;
+        assert!(matches!(
+            r.step(at(1_000, 0), Observed::Read(edge.clone())).1,
+            Action::Claim { .. }
+        ));
+        edge.expires_at += 1;
+        assert_eq!(r.step(at(1_000, 0), Observed::Read(edge)).1, Action::Serve);
+    }
+
     /// A rotated pair that cannot be saved is retried for `save_retry_ms` after it arrived,
     /// and condemned as not stored from then on.
     #[test]
