@@ -756,6 +756,30 @@ mod tests {
         assert_eq!(r.step(at(1_000, 0), Observed::Read(edge)).1, Action::Serve);
     }
 
+    /// An opt-in marked invalid, or whose refresh token ends now, is unusable, refreshable
+    /// or not by its access token's clock; a watcher gives up after `give_up_ms`.
+    #[test]
+    fn unusable_records_fail_and_a_watch_ends_at_the_give_up_time() {
+        let (r, _) = Refresher::start(rules(), 0);
+        let mut invalid = seen(3, None);
+        invalid.invalid = true;
+        let ending = Seen {
+            refresh_expires_at: Some(1_000),
+            ..seen(3, None)
+        };
+        for record in [invalid, ending] {
+            assert_eq!(
+                r.step(at(1_000, 0), Observed::Read(record)).1,
+                Action::Fail(Failure::Unusable)
+            );
+        }
+        let held = seen(5, Some(claim("m", 45_000, 0)));
+        assert_eq!(
+            r.step(at(0, 165_000), Observed::Read(held)).1,
+            Action::Fail(Failure::GaveUp)
+        );
+    }
+
     /// A rotated pair that cannot be saved is retried for `save_retry_ms` after it arrived,
     /// and condemned as not stored from then on.
     #[test]
