@@ -773,6 +773,17 @@ mod tests {
                 Action::Fail(Failure::Unusable)
             );
         }
+        // Still valid, though too near its end to serve: refreshed while it lasts, even with
+        // its refresh token ended.
+        let nearly = Seen {
+            expires_at: 30_000,
+            refresh_expires_at: Some(1_000),
+            ..seen(3, None)
+        };
+        assert!(matches!(
+            r.step(at(1_000, 0), Observed::Read(nearly)).1,
+            Action::Claim { .. }
+        ));
         let held = seen(5, Some(claim("m", 45_000, 0)));
         assert_eq!(
             r.step(at(0, 165_000), Observed::Read(held)).1,
