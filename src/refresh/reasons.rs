@@ -158,3 +158,90 @@ fn clone_failure(f: &UpsFailure) -> UpsFailure {
 pub fn when(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Backend;
+    use chrono::TimeZone;
+
+    fn row() -> OptIn {
+        let t = Utc.with_ymd_and_hms(2027, 1, 15, 8, 0, 0).unwrap();
+        OptIn {
+            id: "ab12".into(),
+            label: "desk".into(),
+            profile: None,
+            environment: "cie".into(),
+            base_url: "https://wwwcie.ups.com".into(),
+            client_id: "client".into(),
+            redirect_uri: "http://127.0.0.1:8765/callback".into(),
+            created_at: t,
+            refreshed_at: None,
+            expires_at: t,
+            refresh_expires_at: Some(t),
+            refresh_count: 0,
+            invalid_reason: None,
+            keyring: Backend::SecretService,
+            has_client_secret: false,
+        }
+    }
+
+    fn failure(message: &str) -> UpsFailure {
+        UpsFailure {
+            status: Some(400),
+            message: message.into(),
+            unreachable: false,
+            answer_lost: false,
+            refused_grant: true,
+            hint: None,
+        }
+    }
+
+    #[test]
+    fn the_reasons_name_ups_latest_words_who_cut_a_refresh_short_and_when() {
+        let row = row();
+        let failures = [failure("first"), failure("second")];
+        let cut = CutShort {
+            holder: Some("host-a (process 7)".into()),
+            since: Utc.with_ymd_and_hms(2027, 1, 15, 9, 30, 0).unwrap(),
+        };
+        let story = Story {
+            row: &row,
+            started: Utc.with_ymd_and_hms(2027, 1, 15, 9, 31, 0).unwrap(),
+            failures: &failures,
+            cut_short: Some(&cut),
+            rotated_at: None,
+            claim_lifetime_secs: 45,
+        };
+        assert_eq!(
+            story.death(Death::Refused),
+            "UPS refused to refresh it: second"
+        );
+        let cut_short = story.death(Death::CutShort);
+        assert!(
+            cut_short.starts_with(
+                "a refresh by host-a (process 7) at 2027-01-15T09:30:00Z was cut short"
+            ),
+            "{cut_short}"
+        );
+        assert_eq!(
+            story.recovered().as_deref(),
+            Some("a refresh of ab12 by host-a (process 7) at 2027-01-15T09:30:00Z had been cut short; this one went through, so nothing was lost.")
+        );
+        // A death that could not be written down says so.
+        match story.error(
+            Failure::Dead(Death::Refused),
+            Some(Error::Keyring("the disk is full".into())),
+            false,
+        ) {
+            Error::Reauthorize { id, reason } => {
+                assert_eq!(id, "ab12");
+                assert_eq!(
+                    reason,
+                    "UPS refused to refresh it: second (this could not be recorded in the store: the disk is full)"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -682,4 +682,134 @@ mod tests {
         newer.expires_at = 10_000_000;
         assert_eq!(r.step(at(0, 0), Observed::Read(newer)).1, Action::Serve);
     }
+
+    /// Every phase answers each outcome it can meet as written, none by the catch-all
+    /// "confused" arm (each row was a surviving mutant of scripts/mutants).
+    #[test]
+    fn each_phase_meets_its_outcomes_with_its_own_action() {
+        use Observed as O;
+        let in_phase = |phase: Phase| {
+            let (mut r, _) = Refresher::start(rules(), 0);
+            r.phase = phase;
+            r.cas = 7;
+            r
+        };
+        let fail = |why: Failure| Action::Fail(why);
+        let cases = [
+            (Phase::Reading, O::Gone, fail(Failure::Cleared)),
+            // No claim watched: a failing store is a failure at once, not a wait.
+            (Phase::Reading, O::ReadFailed, fail(Failure::Store)),
+            (Phase::Renewing, O::ClaimLost, fail(Failure::Overtaken)),
+            (Phase::Claiming, O::WriteFailed, fail(Failure::Store)),
+            (Phase::Renewing, O::WriteFailed, fail(Failure::Store)),
+            (Phase::Saving, O::Saved, Action::ServeSaved),
+            (Phase::Saving, O::WriteLost, fail(Failure::SaveLost)),
+            (
+                Phase::SavePending,
+                O::Waited,
+                Action::SaveRotated { cas: Some(7) },
+            ),
+            (
+                Phase::Rechecking(Death::Refused),
+                O::Gone,
+                fail(Failure::Dead(Death::Refused)),
+            ),
+            (
+                Phase::Rechecking(Death::Refused),
+                O::ReadFailed,
+                fail(Failure::Dead(Death::Refused)),
+            ),
+        ];
+        for (phase, observed, expected) in cases {
+            let what = format!("{phase:?} + {observed:?}");
+            assert_eq!(
+                in_phase(phase).step(at(0, 0), observed).1,
+                expected,
+                "{what}"
+            );
+        }
+        for observed in [O::Saved, O::WriteLost, O::WriteFailed] {
+            let r = in_phase(Phase::Releasing(Failure::GaveUp));
+            assert_eq!(r.step(at(0, 0), observed).1, fail(Failure::GaveUp));
+        }
+        for observed in [O::Saved, O::WriteFailed] {
+            let r = in_phase(Phase::Condemning(Death::CutShort));
+            assert_eq!(
+                r.step(at(0, 0), observed).1,
+                fail(Failure::Dead(Death::CutShort))
+            );
+        }
+    }
+
+    /// A token is served only while it has more than `min_validity_ms` left: at exactly that
+    /// much it is refreshed.
+    #[test]
+    fn a_token_with_exactly_the_minimum_validity_left_is_refreshed() {
+        let (r, _) = Refresher::start(rules(), 0);
+        let mut edge = seen(3, None);
+        edge.expires_at = 1_000 + 60_000;
+        assert!(matches!(
+            r.step(at(1_000, 0), Observed::Read(edge.clone())).1,
+            Action::Claim { .. }
+        ));
+        edge.expires_at += 1;
+        assert_eq!(r.step(at(1_000, 0), Observed::Read(edge)).1, Action::Serve);
+    }
+
+    /// An opt-in marked invalid, or whose refresh token ends now, is unusable, refreshable
+    /// or not by its access token's clock; a watcher gives up after `give_up_ms`.
+    #[test]
+    fn unusable_records_fail_and_a_watch_ends_at_the_give_up_time() {
+        let (r, _) = Refresher::start(rules(), 0);
+        let mut invalid = seen(3, None);
+        invalid.invalid = true;
+        let ending = Seen {
+            refresh_expires_at: Some(1_000),
+            ..seen(3, None)
+        };
+        for record in [invalid, ending] {
+            assert_eq!(
+                r.step(at(1_000, 0), Observed::Read(record)).1,
+                Action::Fail(Failure::Unusable)
+            );
+        }
+        // Still valid, though too near its end to serve: refreshed while it lasts, even with
+        // its refresh token ended.
+        let nearly = Seen {
+            expires_at: 30_000,
+            refresh_expires_at: Some(1_000),
+            ..seen(3, None)
+        };
+        assert!(matches!(
+            r.step(at(1_000, 0), Observed::Read(nearly)).1,
+            Action::Claim { .. }
+        ));
+        let held = seen(5, Some(claim("m", 45_000, 0)));
+        assert_eq!(
+            r.step(at(0, 165_000), Observed::Read(held)).1,
+            Action::Fail(Failure::GaveUp)
+        );
+    }
+
+    /// A rotated pair that cannot be saved is retried for `save_retry_ms` after it arrived,
+    /// and condemned as not stored from then on.
+    #[test]
+    fn a_failed_save_is_retried_until_the_retry_time_is_up() {
+        let (mut r, _) = Refresher::start(rules(), 0);
+        r.phase = Phase::Saving;
+        r.cas = 7;
+        r.rotated_at = Some(1_000);
+        let (_, a) = r.step(at(0, 1_000), Observed::WriteFailed);
+        assert_eq!(a, Action::Wait { ms: 250 });
+        let (_, a) = r.step(at(0, 10_999), Observed::WriteFailed);
+        assert_eq!(a, Action::Wait { ms: 250 });
+        let (_, a) = r.step(at(0, 11_000), Observed::WriteFailed);
+        assert_eq!(
+            a,
+            Action::Condemn {
+                cas: Some(7),
+                death: Death::NotStored
+            }
+        );
+    }
 }
