@@ -18,8 +18,16 @@ pub fn repo() -> PathBuf {
 pub fn dist() -> &'static Path {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
-        let out = Command::new(repo().join("scripts/package"))
-            .env_remove("CARGO_TARGET_DIR")
+        let mut package = Command::new(repo().join("scripts/package"));
+        // What cargo test sets for a test binary would reach the builds and make them
+        // differ from a plain `scripts/package` run, so each would rebuild idm-auth.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if (name == "CARGO" || name.starts_with("CARGO_")) && name != "CARGO_HOME" {
+                package.env_remove(&*name);
+            }
+        }
+        let out = package
             .env_remove("IDM_AUTH_DIST")
             .output()
             .expect("run scripts/package");
