@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Write an idm-auth index with N opt-ins, for timing `list --json` (no secrets: the index
-holds none, and `list` never reads the keyring).
+"""Write an idm-auth index with N opt-ins, for timing `list --json` and `token` (no secrets:
+the index holds none, and `list` never reads the keyring).
 
-    python3 make_index.py N DATA_DIR      # writes DATA_DIR/idm-auth/index.json (0600)
+    python3 make_index.py N DATA_DIR              # writes DATA_DIR/idm-auth/index.json (0600)
+    python3 make_index.py N DATA_DIR INDEX_FILE   # the same, with INDEX_FILE's opt-ins among
+                                                  # the N, in the middle of the file and newer
+                                                  # than the others (so `token` takes one)
 """
 
 from __future__ import annotations
@@ -39,13 +42,20 @@ def row(i: int, now: dt.datetime) -> dict:
 
 
 def main() -> None:
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     count, data_dir = int(sys.argv[1]), sys.argv[2]
+    real = []
+    if len(sys.argv) == 4:
+        with open(sys.argv[3]) as f:
+            real = json.load(f)["opt_ins"]
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    if real:  # the fixture's opt-ins older than the real ones
+        now -= dt.timedelta(hours=1)
     target = os.path.join(data_dir, "idm-auth")
     os.makedirs(target, mode=0o700, exist_ok=True)
-    rows = [row(i, now) for i in range(count)]
+    rows = [row(i, now) for i in range(count - len(real))]
+    rows[len(rows) // 2 : len(rows) // 2] = real
     path = os.path.join(target, "index.json")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -440,7 +440,9 @@ mod tests {
         });
         let (code, landing) = listener.wait(S, Duration::from_secs(20), None).unwrap();
         assert_eq!(code, "the-code");
-        landing.expect("the browser's request waits for the outcome").succeeded();
+        landing
+            .expect("the browser's request waits for the outcome")
+            .succeeded();
         let answer = browser.join().unwrap();
         assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
         assert!(answer.contains("UPS opt-in complete"), "{answer}");

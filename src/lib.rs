@@ -17,6 +17,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod context;
+mod dns;
 pub mod error;
 mod fast_path;
 pub mod flow;

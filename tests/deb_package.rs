@@ -1,45 +1,22 @@
-//! The Debian package made by `scripts/package` (which `scripts/test` runs first), installed
-//! for real with `dpkg -i` and removed again with `dpkg -r`, whatever happens in between:
-//! the command is on PATH, `man` finds its page, bash-completion loads its completion, zsh
-//! and fish find theirs, and the systemd units are where systemd looks (user and system), and off.
+//! The Debian package made by `scripts/package` (which the test runs first), installed for
+//! real with `dpkg -i` and removed again with `dpkg -r`, whatever happens in between: the
+//! command is on PATH, `man` finds its page, bash-completion loads its completion, zsh and
+//! fish find theirs, and the systemd units are where systemd looks (user and system), and
+//! off. lintian, Debian's own check, finds no error in it.
 //!
-//! dpkg needs root; the test command runs as root in CI. Elsewhere this test says loudly
-//! that it could not run.
+//! dpkg needs root (the test command runs as root in CI): elsewhere the test fails.
 #![cfg(target_os = "linux")]
 
+mod release_artefacts;
 mod support;
 
-use std::path::{Path, PathBuf};
+use release_artefacts::{artefact, is_root, run, text};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use support::repo_path;
 
 const PACKAGE: &str = "idm-auth";
-
-fn the_deb() -> PathBuf {
-    let dist = repo_path("target/dist");
-    std::fs::read_dir(&dist)
-        .ok()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|e| e == "deb"))
-        .unwrap_or_else(|| {
-            panic!(
-                "no .deb in {}: run scripts/package first (scripts/test does so before the \
-                 whole suite)",
-                dist.display()
-            )
-        })
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// `dpkg ARGS`, waiting (up to ten minutes) while apt or another dpkg holds its lock.
 fn dpkg(args: &[&str]) -> Output {
@@ -66,21 +43,13 @@ impl Drop for Installed {
     }
 }
 
-fn run(program: &str, args: &[&str]) -> Output {
-    Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("run {program}: {e}"))
-}
-
 #[test]
 fn the_deb_installs_the_command_man_page_completions_and_units() {
-    let deb = the_deb();
-    let is_root = String::from_utf8_lossy(&run("id", &["-u"]).stdout).trim() == "0";
-    if !is_root {
-        eprintln!("\n!!! NOT CHECKED on this machine: installing {deb:?} (dpkg -i needs root)\n");
-        return;
-    }
+    let deb = artefact("_amd64.deb");
+    assert!(
+        is_root(),
+        "installing {deb:?} needs root (dpkg -i): run the tests as root, as CI does"
+    );
     let already = run("dpkg-query", &["-W", "-f=${Status}", PACKAGE]);
     assert!(
         !text(&already).contains("install ok installed"),
@@ -150,4 +119,30 @@ fn the_deb_installs_the_command_man_page_completions_and_units() {
         let doc = Path::new("/usr/share/doc/idm-auth").join(file);
         assert!(doc.is_file(), "{doc:?} was not installed");
     }
+}
+
+/// lintian's verdict: no error and no warning. What is intended (a static PIE reads to
+/// lintian as a library without its prerequisites) is overridden in the package, with the
+/// reason (contrib/debian/idm-auth.lintian-overrides).
+#[test]
+fn lintian_finds_nothing_wrong_with_the_deb() {
+    let deb = artefact("_amd64.deb");
+    let out = run(
+        "lintian",
+        &["--fail-on", "error,warning", deb.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "lintian {deb:?}:\n{}", text(&out));
+    let said = text(&out);
+    assert!(
+        !said
+            .lines()
+            .any(|l| l.starts_with("E: ") || l.starts_with("W: ")),
+        "{said}"
+    );
+    let overridden = run("lintian", &["--show-overrides", deb.to_str().unwrap()]);
+    assert!(
+        text(&overridden).contains("shared-library-lacks-prerequisites"),
+        "the override for the static binary is in the package: {}",
+        text(&overridden)
+    );
 }

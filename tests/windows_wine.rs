@@ -3,8 +3,8 @@
 //! index in `%APPDATA%\idm-auth`. The UPS simulator runs as the Linux binary: it stands in
 //! for UPS, which is not on the admin's Windows machine either.
 //!
-//! Built only with the `wine-suite` feature; `scripts/platforms` builds the `.exe`, prepares
-//! a Wine prefix and runs this with `IDM_AUTH_WINE` (wine64), `IDM_AUTH_WINE_EXE` and
+//! Built only with the `wine-suite` feature; `scripts/platforms` takes the `.exe` out of the
+//! release's Windows zip (made by `scripts/package`), prepares a Wine prefix and runs this with `IDM_AUTH_WINE` (wine64), `IDM_AUTH_WINE_EXE` and
 //! `IDM_AUTH_WINE_PREFIX` set. Without any of them every test fails, saying why. The tests
 //! share that prefix (one user profile, one Credential Manager), so they take turns.
 // A Linux program itself: it drives wine64.

@@ -71,12 +71,19 @@ pub fn find<'a>(rows: &'a [OptIn], wanted: &str) -> Result<&'a OptIn> {
 /// store has finished what interrupted runs left behind.
 pub fn usable_token(ctx: &Ctx, id: Option<&str>, profile: Option<&str>) -> Result<Token> {
     let store = ctx.store()?;
-    let (rows, notes) = store.repaired_rows()?;
-    for note in notes {
-        say!(ctx, "note: {note}");
-    }
     let now = ctx.now();
-    let row = pick(ctx, &of_profile(rows, profile), id, now)?;
+    // Usually the one row wanted is found without reading the others (index_scan.rs);
+    // otherwise every row, repaired, as `pick` needs them for its choice or its message.
+    let row = match store.quick_pick(profile, id, &|r| takes(ctx, r, now)) {
+        Some(row) => row,
+        None => {
+            let (rows, notes) = store.repaired_rows()?;
+            for note in notes {
+                say!(ctx, "note: {note}");
+            }
+            pick(ctx, &of_profile(rows, profile), id, now)?
+        }
+    };
     if public_client::ended(ctx, &row, now) {
         return Err(public_client::ended_error(&row));
     }
@@ -125,7 +132,7 @@ fn pick(ctx: &Ctx, rows: &[OptIn], id: Option<&str>, now: DateTime<Utc>) -> Resu
         Some(id) => find(rows, id).cloned(),
         None => rows
             .iter()
-            .find(|r| r.status(now).is_usable() && !public_client::ended(ctx, r, now))
+            .find(|r| takes(ctx, r, now))
             .cloned()
             .ok_or_else(|| match rows.first() {
                 None => Error::NotFound(
@@ -134,6 +141,12 @@ fn pick(ctx: &Ctx, rows: &[OptIn], id: Option<&str>, now: DateTime<Utc>) -> Resu
                 Some(newest) => public_client::unusable(ctx, newest, now),
             }),
     }
+}
+
+/// Whether `token` without an id may take `row`: usable now, and not a public client's
+/// opt-in that can no longer be refreshed.
+fn takes(ctx: &Ctx, row: &OptIn, now: DateTime<Utc>) -> bool {
+    row.status(now).is_usable() && !public_client::ended(ctx, row, now)
 }
 
 /// Rotate the pair at the UPS the row belongs to.

@@ -23,7 +23,7 @@ use std::fs::{self, File, TryLockError};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-const FORMAT_VERSION: u32 = 1;
+pub(super) const FORMAT_VERSION: u32 = 1;
 
 /// Opt-in ids are short hex strings; they name lock files, so nothing else is accepted.
 const MAX_ID_LEN: usize = 32;
@@ -295,6 +295,28 @@ again; their secrets stay in the keyring)"
         })
     }
 
+    /// `token`'s quick read ([`super::index_scan::pick`]): the row it wants when the file can
+    /// be read without trouble and is in [`encode`]'s shape; None sends the caller to the full
+    /// read, which reports whatever the trouble is.
+    pub fn quick_pick(
+        &self,
+        profile: Option<&str>,
+        id: Option<&str>,
+        accept: &dyn Fn(&OptIn) -> bool,
+    ) -> Option<OptIn> {
+        self.check_trusted().ok()?;
+        let file = private_fs::open_read(&self.path()).ok()?;
+        let size = file.metadata().ok()?.len();
+        let mut bytes = Vec::with_capacity(size.min(MAX_INDEX_BYTES) as usize);
+        file.take(MAX_INDEX_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        if bytes.len() as u64 > MAX_INDEX_BYTES {
+            return None;
+        }
+        super::index_scan::pick(&bytes, profile, id, accept)
+    }
+
     /// An index too large to be ours is damage: left in place, copied aside (streamed, so the
     /// copy costs no memory), never read.
     fn oversized(&self, file: &mut File, size: u64) -> Error {
@@ -443,11 +465,11 @@ it was left as it is and {kept}. Move it away to start afresh"
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn row(id: &str, secs: i64) -> OptIn {
+    pub(in crate::store) fn row(id: &str, secs: i64) -> OptIn {
         let t = Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap();
         OptIn {
             id: id.into(),

@@ -244,6 +244,15 @@ impl Store for LocalStore {
         self.index.load()
     }
 
+    fn quick_pick(
+        &self,
+        profile: Option<&str>,
+        id: Option<&str>,
+        accept: &dyn Fn(&OptIn) -> bool,
+    ) -> Option<OptIn> {
+        self.index.quick_pick(profile, id, accept)
+    }
+
     fn repaired_rows(&self) -> Result<(Vec<OptIn>, Vec<String>)> {
         let contents = self.index.load_all()?;
         let notes = if contents.pending.is_empty() {

@@ -25,6 +25,7 @@ pub mod choice;
 pub mod file;
 mod file_key;
 pub mod index;
+mod index_scan;
 mod local;
 pub(crate) mod private_fs;
 mod sealed;
@@ -75,6 +76,17 @@ pub trait Store {
     fn rows(&self) -> Result<Vec<OptIn>>;
     /// Finish what interrupted operations left behind, then every row; one note per repair.
     fn repaired_rows(&self) -> Result<(Vec<OptIn>, Vec<String>)>;
+    /// `token`'s shortcut: the row of exactly `id`, or else the newest row of `profile` that
+    /// `accept` takes, when the store can tell without reading every row and nothing needs
+    /// repair; None sends the caller to [`Store::repaired_rows`].
+    fn quick_pick(
+        &self,
+        _profile: Option<&str>,
+        _id: Option<&str>,
+        _accept: &dyn Fn(&OptIn) -> bool,
+    ) -> Option<OptIn> {
+        None
+    }
     /// Make sure a new opt-in could be stored now, before anyone signs in; notes for the
     /// admin (e.g. which fallback keeps the secrets).
     fn prepare_create(&self) -> Result<Vec<String>>;
