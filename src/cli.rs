@@ -320,7 +320,7 @@ pub enum ConfigCommand {
     Init(InitArgs),
     /// Set one key of the profile (--profile NAME, else the default profile; made if missing).
     #[command(
-        after_help = "Keys: environment, base_url, client_id, redirect_uri, port, label, transaction_src, store,\nvault_addr, vault_mount, vault_prefix; and default_profile (the file's default).\n\nExamples:\n  idm-auth config set client_id AbC123\n  idm-auth --profile prod config set environment production\n  idm-auth config set default_profile prod"
+        after_help = "Keys: environment, base_url, client_id, redirect_uri, port, label, transaction_src, store,\nvault_addr, vault_mount, vault_prefix, key_file; and default_profile (the file's default).\n\nExamples:\n  idm-auth config set client_id AbC123\n  idm-auth --profile prod config set environment production\n  idm-auth config set default_profile prod"
     )]
     Set {
         /// The key (see below).

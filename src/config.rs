@@ -51,10 +51,12 @@ pub struct Profile {
     pub vault_prefix: Option<String>,
     /// `api`'s `transactionSrc` header (README: Calling UPS APIs).
     pub transaction_src: Option<String>,
+    /// The file store's key, when `IDM_AUTH_KEY_FILE` does not name one.
+    pub key_file: Option<PathBuf>,
 }
 
 /// The keys a profile holds, as `config set` names them.
-pub const PROFILE_KEYS: [&str; 11] = [
+pub const PROFILE_KEYS: [&str; 12] = [
     "environment",
     "base_url",
     "client_id",
@@ -66,6 +68,7 @@ pub const PROFILE_KEYS: [&str; 11] = [
     "vault_addr",
     "vault_mount",
     "vault_prefix",
+    "key_file",
 ];
 
 pub fn path() -> Result<PathBuf> {

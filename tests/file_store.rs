@@ -181,6 +181,32 @@ fn the_key_can_come_from_systemds_credentials_directory() {
 }
 
 #[test]
+fn the_key_can_come_from_the_profiles_key_file() {
+    let mut machine = file_machine();
+    machine.remove_env("IDM_AUTH_KEY_FILE");
+    let key = machine.sandbox.path("home/server.key");
+    write_key(&key, &[0x55; 32], 0o400);
+    machine.sandbox.write_config(&format!(
+        "default_profile = \"srv\"\n[profiles.srv]\nkey_file = \"{}\"\n",
+        key.display()
+    ));
+    let sim = Sim::confidential(&[]);
+    let id = machine.opt_in(&sim);
+    forget_kernel_keys(&id);
+    let run = machine.run(&["token", &id]);
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    assert!(sim.is_active(run.stdout.trim()));
+    // The variable still comes first: another key is refused, naming where it came from.
+    let other = machine.sandbox.path("home/other.key");
+    write_key(&other, &[0x66; 32], 0o400);
+    machine.set_env("IDM_AUTH_KEY_FILE", &other.display().to_string());
+    forget_kernel_keys(&id);
+    let run = machine.run(&["token", &id]);
+    assert_eq!(run.code, ExitCode::Keyring, "{run:?}");
+    assert!(run.stderr.contains("IDM_AUTH_KEY_FILE"), "{run:?}");
+}
+
+#[test]
 fn a_sealed_file_swapped_for_another_is_refused_and_never_printed() {
     let machine = file_machine();
     let sim = Sim::confidential(&[]);

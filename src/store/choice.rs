@@ -2,6 +2,7 @@
 //! profile, else the OS keyring; and opening it. The keyring and file stores share the
 //! index (store/local.rs); the Vault store keeps its rows in Vault (store/vault.rs).
 
+use super::file_key::{self, KeySource};
 use super::vault::VaultStore;
 use super::vault_kv::{Kv, VaultProfile, VaultSettings};
 use super::{Index, LocalStore, Store};
@@ -60,9 +61,18 @@ pub fn open(
 ) -> Result<Box<dyn Store>> {
     let index = Index::default_location()?;
     let timeout = ctx.keyring_timeout();
+    // Rows of the file store can be reached from any local store, so its key is located
+    // for both: IDM_AUTH_KEY_FILE, else the profile's key_file, else systemd's credential.
+    let key = || -> Result<Option<KeySource>> {
+        let profile = selected_profile(ctx, profile_flag)?.map(|(_, p)| p);
+        let key_file = profile.and_then(|p| p.key_file);
+        Ok(file_key::locate(|name| ctx.var(name).map(Into::into), key_file.as_deref()).ok())
+    };
     match chosen(ctx, flag, profile_flag)?.0 {
-        StoreName::Keyring => Ok(Box::new(LocalStore::new(index, timeout))),
-        StoreName::File => Ok(Box::new(LocalStore::with_file_store(index, timeout))),
+        StoreName::Keyring => Ok(Box::new(LocalStore::new(index, timeout).with_key(key()?))),
+        StoreName::File => Ok(Box::new(
+            LocalStore::with_file_store(index, timeout).with_key(key()?),
+        )),
         StoreName::Vault => {
             let profile = selected_profile(ctx, profile_flag)?
                 .map(|(_, profile)| profile)

@@ -39,12 +39,12 @@ pub struct FileSecrets {
 }
 
 impl FileSecrets {
-    /// The store under `data_dir`, with the key the environment names. Fails (exit 9) when
-    /// there is no usable key, or when it is not the key the store was written with.
-    pub fn open(data_dir: &Path) -> Result<FileSecrets> {
-        let source = file_key::locate(|name| std::env::var_os(name))?;
-        let material = file_key::load(&source)?;
-        FileSecrets::with_key(data_dir, &material, source)
+    /// The store under `data_dir`, with the key at `source` (store choice locates it: see
+    /// `file_key::locate`). Fails (exit 9) when there is no usable key, or when it is not
+    /// the key the store was written with.
+    pub fn open(data_dir: &Path, source: &KeySource) -> Result<FileSecrets> {
+        let material = file_key::load(source)?;
+        FileSecrets::with_key(data_dir, &material, source.clone())
     }
 
     pub fn with_key(data_dir: &Path, material: &[u8], source: KeySource) -> Result<FileSecrets> {

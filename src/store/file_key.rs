@@ -24,7 +24,7 @@ const MAX_KEY_BYTES: u64 = 64 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySource {
     pub path: PathBuf,
-    /// `IDM_AUTH_KEY_FILE` or `$CREDENTIALS_DIRECTORY`.
+    /// `IDM_AUTH_KEY_FILE`, the profile's `key_file` or `$CREDENTIALS_DIRECTORY`.
     pub via: &'static str,
 }
 
@@ -35,11 +35,20 @@ impl std::fmt::Display for KeySource {
 }
 
 /// The key's location from the environment, or what to do when there is none.
-pub fn locate(var: impl Fn(&str) -> Option<OsString>) -> Result<KeySource> {
+pub fn locate(
+    var: impl Fn(&str) -> Option<OsString>,
+    profile_key_file: Option<&std::path::Path>,
+) -> Result<KeySource> {
     if let Some(path) = var(KEY_FILE_VAR).filter(|p| !p.is_empty()) {
         return Ok(KeySource {
             path: path.into(),
             via: KEY_FILE_VAR,
+        });
+    }
+    if let Some(path) = profile_key_file.filter(|p| !p.as_os_str().is_empty()) {
+        return Ok(KeySource {
+            path: path.to_path_buf(),
+            via: "the profile's key_file",
         });
     }
     if let Some(dir) = var("CREDENTIALS_DIRECTORY").filter(|p| !p.is_empty()) {
@@ -49,7 +58,7 @@ pub fn locate(var: impl Fn(&str) -> Option<OsString>) -> Result<KeySource> {
         });
     }
     Err(Error::Keyring(format!(
-        "the file store has no key: set {KEY_FILE_VAR} to a file of at least {MIN_KEY_BYTES} random bytes \
+        "the file store has no key: set {KEY_FILE_VAR} (or `key_file` in the profile) to a file of at least {MIN_KEY_BYTES} random bytes \
 (`umask 077; head -c 32 /dev/urandom > ~/.config/idm-auth/key`), or run idm-auth as a systemd service \
 with `LoadCredentialEncrypted={CREDENTIAL_NAME}:...` (see the README's Servers section)"
     )))
@@ -162,15 +171,15 @@ mod tests {
             "CREDENTIALS_DIRECTORY" => Some(OsString::from("/run/credentials/x.service")),
             _ => None,
         };
-        assert_eq!(locate(both).unwrap().path, PathBuf::from("/k"));
+        assert_eq!(locate(both, None).unwrap().path, PathBuf::from("/k"));
         let systemd = |name: &str| {
             (name == "CREDENTIALS_DIRECTORY").then(|| OsString::from("/run/credentials/x.service"))
         };
         assert_eq!(
-            locate(systemd).unwrap().path,
+            locate(systemd, None).unwrap().path,
             PathBuf::from("/run/credentials/x.service/idm-auth.key")
         );
-        let message = locate(|_| None).unwrap_err().to_string();
+        let message = locate(|_| None, None).unwrap_err().to_string();
         assert!(message.contains(KEY_FILE_VAR), "{message}");
     }
 

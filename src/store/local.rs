@@ -12,6 +12,7 @@
 //! settled by the next `rotate`, which can then say exactly why UPS refuses the stored token.
 
 use super::file::FileSecrets;
+use super::file_key::{self, KeySource};
 use super::secrets::{self, delete_all, Backend, SecretKind, Secrets};
 use super::{
     cache, fresh_id, Action, Contents, Credentials, Index, NewSecrets, OptIn, Pending, Refresh,
@@ -35,6 +36,8 @@ pub struct LocalStore {
     file_store: bool,
     /// Where new secrets go, chosen once by `prepare_create`.
     fresh: OnceLock<(Backend, Arc<dyn Secrets>)>,
+    /// The file store's key, as the store choice located it (None: not located).
+    key: Option<KeySource>,
 }
 
 /// Where the secrets of a row are reached.
@@ -54,7 +57,13 @@ impl LocalStore {
             backends: Backends::Os(keyring_timeout),
             file_store: false,
             fresh: OnceLock::new(),
+            key: None,
         }
+    }
+
+    /// The file store's key is at `key` (else there is none to use).
+    pub fn with_key(self, key: Option<KeySource>) -> LocalStore {
+        LocalStore { key, ..self }
     }
 
     /// Like `new`, but new opt-ins (and profile secrets) go to the file store in the data dir.
@@ -72,6 +81,7 @@ impl LocalStore {
             backends: Backends::Given(backend, secrets),
             file_store: false,
             fresh: OnceLock::new(),
+            key: None,
         }
     }
 
@@ -91,7 +101,12 @@ impl LocalStore {
     fn file_secrets(&self) -> Result<Arc<dyn Secrets>> {
         let path = self.index.path();
         let dir = path.parent().unwrap_or(&path);
-        Ok(Arc::new(FileSecrets::open(dir)?))
+        // Without a located key, the message that says how to give one.
+        let key = match &self.key {
+            Some(key) => key.clone(),
+            None => file_key::locate(|_| None, None)?,
+        };
+        Ok(Arc::new(FileSecrets::open(dir, &key)?))
     }
 
     fn cached(&self) -> bool {
