@@ -353,21 +353,10 @@ mod tests {
 
     fn row(id: &str, label: &str, at: DateTime<Utc>) -> OptIn {
         OptIn {
-            id: id.into(),
             label: label.into(),
-            profile: None,
-            environment: "cie".into(),
-            base_url: "https://wwwcie.ups.com".into(),
-            client_id: "client".into(),
-            redirect_uri: "http://127.0.0.1:8765/callback".into(),
-            created_at: at,
-            refreshed_at: None,
             expires_at: at + Duration::hours(4),
             refresh_expires_at: Some(at + Duration::days(60)),
-            refresh_count: 0,
-            invalid_reason: None,
-            keyring: Backend::SecretService,
-            has_client_secret: false,
+            ..OptIn::sample(id, at)
         }
     }
 

@@ -162,27 +162,13 @@ pub fn when(t: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Backend;
     use chrono::TimeZone;
 
     fn row() -> OptIn {
         let t = Utc.with_ymd_and_hms(2027, 1, 15, 8, 0, 0).unwrap();
         OptIn {
-            id: "ab12".into(),
             label: "desk".into(),
-            profile: None,
-            environment: "cie".into(),
-            base_url: "https://wwwcie.ups.com".into(),
-            client_id: "client".into(),
-            redirect_uri: "http://127.0.0.1:8765/callback".into(),
-            created_at: t,
-            refreshed_at: None,
-            expires_at: t,
-            refresh_expires_at: Some(t),
-            refresh_count: 0,
-            invalid_reason: None,
-            keyring: Backend::SecretService,
-            has_client_secret: false,
+            ..OptIn::sample("ab12", t)
         }
     }
 

@@ -465,6 +465,31 @@ it was left as it is and {kept}. Move it away to start afresh"
 }
 
 #[cfg(test)]
+impl OptIn {
+    /// A CIE opt-in made at `at` whose tokens both end then: the unit tests' one fixture,
+    /// each changing what it is about.
+    pub(crate) fn sample(id: &str, at: DateTime<Utc>) -> OptIn {
+        OptIn {
+            id: id.into(),
+            label: String::new(),
+            profile: None,
+            environment: "cie".into(),
+            base_url: "https://wwwcie.ups.com".into(),
+            client_id: "client".into(),
+            redirect_uri: "http://127.0.0.1:8765/callback".into(),
+            created_at: at,
+            refreshed_at: None,
+            expires_at: at,
+            refresh_expires_at: Some(at),
+            refresh_count: 0,
+            invalid_reason: None,
+            keyring: Backend::SecretService,
+            has_client_secret: false,
+        }
+    }
+}
+
+#[cfg(test)]
 pub(super) mod tests {
     use super::*;
     use chrono::TimeZone;
@@ -472,21 +497,8 @@ pub(super) mod tests {
     pub(in crate::store) fn row(id: &str, secs: i64) -> OptIn {
         let t = Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap();
         OptIn {
-            id: id.into(),
             label: format!("label {id}"),
-            profile: None,
-            environment: "cie".into(),
-            base_url: "https://wwwcie.ups.com".into(),
-            client_id: "client".into(),
-            redirect_uri: "http://127.0.0.1:8765/callback".into(),
-            created_at: t,
-            refreshed_at: None,
-            expires_at: t,
-            refresh_expires_at: Some(t),
-            refresh_count: 0,
-            invalid_reason: None,
-            keyring: Backend::SecretService,
-            has_client_secret: false,
+            ..OptIn::sample(id, t)
         }
     }
 

@@ -241,21 +241,10 @@ mod tests {
     fn row(expires: i64, refresh_expires: Option<i64>, invalid: bool) -> OptIn {
         let t = |s| Utc.timestamp_opt(s, 0).unwrap();
         OptIn {
-            id: "a".into(),
-            label: String::new(),
-            profile: None,
-            environment: "cie".into(),
-            base_url: String::new(),
-            client_id: String::new(),
-            redirect_uri: String::new(),
-            created_at: t(0),
-            refreshed_at: None,
             expires_at: t(expires),
             refresh_expires_at: refresh_expires.map(t),
-            refresh_count: 0,
             invalid_reason: invalid.then(|| "refused".into()),
-            keyring: Backend::SecretService,
-            has_client_secret: false,
+            ..OptIn::sample("a", t(0))
         }
     }
 
