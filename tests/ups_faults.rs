@@ -208,7 +208,9 @@ fn token_exchange_without_an_answer_ends_in_time_never_retried_and_stores_nothin
 
 #[test]
 fn token_responses_with_plain_numbers_or_missing_fields_are_accepted() {
-    let world = World::new(&[]);
+    // An app with a client secret: `list --json` shows the refresh token's end only for an
+    // opt-in that gets refreshed.
+    let world = World::refreshable(&[]);
     let hour = chrono::Duration::hours(1);
     for (body, refresh_expires) in [
         (
@@ -243,8 +245,8 @@ fn token_responses_with_plain_numbers_or_missing_fields_are_accepted() {
     }
     assert_eq!(
         world.keyring.entries().len(),
-        3,
-        "two access tokens, one refresh token"
+        5,
+        "two access tokens, one refresh token, the client secret of each"
     );
 }
 

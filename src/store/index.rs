@@ -452,9 +452,7 @@ it was left as it is and {kept}. Move it away to start afresh"
         let result = (|| -> std::io::Result<()> {
             f.write_all(&bytes)?;
             f.sync_all()?;
-            // On Windows std's rename is MoveFileEx with MOVEFILE_REPLACE_EXISTING: atomic
-            // replace there too, even while readers hold the old file open.
-            fs::rename(&tmp, &path)?;
+            rename_replacing(&tmp, &path)?;
             private_fs::sync_dir(&self.dir)
         })();
         result.map_err(|e| {
@@ -462,6 +460,30 @@ it was left as it is and {kept}. Move it away to start afresh"
             Error::index(&path, format!("cannot write the index: {e}"))
         })
     }
+}
+
+/// Put `from` in place of `to`, atomically. On Windows std's rename is MoveFileEx with
+/// MOVEFILE_REPLACE_EXISTING, which is refused ("Access denied") while another process has
+/// `to` open at that very instant (another `token` reading the index, under Wine too), so
+/// there it is tried again for up to a second; readers hold the file for microseconds.
+fn rename_replacing(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(windows)]
+    {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            match fs::rename(from, to) {
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::PermissionDenied
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                done => return done,
+            }
+        }
+    }
+    #[cfg(not(windows))]
+    fs::rename(from, to)
 }
 
 #[cfg(test)]
