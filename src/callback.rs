@@ -458,6 +458,27 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_in_that_fails_after_the_redirect_tells_the_browser_so() {
+        let port = free_port();
+        let uri = format!("http://127.0.0.1:{port}/callback");
+        let listener = CallbackListener::bind(&uri, port, "/callback").unwrap();
+        let browser =
+            std::thread::spawn(move || ask(port, &get(&format!("/callback?code=c&state={S}"))));
+        let (_, landing) = listener.wait(S, Duration::from_secs(20), None).unwrap();
+        let landing = landing.expect("the browser's request waits for the outcome");
+        assert_eq!(format!("{landing:?}"), "Landing");
+        landing.failed(&Error::Other("UPS refused the token exchange".into()));
+        let answer = browser.join().unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert!(answer.contains("UPS opt-in failed"), "{answer}");
+        assert!(
+            answer.contains("UPS refused the token exchange"),
+            "{answer}"
+        );
+        assert!(!answer.contains("opt-in complete"), "{answer}");
+    }
+
+    #[test]
     fn a_denial_with_the_right_state_ends_the_wait_as_denied() {
         let port = free_port();
         let uri = format!("http://127.0.0.1:{port}/callback");

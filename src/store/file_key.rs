@@ -179,6 +179,19 @@ mod tests {
             locate(systemd, None).unwrap().path,
             PathBuf::from("/run/credentials/x.service/idm-auth.key")
         );
+        // The profile's key_file comes after the variable, before systemd's; an empty one
+        // counts as none.
+        let profile = Some(std::path::Path::new("/etc/idm-auth/key"));
+        assert_eq!(locate(both, profile).unwrap().path, PathBuf::from("/k"));
+        let from_profile = locate(systemd, profile).unwrap();
+        assert_eq!(from_profile.path, PathBuf::from("/etc/idm-auth/key"));
+        assert_eq!(from_profile.via, "the profile's key_file");
+        assert_eq!(
+            locate(systemd, Some(std::path::Path::new("")))
+                .unwrap()
+                .path,
+            PathBuf::from("/run/credentials/x.service/idm-auth.key")
+        );
         let message = locate(|_| None, None).unwrap_err().to_string();
         assert!(message.contains(KEY_FILE_VAR), "{message}");
     }
