@@ -295,15 +295,10 @@ again; their secrets stay in the keyring)"
         })
     }
 
-    /// `token`'s quick read ([`super::index_scan::pick`]): the row it wants when the file can
-    /// be read without trouble and is in [`encode`]'s shape; None sends the caller to the full
-    /// read, which reports whatever the trouble is.
-    pub fn quick_pick(
-        &self,
-        profile: Option<&str>,
-        id: Option<&str>,
-        accept: &dyn Fn(&OptIn) -> bool,
-    ) -> Option<OptIn> {
+    /// The index file's bytes for `token`'s quick read (`index_scan::pick`), when they can be
+    /// read without trouble; None sends the caller to the full read, which reports whatever
+    /// the trouble is.
+    pub(super) fn bytes_for_quick_read(&self) -> Option<Vec<u8>> {
         self.check_trusted().ok()?;
         let file = private_fs::open_read(&self.path()).ok()?;
         let size = file.metadata().ok()?.len();
@@ -311,10 +306,7 @@ again; their secrets stay in the keyring)"
         file.take(MAX_INDEX_BYTES + 1)
             .read_to_end(&mut bytes)
             .ok()?;
-        if bytes.len() as u64 > MAX_INDEX_BYTES {
-            return None;
-        }
-        super::index_scan::pick(&bytes, profile, id, accept)
+        (bytes.len() as u64 <= MAX_INDEX_BYTES).then_some(bytes)
     }
 
     /// An index too large to be ours is damage: left in place, copied aside (streamed, so the

@@ -265,7 +265,8 @@ impl Store for LocalStore {
         id: Option<&str>,
         accept: &dyn Fn(&OptIn) -> bool,
     ) -> Option<OptIn> {
-        self.index.quick_pick(profile, id, accept)
+        let bytes = self.index.bytes_for_quick_read()?;
+        super::index_scan::pick(&bytes, profile, id, accept)
     }
 
     fn repaired_rows(&self) -> Result<(Vec<OptIn>, Vec<String>)> {
