@@ -2,7 +2,7 @@
 //! profile, else the OS keyring; and opening it. The keyring and file stores share the
 //! index (store/local.rs); the Vault store keeps its rows in Vault (store/vault.rs).
 
-use super::file_key::{self, KeySource};
+use super::file_key;
 use super::vault::VaultStore;
 use super::vault_kv::{Kv, VaultProfile, VaultSettings};
 use super::{Index, LocalStore, Store};
@@ -19,19 +19,28 @@ pub fn chosen(
     flag: Option<StoreName>,
     profile_flag: Option<&str>,
 ) -> Result<(StoreName, Source)> {
+    chosen_from(ctx, flag, selected_profile(ctx, profile_flag)?.as_ref())
+}
+
+/// [`chosen`], with the profile already read.
+fn chosen_from(
+    ctx: &Ctx,
+    flag: Option<StoreName>,
+    selected: Option<&(String, config::Profile)>,
+) -> Result<(StoreName, Source)> {
     if let Some(kind) = flag {
         return Ok((kind, Source::Flag("--store")));
     }
     if let Some(raw) = ctx.var("IDM_AUTH_STORE") {
         return Ok((parse(&raw)?, Source::Env("IDM_AUTH_STORE")));
     }
-    Ok(match selected_profile(ctx, profile_flag)? {
+    Ok(match selected {
         Some((
             name,
             config::Profile {
                 store: Some(kind), ..
             },
-        )) => (kind, Source::Profile(name)),
+        )) => (*kind, Source::Profile(name.clone())),
         _ => (StoreName::Keyring, Source::Default),
     })
 }
@@ -61,22 +70,23 @@ pub fn open(
 ) -> Result<Box<dyn Store>> {
     let index = Index::default_location()?;
     let timeout = ctx.keyring_timeout();
+    // The config file is read once, for the store's kind, the file store's key and Vault.
+    let selected = selected_profile(ctx, profile_flag)?;
+    let (kind, _) = chosen_from(ctx, flag, selected.as_ref())?;
+    let profile = selected.map(|(_, profile)| profile).unwrap_or_default();
     // Rows of the file store can be reached from any local store, so its key is located
     // for both: IDM_AUTH_KEY_FILE, else the profile's key_file, else systemd's credential.
-    let key = || -> Result<Option<KeySource>> {
-        let profile = selected_profile(ctx, profile_flag)?.map(|(_, p)| p);
-        let key_file = profile.and_then(|p| p.key_file);
-        Ok(file_key::locate(|name| ctx.var(name).map(Into::into), key_file.as_deref()).ok())
-    };
-    match chosen(ctx, flag, profile_flag)?.0 {
-        StoreName::Keyring => Ok(Box::new(LocalStore::new(index, timeout).with_key(key()?))),
+    let key = file_key::locate(
+        |name| ctx.var(name).map(Into::into),
+        profile.key_file.as_deref(),
+    )
+    .ok();
+    match kind {
+        StoreName::Keyring => Ok(Box::new(LocalStore::new(index, timeout).with_key(key))),
         StoreName::File => Ok(Box::new(
-            LocalStore::with_file_store(index, timeout).with_key(key()?),
+            LocalStore::with_file_store(index, timeout).with_key(key),
         )),
         StoreName::Vault => {
-            let profile = selected_profile(ctx, profile_flag)?
-                .map(|(_, profile)| profile)
-                .unwrap_or_default();
             let vault = VaultProfile {
                 addr: profile.vault_addr,
                 mount: profile.vault_mount,
