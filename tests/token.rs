@@ -68,6 +68,25 @@ fn an_expiring_token_is_refreshed_and_the_rotated_pair_is_stored() {
 }
 
 #[test]
+fn a_refreshing_token_json_reports_the_new_expiry() {
+    let sandbox = Sandbox::new();
+    let sim = Sim::confidential(&["--access-ttl", "30"]);
+    let id = opt_in(&sandbox, &sim, "a");
+    sim.settings(r#"{"access_ttl": 3600}"#);
+
+    let run = sandbox.run(&["token", &id, "--json"]);
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    assert_eq!(sim.stats()["refreshes_issued"], 1, "it refreshed");
+    let answer: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        answer["expires_in"].as_i64().unwrap() > 3000,
+        "the expiry of the token it printed, not of the one it replaced: {answer}"
+    );
+    assert_eq!(answer["expires_at"], sandbox.list_json()[0]["expires_at"]);
+    assert!(sim.is_active(answer["access_token"].as_str().unwrap()));
+}
+
+#[test]
 fn eight_parallel_calls_at_expiry_cause_one_refresh_and_print_the_same_token() {
     let sandbox = Sandbox::new();
     let sim = Sim::confidential(&["--access-ttl", "0"]);

@@ -98,7 +98,11 @@ fn run(ctx: &Ctx, id: &str, refused_generation: Option<&str>) -> Result<()> {
     if let Some(note) = &token.note {
         say!(ctx, "note: {note}");
     }
-    ctx.print(&format!("{}\n", token.token.expose_secret()))
+    // The row as stored after the refresh (no secret in it) on the next line, so the caller
+    // reports the new expiry (`token --json`) and knows the generation (`api`'s 401).
+    let row = serde_json::to_string(&token.row)
+        .map_err(|e| Error::Other(format!("cannot encode the opt-in's row: {e}")))?;
+    ctx.print(&format!("{}\n{row}\n", token.token.expose_secret()))
 }
 
 /// `row` as of the generation `EXPIRY/COUNT` that `--refused-generation` names.
@@ -156,18 +160,23 @@ pub fn refresh_apart(ctx: &Ctx, row: &OptIn, refused: bool) -> Result<Token> {
         .map_err(|e| Error::Other(format!("lost the refresher (process {pid}): {e}")))?;
     ctx.write_err(&String::from_utf8_lossy(&out.stderr));
     if out.status.success() {
-        let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let answer = String::from_utf8_lossy(&out.stdout).into_owned();
         out.stdout.zeroize();
-        if token.is_empty() {
-            return Err(Error::Other(format!(
-                "the refresher (process {pid}) gave no token"
-            )));
-        }
-        return Ok(Token {
-            row: row.clone(),
-            token: SecretString::from(token),
-            note: None,
-        });
+        let (token, stored) = answer.split_once('\n').unwrap_or((&answer, ""));
+        let token = SecretString::from(token.trim().to_string());
+        let stored = serde_json::from_str::<OptIn>(stored.trim());
+        let mut answer = answer;
+        answer.zeroize();
+        return match stored {
+            Ok(stored) if !token.expose_secret().is_empty() && stored.id == row.id => Ok(Token {
+                row: stored,
+                token,
+                note: None,
+            }),
+            _ => Err(Error::Other(format!(
+                "the refresher (process {pid}) gave no token and row"
+            ))),
+        };
     }
     out.stdout.zeroize();
     match out.status.code() {
