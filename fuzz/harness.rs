@@ -82,7 +82,12 @@ fn ups_answer(status: u16, content_type: Option<&str>, body: &[u8]) {
         client_secret: None,
         redirect_uri: "http://127.0.0.1:8765/callback".into(),
     };
-    match refresh_with(&http, &config, &RefreshToken::new("fuzz-refresh".into())) {
+    match refresh_with(
+        &http,
+        &config,
+        &RefreshToken::new("fuzz-refresh".into()),
+        &idm_auth::clock::now,
+    ) {
         Ok(grant) => {
             assert_eq!(status, 200, "a grant from an error status");
             assert!(!grant.access_token.expose_secret().is_empty());

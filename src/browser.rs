@@ -9,8 +9,13 @@
 //! forwards to UPS and is removed when the sign-in ends (see [`HandOff`]).
 
 use crate::html::escape;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+/// The environment as the context gives it (`Ctx::var_os`): `BROWSER`, `PATH`, the display
+/// and `XDG_RUNTIME_DIR` are read through it, never from the process directly.
+pub type Vars<'a> = &'a dyn Fn(&str) -> Option<OsString>;
 
 /// Whether a browser was started (and the page it was given, kept until the sign-in ends),
 /// and if not, why.
@@ -26,12 +31,13 @@ pub struct HandOff {
 }
 
 impl HandOff {
-    /// Write the page that sends the browser on to `url`, in a place `browser` can read.
-    pub fn write(url: &str, confined: bool) -> std::io::Result<HandOff> {
+    /// Write the page that sends the browser on to `url`, in a place the browser can read
+    /// (`confined`: a snap's or a Flatpak's).
+    pub fn write(url: &str, confined: bool, vars: Vars<'_>) -> std::io::Result<HandOff> {
         let base = if confined {
             confined_base()
         } else {
-            private_base()
+            private_base(vars)
         };
         let mut random = [0u8; 12];
         getrandom::getrandom(&mut random).map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -88,8 +94,8 @@ fn forwarding_page(url: &str) -> String {
 
 /// `$XDG_RUNTIME_DIR` when it is the user's own private directory (memory-backed, gone at
 /// log-out), else the temporary directory (the page's own directory is private either way).
-fn private_base() -> PathBuf {
-    if let Some(run) = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+fn private_base(vars: Vars<'_>) -> PathBuf {
+    if let Some(run) = vars("XDG_RUNTIME_DIR").map(PathBuf::from) {
         if run.is_absolute() && crate::store::private_fs::check_dir(&run).is_ok() && run.is_dir() {
             #[cfg(unix)]
             {
@@ -114,10 +120,10 @@ fn confined_base() -> PathBuf {
 }
 
 /// Whether the browser that will open runs confined (a snap or a Flatpak).
-fn is_confined(program: Option<&str>) -> bool {
+fn is_confined(program: Option<&str>, vars: Vars<'_>) -> bool {
     match program {
         Some(program) => {
-            let path = which(program).unwrap_or_else(|| PathBuf::from(program));
+            let path = which(program, vars).unwrap_or_else(|| PathBuf::from(program));
             let text = path.to_string_lossy();
             program == "flatpak" || text.starts_with("/snap/") || text.contains("/flatpak/exports/")
         }
@@ -125,11 +131,11 @@ fn is_confined(program: Option<&str>) -> bool {
     }
 }
 
-fn which(program: &str) -> Option<PathBuf> {
+fn which(program: &str, vars: Vars<'_>) -> Option<PathBuf> {
     if program.contains('/') {
         return Some(PathBuf::from(program));
     }
-    std::env::split_paths(&std::env::var_os("PATH")?)
+    std::env::split_paths(&vars("PATH")?)
         .map(|dir| dir.join(program))
         .find(|p| p.is_file())
 }
@@ -166,13 +172,13 @@ fn default_browser_is_confined() -> bool {
 }
 
 /// Start the browser on a page that forwards to `url`.
-pub fn open(url: &str) -> Launch {
-    if let Some(list) = std::env::var_os("BROWSER").filter(|v| !v.is_empty()) {
+pub fn open(url: &str, vars: Vars<'_>) -> Launch {
+    if let Some(list) = vars("BROWSER").filter(|v| !v.is_empty()) {
         let list = list.to_string_lossy().into_owned();
         let mut errors = Vec::new();
         for candidate in list.split(':').filter(|c| !c.trim().is_empty()) {
             let program = program_of(candidate);
-            let handoff = match HandOff::write(url, is_confined(Some(&program))) {
+            let handoff = match HandOff::write(url, is_confined(Some(&program), vars), vars) {
                 Ok(h) => h,
                 Err(e) => {
                     return Launch::Failed(format!("cannot write the page for the browser: {e}"))
@@ -188,13 +194,13 @@ pub fn open(url: &str) -> Launch {
             errors.join("; ")
         ));
     }
-    if !has_display() {
+    if !has_display(vars) {
         return Launch::Failed(
             "there is no graphical display (DISPLAY and WAYLAND_DISPLAY are unset)".into(),
         );
     }
     // The platform's openers, tried in turn, each started without being waited for.
-    let handoff = match HandOff::write(url, is_confined(None)) {
+    let handoff = match HandOff::write(url, is_confined(None, vars), vars) {
         Ok(h) => h,
         Err(e) => return Launch::Failed(format!("cannot write the page for the browser: {e}")),
     };
@@ -246,14 +252,14 @@ fn spawn(candidate: &str, target: &str) -> Result<(), String> {
 }
 
 #[cfg(all(unix, not(target_os = "macos")))]
-fn has_display() -> bool {
+fn has_display(vars: Vars<'_>) -> bool {
     ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+        .any(|v| vars(v).is_some_and(|s| !s.is_empty()))
 }
 
 #[cfg(any(not(unix), target_os = "macos"))]
-fn has_display() -> bool {
+fn has_display(_: Vars<'_>) -> bool {
     true
 }
 
@@ -264,7 +270,7 @@ mod tests {
     #[test]
     fn the_page_forwards_to_the_url_escaped_and_is_private_and_removed_on_drop() {
         let url = "https://wwwcie.ups.com/security/v1/oauth/authorize?a=1&state=\"><script>";
-        let handoff = HandOff::write(url, false).unwrap();
+        let handoff = HandOff::write(url, false, &|_| None).unwrap();
         let page = std::fs::read_to_string(handoff.page()).unwrap();
         assert!(page.contains("content=\"0;url=https://wwwcie.ups.com/security/v1/oauth/authorize?a=1&amp;state=&quot;&gt;&lt;script&gt;\""), "{page}");
         assert!(page.contains("no-referrer"));
@@ -288,10 +294,10 @@ mod tests {
             "flatpak",
             "/var/lib/flatpak/exports/bin/org.mozilla.firefox",
         ] {
-            assert!(is_confined(Some(confined)), "{confined}");
+            assert!(is_confined(Some(confined), &|_| None), "{confined}");
         }
         for free in ["/usr/bin/firefox", "/opt/google/chrome/chrome"] {
-            assert!(!is_confined(Some(free)), "{free}");
+            assert!(!is_confined(Some(free), &|_| None), "{free}");
         }
     }
 }

@@ -11,6 +11,16 @@
 //! a shipped binary.
 
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// A clock as the context hands it on to what judges or records time (the stores, the
+/// refresh): shared, so a test's fixed clock reaches every part of a command.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// This machine's clock, [`now`], as a [`Clock`].
+pub fn system() -> Clock {
+    Arc::new(now)
+}
 
 /// The variable a debug build reads its fixed "now" from.
 pub const TEST_NOW_VAR: &str = "IDM_AUTH_TEST_NOW";

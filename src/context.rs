@@ -9,11 +9,13 @@
 
 use crate::browser::{self, Launch};
 use crate::cli::StoreName;
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::flow::UpsFailure;
-use crate::http::UpsHttp;
+use crate::http::{Transport, UpsHttp};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
+use std::ffi::OsString;
 use std::fmt;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -21,12 +23,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-/// Reading the environment: a variable's value, if set.
-pub type Env = dyn Fn(&str) -> Option<String> + Send + Sync;
+/// Reading the environment: a variable's value, if set (as the OS holds it: `PATH` may
+/// not be UTF-8).
+pub type Env = dyn Fn(&str) -> Option<OsString> + Send + Sync;
 /// A shared reader (the paste reader reads stdin on its own thread).
 pub type Input = Arc<Mutex<Box<dyn BufRead + Send>>>;
 type Output = Arc<Mutex<Box<dyn Write + Send>>>;
 type MakeStore = dyn Fn(&Ctx) -> Result<Box<dyn Store>>;
+/// Opens the consent page at a URL (a test's scripted browser).
+type Opener = dyn Fn(&str) -> Launch + Send + Sync;
 
 pub struct Ctx {
     env: Box<Env>,
@@ -38,9 +43,13 @@ pub struct Ctx {
     stderr_tty: bool,
     /// Whether a terminal here shows colour codes as colour (see `terminal_takes_colour_codes`).
     colour_codes: bool,
-    clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync>,
-    browser: Box<dyn Fn(&str) -> Launch + Send + Sync>,
+    clock: Clock,
+    /// What opens the consent page; None: the system's browser (browser.rs), which reads
+    /// this context's environment.
+    browser: Option<Box<Opener>>,
     config_path: Option<PathBuf>,
+    /// The transport to UPS a test put in place of the network (`with_transport`).
+    transport: Option<Arc<dyn Transport + Send + Sync>>,
     make_store: Box<MakeStore>,
     /// `--store` and `--profile`, which choose the store (store/choice.rs).
     store_choice: OnceLock<(Option<StoreName>, Option<String>)>,
@@ -55,7 +64,7 @@ impl Ctx {
     /// This process's environment, streams, clock and browser; opt-ins in the data dir.
     pub fn real() -> Ctx {
         Ctx {
-            env: Box::new(|name| std::env::var(name).ok()),
+            env: Box::new(|name| std::env::var_os(name)),
             stdin: Arc::new(Mutex::new(Box::new(std::io::BufReader::new(
                 std::io::stdin(),
             )))),
@@ -65,9 +74,10 @@ impl Ctx {
             stdout_tty: std::io::stdout().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
             colour_codes: terminal_takes_colour_codes(),
-            clock: Box::new(crate::clock::now),
-            browser: Box::new(browser::open),
+            clock: crate::clock::system(),
+            browser: None,
             config_path: None,
+            transport: None,
             make_store: Box::new(|_| {
                 Err(Error::Other(
                     "no store was given to this context (with_store or with_store_opener)".into(),
@@ -82,7 +92,7 @@ impl Ctx {
 
     /// The environment, as `env` answers.
     pub fn with_env(mut self, env: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Ctx {
-        self.env = Box::new(env);
+        self.env = Box::new(move |name| env(name).map(OsString::from));
         self.refresh_apart = false;
         self
     }
@@ -106,13 +116,21 @@ impl Ctx {
     }
 
     pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Ctx {
-        self.clock = Box::new(clock);
+        self.clock = std::sync::Arc::new(clock);
         self
     }
 
     /// What opens the consent page (called with the authorize URL, must not wait for it).
     pub fn with_browser(mut self, open: impl Fn(&str) -> Launch + Send + Sync + 'static) -> Ctx {
-        self.browser = Box::new(open);
+        self.browser = Some(Box::new(open));
+        self
+    }
+
+    /// The OAuth exchanges with UPS go through `transport` instead of the network (a
+    /// canned answer, a recording of what was sent).
+    pub fn with_transport(mut self, transport: impl Transport + Send + Sync + 'static) -> Ctx {
+        self.transport = Some(Arc::new(transport));
+        self.refresh_apart = false;
         self
     }
 
@@ -145,13 +163,25 @@ impl Ctx {
         self.refresh_apart
     }
 
-    /// A variable of the environment, None when unset or blank.
+    /// A variable of the environment, None when unset, blank or not UTF-8.
     pub fn var(&self, name: &str) -> Option<String> {
-        (self.env)(name).filter(|v| !v.trim().is_empty())
+        (self.env)(name)
+            .and_then(|v| v.into_string().ok())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// A variable of the environment as the OS holds it (a path need not be UTF-8).
+    pub fn var_os(&self, name: &str) -> Option<OsString> {
+        (self.env)(name)
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
+    }
+
+    /// The clock, for what keeps it beyond one call (a store, a refresh).
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     /// The command line's `--store` and `--profile`, before the store is first used.
@@ -182,7 +212,10 @@ impl Ctx {
 
     /// Open the consent page at `url` without waiting for the browser.
     pub fn open_browser(&self, url: &str) -> Launch {
-        (self.browser)(url)
+        match &self.browser {
+            Some(open) => open(url),
+            None => browser::open(url, &|name| self.var_os(name)),
+        }
     }
 
     /// How long a keyring call may take: `IDM_AUTH_KEYRING_TIMEOUT` seconds, else 20.
@@ -193,10 +226,24 @@ impl Ctx {
             .unwrap_or(crate::store::secrets::DEFAULT_TIMEOUT)
     }
 
-    /// The transport to UPS: one request may take `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
+    /// How long one request to UPS may take: `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
+    pub fn http_timeout(&self) -> Duration {
+        crate::flow::http_timeout_from(self.var("IDM_AUTH_HTTP_TIMEOUT"))
+    }
+
+    /// The network transport to UPS, with [`Ctx::http_timeout`] (`api` streams its
+    /// answers through it).
     pub fn http(&self) -> Result<UpsHttp, UpsFailure> {
-        let timeout = crate::flow::http_timeout_from(self.var("IDM_AUTH_HTTP_TIMEOUT"));
-        UpsHttp::new(timeout).map_err(|e| crate::flow::config_error("HTTP client", e))
+        UpsHttp::new(self.http_timeout()).map_err(|e| crate::flow::config_error("HTTP client", e))
+    }
+
+    /// The transport for the OAuth exchanges with UPS: the one given to this context
+    /// (`with_transport`), else the network.
+    pub fn ups(&self) -> Result<Arc<dyn Transport + Send + Sync>, UpsFailure> {
+        match &self.transport {
+            Some(given) => Ok(given.clone()),
+            None => Ok(Arc::new(self.http()?)),
+        }
     }
 
     pub fn set_quiet(&self, quiet: bool) {

@@ -120,12 +120,8 @@ pub(crate) fn config_error(what: &str, e: impl std::fmt::Display) -> UpsFailure 
     UpsFailure::new(None, format!("{what}: {e}"))
 }
 
-/// How long one request to UPS may take: `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
-pub fn http_timeout() -> Duration {
-    http_timeout_from(std::env::var("IDM_AUTH_HTTP_TIMEOUT").ok())
-}
-
-/// [`http_timeout`] for a value of `IDM_AUTH_HTTP_TIMEOUT` read elsewhere (the context).
+/// How long one request to UPS may take, for the value of `IDM_AUTH_HTTP_TIMEOUT` (read by
+/// the context): that many seconds, else 30.
 pub fn http_timeout_from(value: Option<String>) -> Duration {
     value
         .and_then(|s| s.trim().parse::<u64>().ok())
@@ -262,30 +258,41 @@ pub fn start(config: &ClientConfig) -> Result<Attempt, UpsFailure> {
 
 /// Trade the one-time code for tokens at /security/v1/oauth/token, over `http`. Never
 /// retried: a code works once.
+/// `clock` dates the tokens: their lifetimes count from when the answer came.
 pub fn exchange_code_with(
-    http: &impl Transport,
+    http: &(impl Transport + ?Sized),
     config: &ClientConfig,
     code: AuthorizationCode,
     verifier: PkceCodeVerifier,
+    clock: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Grant, UpsFailure> {
     let result = client(config, ups::TOKEN_PATH)?
         .exchange_code(code)
         .set_pkce_verifier(verifier)
-        .request(http);
-    finish(result, http.last_answer(), "token exchange", config)
+        .request(&Through(http));
+    finish(
+        result,
+        http.last_answer(),
+        "token exchange",
+        config,
+        clock(),
+    )
 }
 
 /// Rotate the pair at /security/v1/oauth/refresh, over `http`. The old refresh token is
 /// spent once UPS has seen this request, whatever happens to the answer.
+/// `clock` dates the tokens, as for [`exchange_code_with`].
 pub fn refresh_with(
-    http: &impl Transport,
+    http: &(impl Transport + ?Sized),
     config: &ClientConfig,
     refresh_token: &RefreshToken,
+    clock: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Grant, UpsFailure> {
     let result = client(config, ups::REFRESH_PATH)?
         .exchange_refresh_token(refresh_token)
-        .request(http);
-    finish(result, http.last_answer(), "refresh", config).map_err(|mut failure| {
+        .request(&Through(http));
+    let answered = clock();
+    finish(result, http.last_answer(), "refresh", config, answered).map_err(|mut failure| {
         if config.client_secret.is_none() && failure.status == Some(401) {
             failure.message.push_str(
                 ". This opt-in has no client secret, and UPS's document offers a refresh only with one (HTTP Basic): that is why UPS refused it",
@@ -297,6 +304,18 @@ pub fn refresh_with(
 
 type Outcome = Result<UpsTokenResponse, RequestTokenError<TransportError, UpsErrorResponse>>;
 
+/// A transport as oauth2 takes it (a sized client): whichever the context holds, the
+/// network or a test's.
+struct Through<'a, T: ?Sized>(&'a T);
+
+impl<T: Transport + ?Sized> oauth2::SyncHttpClient for Through<'_, T> {
+    type Error = TransportError;
+
+    fn call(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, TransportError> {
+        self.0.call(request)
+    }
+}
+
 /// Turn oauth2's outcome into a grant or a failure worded for the admin. Bodies are never
 /// echoed (a gateway page or a mangled token response can hold secrets); only UPS's own
 /// error messages are shown, cleaned of control characters.
@@ -305,6 +324,7 @@ fn finish(
     last: LastAnswer,
     what: &str,
     config: &ClientConfig,
+    answered: DateTime<Utc>,
 ) -> Result<Grant, UpsFailure> {
     let status = last.status;
     // oauth2 reads a body only at 200, and a 200 means UPS acted: the code is spent or the
@@ -351,7 +371,7 @@ fn finish(
                     });
                 }
             }
-            grant_from(response, crate::clock::now())
+            grant_from(response, answered)
                 .map_err(|e| fail(format!("UPS answered the {what} with HTTP 200 but {e}")))
         }
         Err(RequestTokenError::ServerResponse(e)) if e.is_recognised() => {
@@ -479,7 +499,12 @@ mod tests {
     }
 
     fn refresh_against(http: &CannedAnswer) -> Result<Grant, UpsFailure> {
-        refresh_with(http, &config(None), &RefreshToken::new("r".into()))
+        refresh_with(
+            http,
+            &config(None),
+            &RefreshToken::new("r".into()),
+            &crate::clock::now,
+        )
     }
 
     #[test]

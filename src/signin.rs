@@ -193,12 +193,13 @@ fn wait(
 /// Trade the code for tokens. Every failure ends this sign-in, since a one-time code is
 /// never sent twice.
 fn exchange(ctx: &Ctx, config: &ClientConfig, code: String, attempt: Attempt) -> Result<Grant> {
-    let exchanged = ctx.http().and_then(|http| {
+    let exchanged = ctx.ups().and_then(|ups| {
         flow::exchange_code_with(
-            &http,
+            &*ups,
             config,
             AuthorizationCode::new(code),
             attempt.verifier,
+            &|| ctx.now(),
         )
     });
     exchanged.map_err(|mut failure: UpsFailure| {
@@ -231,7 +232,7 @@ fn persist(
         base_url: settings.base_url.clone(),
         client_id: settings.client_id.clone(),
         redirect_uri: settings.redirect_uri.clone(),
-        created_at: chrono::Utc::now(),
+        created_at: ctx.now(),
         refreshed_at: None,
         expires_at: grant.expires_at,
         refresh_expires_at: grant.refresh_expires_at,

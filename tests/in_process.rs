@@ -191,7 +191,7 @@ impl Machine {
 /// The browser a person would use: sign in and approve at the simulator, then land on the
 /// loopback callback. Started on its own thread, as a browser runs beside the wait.
 fn follow_through_simulator(url: &str) -> Launch {
-    let page = HandOff::write(url, false).expect("the forwarding page is written");
+    let page = HandOff::write(url, false, &|_| None).expect("the forwarding page is written");
     let url = url.to_string();
     std::thread::spawn(move || {
         let callback = approve_at_simulator(&url);

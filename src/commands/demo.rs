@@ -40,7 +40,8 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<()> {
         sim.base_url()
     );
     let dir = private_dir(ctx)?;
-    let store = LocalStore::new(Index::at(dir.clone()), ctx.keyring_timeout());
+    let store =
+        LocalStore::new(Index::at(dir.clone()), ctx.keyring_timeout()).with_clock(ctx.clock());
     let result = run_in(ctx, args, &sim, &store, ClientSecret::new(secret));
     let _ = std::fs::remove_dir_all(&dir);
     sim.shutdown();

@@ -165,5 +165,5 @@ pub(crate) fn refresh_at_ups(
         redirect_uri: row.redirect_uri.clone(),
     };
     let refresh_token = RefreshToken::new(credentials.refresh_token.expose_secret().to_string());
-    flow::refresh_with(&ctx.http()?, &config, &refresh_token)
+    flow::refresh_with(&*ctx.ups()?, &config, &refresh_token, &|| ctx.now())
 }

@@ -75,7 +75,8 @@ impl Story<'_> {
     pub fn error(&self, failure: Failure, store_error: Option<Error>, recorded: bool) -> Error {
         let id = self.row.id.clone();
         match failure {
-            Failure::Unusable => self.row.unusable(crate::clock::now()),
+            // Which "now" does not matter: only an invalid reason changes the words.
+            Failure::Unusable => self.row.unusable(self.started),
             Failure::Cleared => Error::NotFound(format!(
                 "opt-in {id} was cleared (on this or another machine)"
             )),

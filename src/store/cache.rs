@@ -34,12 +34,13 @@ pub fn get(row: &OptIn) -> Option<SecretString> {
     (stamp == generation(row) && !token.is_empty()).then(|| SecretString::from(token))
 }
 
-/// Remember `token` as the access token of `row`'s generation until the token expires.
-pub fn put(row: &OptIn, token: &SecretString) {
+/// Remember `token` as the access token of `row`'s generation until the token expires
+/// (counted from `now`).
+pub fn put(row: &OptIn, token: &SecretString, now: DateTime<Utc>) {
     if !cacheable(row) {
         return;
     }
-    let Ok(seconds) = usize::try_from((row.expires_at - Utc::now()).num_seconds()) else {
+    let Ok(seconds) = usize::try_from((row.expires_at - now).num_seconds()) else {
         return;
     };
     if seconds > 0 {

@@ -3,7 +3,7 @@
 //! index (store/local.rs); the Vault store keeps its rows in Vault (store/vault.rs).
 
 use super::file_key;
-use super::vault::VaultStore;
+use super::vault::{host_name, VaultStore};
 use super::vault_kv::{Kv, VaultProfile, VaultSettings};
 use super::{Index, LocalStore, Store};
 use crate::config;
@@ -82,9 +82,15 @@ pub fn open(
     )
     .ok();
     match kind {
-        StoreName::Keyring => Ok(Box::new(LocalStore::new(index, timeout).with_key(key))),
+        StoreName::Keyring => Ok(Box::new(
+            LocalStore::new(index, timeout)
+                .with_key(key)
+                .with_clock(ctx.clock()),
+        )),
         StoreName::File => Ok(Box::new(
-            LocalStore::with_file_store(index, timeout).with_key(key),
+            LocalStore::with_file_store(index, timeout)
+                .with_key(key)
+                .with_clock(ctx.clock()),
         )),
         StoreName::Vault => {
             let vault = VaultProfile {
@@ -93,11 +99,12 @@ pub fn open(
                 prefix: profile.vault_prefix,
             };
             let settings = VaultSettings::resolve(&vault, |name| ctx.var(name), dirs::home_dir())?;
-            Ok(Box::new(VaultStore::new(
-                Kv::connect(settings)?,
-                &index,
-                ctx.talk(),
-            )))
+            Ok(Box::new(
+                VaultStore::new(Kv::connect(settings)?, &index, ctx.talk())
+                    .with_clock(ctx.clock())
+                    .with_ups_timeout(ctx.http_timeout())
+                    .with_host(host_name(|name| ctx.var(name))),
+            ))
         }
     }
 }

@@ -18,6 +18,7 @@ use super::{
     cache, fresh_id, Action, Contents, Credentials, Index, NewSecrets, OptIn, Pending, Refresh,
     Store, Token, MIN_VALIDITY,
 };
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::flow::Grant;
 use crate::refresh::reasons::CutShort;
@@ -38,6 +39,8 @@ pub struct LocalStore {
     fresh: OnceLock<(Backend, Arc<dyn Secrets>)>,
     /// The file store's key, as the store choice located it (None: not located).
     key: Option<KeySource>,
+    /// What dates the journal's entries and judges expiries in a refresh (the context's).
+    clock: Clock,
 }
 
 /// Where the secrets of a row are reached.
@@ -58,7 +61,13 @@ impl LocalStore {
             file_store: false,
             fresh: OnceLock::new(),
             key: None,
+            clock: crate::clock::system(),
         }
+    }
+
+    /// Time as `clock` tells it (the context's), not this machine's.
+    pub fn with_clock(self, clock: Clock) -> LocalStore {
+        LocalStore { clock, ..self }
     }
 
     /// The file store's key is at `key` (else there is none to use).
@@ -82,6 +91,7 @@ impl LocalStore {
             file_store: false,
             fresh: OnceLock::new(),
             key: None,
+            clock: crate::clock::system(),
         }
     }
 
@@ -236,7 +246,7 @@ impl LocalStore {
         // Cached under the row the refresh wrote (we still hold the lock, so that row is
         // ours); a failure to cache only costs the next call a keyring read.
         if self.cached() {
-            cache::put(&fresh, &grant.access_token);
+            cache::put(&fresh, &grant.access_token, (self.clock)());
         }
         Ok((Wrote::Stored, Some(fresh)))
     }
@@ -310,7 +320,7 @@ impl Store for LocalStore {
                 id: id.clone(),
                 keyring: backend,
                 action: Action::Authorize,
-                since: Utc::now(),
+                since: (self.clock)(),
             });
             Ok(())
         });
@@ -356,7 +366,7 @@ impl Store for LocalStore {
             .get(&row.id, SecretKind::AccessToken)?
             .ok_or_else(|| missing(row))?;
         if self.cached() {
-            cache::put(row, &token);
+            cache::put(row, &token, (self.clock)());
         }
         Ok(token)
     }
@@ -378,7 +388,7 @@ impl Store for LocalStore {
             min_validity_ms: MIN_VALIDITY.num_milliseconds(),
             flaw: None,
         };
-        run::run(&mut port, rules, 0, refresh, refused)
+        run::run(&mut port, rules, 0, refresh, refused, &*self.clock)
     }
 
     /// Check the keyring answers for the row, turn the row into a journal entry, delete its
@@ -395,7 +405,7 @@ impl Store for LocalStore {
                     id: row.id.clone(),
                     keyring: row.keyring,
                     action: Action::Clear,
-                    since: Utc::now(),
+                    since: (self.clock)(),
                 });
             }
             Ok(())
@@ -560,7 +570,7 @@ impl Port for LocalRefresh<'_> {
                     id: self.row.id.clone(),
                     keyring: self.row.keyring,
                     action: Action::Refresh,
-                    since: Utc::now(),
+                    since: (self.store.clock)(),
                 });
                 Ok(())
             })?;

@@ -37,6 +37,7 @@ use super::vault_kv::{Kv, VaultSettings, Written};
 use super::{
     cache, fresh_id, Credentials, NewSecrets, Refresh, SecretString, Store, Token, MIN_VALIDITY,
 };
+use crate::clock::Clock;
 use crate::context::Talk;
 use crate::error::{Error, Result};
 use crate::flow::Grant;
@@ -64,6 +65,9 @@ const CLAIM_SLACK: Duration = Duration::from_secs(15);
 /// How long a save Vault could not take (restarting, sealed) is tried again: inside the
 /// claim's slack, so no waiter takes over meanwhile.
 const SAVE_RETRY: Duration = Duration::from_secs(10);
+/// One request to UPS's time-out unless the store is told (`with_ups_timeout`): the
+/// default of `IDM_AUTH_HTTP_TIMEOUT`.
+const DEFAULT_UPS_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One opt-in as Vault holds it. No Debug: it holds secrets, which are wiped on drop.
 #[derive(Clone, Serialize, Deserialize)]
@@ -97,14 +101,12 @@ struct Claim {
 }
 
 impl Claim {
-    fn new(lifetime: Duration) -> Result<Claim> {
-        let mut nonce = [0u8; 16];
-        getrandom::getrandom(&mut nonce)
-            .map_err(|e| Error::Other(format!("no randomness from the OS: {e}")))?;
+    /// Ours, on `host`, from `since`, for `lifetime`.
+    fn new(host: &str, since: DateTime<Utc>, lifetime: Duration) -> Result<Claim> {
         Ok(Claim {
-            holder: format!("{} (process {})", host_name(), std::process::id()),
-            nonce: nonce.iter().map(|b| format!("{b:02x}")).collect(),
-            since: crate::clock::now(),
+            holder: format!("{host} (process {})", std::process::id()),
+            nonce: nonce()?,
+            since,
             lifetime_seconds: lifetime.as_secs(),
         })
     }
@@ -119,6 +121,14 @@ impl Claim {
     }
 }
 
+/// 128 random bits, in hex.
+fn nonce() -> Result<String> {
+    let mut nonce = [0u8; 16];
+    getrandom::getrandom(&mut nonce)
+        .map_err(|e| Error::Other(format!("no randomness from the OS: {e}")))?;
+    Ok(nonce.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 pub struct VaultStore {
     kv: Kv,
     /// The last listing, rows only (no secret), for serving cached tokens through an outage.
@@ -127,18 +137,47 @@ pub struct VaultStore {
     unreachable: OnceLock<String>,
     /// Where a note on a record skipped goes.
     talk: Talk,
+    /// What dates claims and judges expiries (the context's).
+    clock: Clock,
+    /// How long one request to UPS may take: a claim lasts that long and a little more.
+    ups_timeout: Duration,
+    /// This machine's name, for the claims (messages only).
+    host: String,
 }
 
 impl VaultStore {
     /// The store behind `kv`; `index`'s directory keeps this machine's copy of the last
     /// listing, under the same checks as the index.
+    /// The store in `kv`, its last listing kept under `index`; by this machine's clock and
+    /// name and UPS's default time-out until told otherwise (`with_*`).
     pub fn new(kv: Kv, index: &Index, talk: Talk) -> VaultStore {
         VaultStore {
             offline_rows: index.nested(&listing_dir(kv.settings())),
             kv,
             unreachable: OnceLock::new(),
             talk,
+            clock: crate::clock::system(),
+            ups_timeout: DEFAULT_UPS_TIMEOUT,
+            host: host_name(|_| None),
         }
+    }
+
+    /// Time as `clock` tells it (the context's).
+    pub fn with_clock(self, clock: Clock) -> VaultStore {
+        VaultStore { clock, ..self }
+    }
+
+    /// One request to UPS may take `timeout` (`IDM_AUTH_HTTP_TIMEOUT`): claims last longer.
+    pub fn with_ups_timeout(self, timeout: Duration) -> VaultStore {
+        VaultStore {
+            ups_timeout: timeout,
+            ..self
+        }
+    }
+
+    /// This machine is called `host` in the claims it writes.
+    pub fn with_host(self, host: String) -> VaultStore {
+        VaultStore { host, ..self }
     }
 
     fn key(id: &str) -> String {
@@ -230,8 +269,8 @@ remove it with the vault CLI, or repair it",
     }
 
     /// The claim's lifetime: the UPS time-out plus the time to write the answer.
-    fn claim_lifetime() -> Duration {
-        crate::flow::http_timeout() + CLAIM_SLACK
+    fn claim_lifetime(&self) -> Duration {
+        self.ups_timeout + CLAIM_SLACK
     }
 
     /// The numbers a Vault refresher works by, for claims of `lifetime`.
@@ -276,9 +315,9 @@ fn listing_dir(settings: &VaultSettings) -> PathBuf {
 }
 
 /// The stored access token, which the cache keeps for the next call.
-fn served(mut record: Record) -> Token {
+fn served(mut record: Record, now: DateTime<Utc>) -> Token {
     let token = SecretString::from(std::mem::take(&mut record.access_token));
-    cache::put(&record.row, &token);
+    cache::put(&record.row, &token, now);
     Token {
         row: record.row.clone(),
         token,
@@ -333,7 +372,7 @@ impl Store for VaultStore {
     /// A write that Vault refuses (a read-only policy, a bad token) or cannot take (down,
     /// sealed) fails here, before anyone signs in.
     fn prepare_create(&self) -> Result<Vec<String>> {
-        let probe = format!("{PROBES}/{}", Claim::new(Duration::ZERO)?.nonce);
+        let probe = format!("{PROBES}/{}", nonce()?);
         self.kv
             .write(&probe, &serde_json::json!({"probe": true}), 0)?;
         self.kv.destroy(&probe)?;
@@ -379,14 +418,14 @@ impl Store for VaultStore {
         let (_, record) = self
             .read(&row.id)?
             .ok_or_else(|| VaultStore::cleared(&row.id))?;
-        Ok(served(record).token)
+        Ok(served(record, (self.clock)()).token)
     }
 
     fn rotate(&self, row: &OptIn, refresh: Refresh<'_>, refused: Option<&OptIn>) -> Result<Token> {
         if let Some(why) = self.unreachable.get() {
             return Err(Error::Keyring(why.clone()));
         }
-        let lifetime = Self::claim_lifetime();
+        let lifetime = self.claim_lifetime();
         let rules = VaultStore::rules(lifetime);
         let mut port = VaultRefresh {
             store: self,
@@ -394,7 +433,14 @@ impl Store for VaultStore {
             record: None,
             lifetime,
         };
-        run::run(&mut port, rules, lifetime.as_secs(), refresh, refused)
+        run::run(
+            &mut port,
+            rules,
+            lifetime.as_secs(),
+            refresh,
+            refused,
+            &*self.clock,
+        )
     }
 
     fn remove(&self, row: &OptIn) -> Result<()> {
@@ -517,7 +563,8 @@ impl Port for VaultRefresh<'_> {
     }
 
     fn claim(&mut self, cas: Option<u64>, _taken_over: bool) -> Result<Option<u64>> {
-        let claim = Claim::new(self.lifetime)?;
+        let store = self.store;
+        let claim = Claim::new(&store.host, (store.clock)(), self.lifetime)?;
         match self.write(cas, |r| r.claim = Some(claim))? {
             (Written::Stored(version), record) => {
                 self.record = Some((version, record));
@@ -548,7 +595,7 @@ impl Port for VaultRefresh<'_> {
             .record
             .take()
             .ok_or_else(|| VaultStore::cleared(&self.row.id))?;
-        Ok(served(record))
+        Ok(served(record, (self.store.clock)()))
     }
 
     fn save_rotated(&mut self, cas: Option<u64>, grant: &Grant) -> Result<(Wrote, Option<OptIn>)> {
@@ -560,7 +607,7 @@ impl Port for VaultRefresh<'_> {
         let wrote = self.wrote(outcome);
         let row = match (&wrote, &self.record) {
             (Wrote::Stored, Some((_, record))) => {
-                cache::put(&record.row, &grant.access_token);
+                cache::put(&record.row, &grant.access_token, (self.store.clock)());
                 Some(record.row.clone())
             }
             _ => None,
@@ -584,11 +631,12 @@ impl Port for VaultRefresh<'_> {
     }
 }
 
-fn host_name() -> String {
+/// This machine's name: the kernel's, else what the environment (`var`) calls it.
+pub fn host_name(var: impl Fn(&str) -> Option<String>) -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| var("COMPUTERNAME"))
+        .or_else(|| var("HOSTNAME"))
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "a machine".into())
@@ -608,7 +656,7 @@ mod tests {
         let claim = Claim {
             holder: "h".into(),
             nonce: "n".into(),
-            since: Utc::now(),
+            since: DateTime::UNIX_EPOCH,
             lifetime_seconds: u64::MAX,
         };
         let seen = Seen {
