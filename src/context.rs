@@ -28,7 +28,8 @@ use std::time::Duration;
 pub type Env = dyn Fn(&str) -> Option<OsString> + Send + Sync;
 /// A shared reader (the paste reader reads stdin on its own thread).
 pub type Input = Arc<Mutex<Box<dyn BufRead + Send>>>;
-type Output = Arc<Mutex<Box<dyn Write + Send>>>;
+use crate::talk::Output;
+pub use crate::talk::Talk;
 type MakeStore = dyn Fn(&Ctx) -> Result<Box<dyn Store>>;
 /// Opens the consent page at a URL (a test's scripted browser).
 type Opener = dyn Fn(&str) -> Launch + Send + Sync;
@@ -345,45 +346,7 @@ impl Ctx {
 
     /// A handle on stderr for another thread.
     pub fn talk(&self) -> Talk {
-        Talk {
-            stderr: self.stderr.clone(),
-            quiet: self.quiet(),
-        }
-    }
-}
-
-/// Stderr, as a thread of a command talks to the person at the terminal.
-#[derive(Clone)]
-pub struct Talk {
-    stderr: Output,
-    quiet: bool,
-}
-
-impl Talk {
-    /// The process's own stderr, for code that runs without a context (library users).
-    pub fn stderr() -> Talk {
-        Talk {
-            stderr: Arc::new(Mutex::new(Box::new(std::io::stderr()))),
-            quiet: false,
-        }
-    }
-
-    pub fn say(&self, text: fmt::Arguments<'_>) {
-        if !self.quiet {
-            self.tell(text);
-        }
-    }
-
-    pub fn tell(&self, text: fmt::Arguments<'_>) {
-        let text = text.to_string();
-        self.write_err(&format!("{}\n", crate::render::terminal_safe(&text)));
-    }
-
-    pub fn write_err(&self, text: &str) {
-        if let Ok(mut err) = self.stderr.lock() {
-            // Nobody left to tell when stderr is gone.
-            let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
-        }
+        Talk::on(self.stderr.clone(), self.quiet())
     }
 }
 

@@ -50,18 +50,8 @@ pub struct Attempt {
     pub verifier: PkceCodeVerifier,
 }
 
-/// Tokens as UPS issued them, with their lifetimes turned into instants. The tokens are
-/// moved out of oauth2's types into ones that print as `[REDACTED]` and wipe their memory
-/// when dropped.
-#[derive(Debug)]
-pub struct Grant {
-    pub access_token: SecretString,
-    pub refresh_token: Option<SecretString>,
-    pub issued_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub refresh_expires_at: Option<DateTime<Utc>>,
-    pub refresh_count: u64,
-}
+/// The tokens of a grant, moved out of oauth2's types ([`grant_from`]).
+pub use crate::opt_in::Grant;
 
 /// Why an exchange failed, with the HTTP status when there was one.
 #[derive(Debug)]

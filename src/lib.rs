@@ -25,6 +25,7 @@ pub mod html;
 pub mod http;
 pub mod loopback_http;
 pub mod names;
+pub mod opt_in;
 pub mod process_hygiene;
 pub mod public_client;
 pub mod refresh;
@@ -33,6 +34,7 @@ pub mod settings;
 pub mod signin;
 pub mod simulator;
 pub mod store;
+pub mod talk;
 pub mod tty;
 pub mod ups;
 

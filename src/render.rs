@@ -1,7 +1,7 @@
 //! The two faces of `list`: the grid for people and the JSON for scripts. Only index rows
 //! reach this file, so it cannot print a secret.
 
-use crate::store::{OptIn, Status};
+use crate::opt_in::{OptIn, Status};
 use chrono::{DateTime, Datelike, Local, SecondsFormat, Timelike, Utc};
 use serde::Serialize;
 use std::borrow::Cow;

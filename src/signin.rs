@@ -7,9 +7,10 @@ use crate::callback::{CallbackListener, Landing};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::flow::{self, Attempt, ClientConfig, Grant, UpsFailure};
+use crate::opt_in::{Draft, OptIn};
 use crate::say;
 use crate::settings::AuthorizeSettings;
-use crate::store::{Backend, NewSecrets, OptIn, SecretString, Store};
+use crate::store::{NewSecrets, SecretString, Store};
 use crate::tty::{self, Spinner};
 use oauth2::{AuthorizationCode, ClientSecret};
 use std::time::Instant;
@@ -223,9 +224,7 @@ fn persist(
         refresh_token: grant.refresh_token,
         client_secret: client_secret.map(|s| SecretString::from(s.secret().as_str())),
     };
-    let row = OptIn {
-        // The store picks the id and the keyring.
-        id: String::new(),
+    let draft = Draft {
         label: settings.label.clone(),
         profile: settings.profile.clone(),
         environment: settings.environment.clone(),
@@ -233,15 +232,12 @@ fn persist(
         client_id: settings.client_id.clone(),
         redirect_uri: settings.redirect_uri.clone(),
         created_at: ctx.now(),
-        refreshed_at: None,
         expires_at: grant.expires_at,
         refresh_expires_at: grant.refresh_expires_at,
         refresh_count: grant.refresh_count,
-        invalid_reason: None,
-        keyring: Backend::SecretService,
         has_client_secret: client_secret.is_some(),
     };
-    let row = store.create(row, secrets)?;
+    let row = store.create(draft, secrets)?;
     say!(
         ctx,
         "Opted in: {} ({}), tokens kept in the {}.",

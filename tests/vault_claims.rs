@@ -7,7 +7,7 @@ mod support;
 
 use chrono::{Duration as Span, Utc};
 use idm_auth::flow::{Grant, UpsFailure};
-use idm_auth::store::secrets::Backend;
+use idm_auth::opt_in::Draft;
 use idm_auth::store::vault::VaultStore;
 use idm_auth::store::vault_kv::{Kv, VaultProfile, VaultSettings};
 use idm_auth::store::{Credentials, ExposeSecret, NewSecrets, OptIn, SecretString, Store};
@@ -21,17 +21,18 @@ fn store(bao: &Bao, data: &std::path::Path) -> VaultStore {
         _ => None,
     };
     let settings = VaultSettings::resolve(&VaultProfile::default(), env, None).unwrap();
+    // A claim lives for the UPS time-out plus 15 s: the shortest it can be.
     VaultStore::new(
         Kv::connect(settings).unwrap(),
         &idm_auth::store::Index::at(data.to_path_buf()),
         idm_auth::context::Talk::stderr(),
     )
+    .with_ups_timeout(Duration::from_secs(1))
 }
 
-fn expired_row() -> OptIn {
+fn expired_row() -> Draft {
     let now = Utc::now();
-    OptIn {
-        id: String::new(),
+    Draft {
         label: "claims".into(),
         profile: None,
         environment: "simulator".into(),
@@ -39,12 +40,9 @@ fn expired_row() -> OptIn {
         client_id: "c".into(),
         redirect_uri: "http://127.0.0.1:8765/callback".into(),
         created_at: now,
-        refreshed_at: None,
         expires_at: now - Span::seconds(1),
         refresh_expires_at: Some(now + Span::days(60)),
         refresh_count: 0,
-        invalid_reason: None,
-        keyring: Backend::Vault,
         has_client_secret: false,
     }
 }
@@ -63,8 +61,6 @@ fn grant(access: &str) -> Grant {
 
 #[test]
 fn a_refresher_overtaken_after_its_claim_lapsed_cannot_mark_the_opt_in_invalid() {
-    // The claim lives for the UPS time-out plus 15 s: the shortest it can be.
-    std::env::set_var("IDM_AUTH_HTTP_TIMEOUT", "1");
     let bao = Bao::start();
     let data = tempfile::tempdir().unwrap();
     let row = store(&bao, data.path())

@@ -11,6 +11,7 @@ use crate::browser::Launch;
 use crate::cli::DemoArgs;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::opt_in::OptIn;
 use crate::public_client;
 use crate::render;
 use crate::say;
@@ -19,7 +20,7 @@ use crate::settings::{
 };
 use crate::signin::{sign_in, Opener};
 use crate::simulator::{Config, Simulator};
-use crate::store::{ExposeSecret, Index, LocalStore, OptIn, Store, Token};
+use crate::store::{ExposeSecret, Index, LocalStore, Store, Token};
 use oauth2::ClientSecret;
 use std::path::PathBuf;
 use std::time::Duration;

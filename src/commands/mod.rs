@@ -18,9 +18,10 @@ pub mod token;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::flow::{self, ClientConfig, Grant, UpsFailure};
+use crate::opt_in::{OptIn, MIN_VALIDITY};
 use crate::public_client;
 use crate::say;
-use crate::store::{Credentials, ExposeSecret, OptIn, Store, Token, MIN_VALIDITY};
+use crate::store::{Credentials, ExposeSecret, Store, Token};
 use chrono::{DateTime, Utc};
 use oauth2::{ClientSecret, RefreshToken};
 

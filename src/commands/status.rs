@@ -7,9 +7,9 @@ use crate::cli::StatusArgs;
 use crate::commands::{find, of_profile};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::opt_in::{OptIn, Status};
 use crate::public_client;
 use crate::render;
-use crate::store::{OptIn, Status};
 use chrono::{DateTime, Duration, Local, Utc};
 
 pub fn run(ctx: &Ctx, args: &StatusArgs, profile: Option<&str>) -> Result<()> {

@@ -4,7 +4,7 @@
 use super::transitions::{Death, Failure};
 use crate::error::Error;
 use crate::flow::UpsFailure;
-use crate::store::OptIn;
+use crate::opt_in::OptIn;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// A refresh whose claim (or journal record) was taken over: it reached UPS, and its

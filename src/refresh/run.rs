@@ -5,10 +5,13 @@
 use super::reasons::{CutShort, Story};
 use super::transitions::{Action, Clocks, Observed, Refresher, Rules, Seen, UpsAnswer};
 use crate::error::{Error, Result};
-use crate::flow::{Grant, UpsFailure};
-use crate::store::{Credentials, OptIn, Refresh, Token};
+use crate::flow::UpsFailure;
+use crate::opt_in::{Credentials, Grant, OptIn, Token};
 use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant};
+
+/// Rotates the pair at UPS: called by a store's `rotate` at the one moment it may be.
+pub type Refresh<'a> = &'a dyn Fn(&OptIn, &Credentials) -> Result<Grant, UpsFailure>;
 
 /// The outcome of a write that needs no more than "stored or not".
 pub enum Wrote {

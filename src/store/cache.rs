@@ -16,7 +16,7 @@
 //! Every failure is a miss: where the kernel keyring is unusable (a seccomp policy, the
 //! per-user key quota full) the Secret Service answers as before, silently.
 
-use crate::store::{Backend, OptIn};
+use crate::opt_in::{Backend, OptIn};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 

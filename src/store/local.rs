@@ -20,7 +20,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::flow::Grant;
+use crate::opt_in::{Draft, Grant};
 use crate::refresh::reasons::CutShort;
 use crate::refresh::run::{self, Port, Wrote};
 use crate::refresh::transitions::{ClaimSeen, Rules, Seen};
@@ -298,7 +298,7 @@ impl Store for LocalStore {
         Ok(notes)
     }
 
-    fn create(&self, mut row: OptIn, new: NewSecrets) -> Result<OptIn> {
+    fn create(&self, draft: Draft, new: NewSecrets) -> Result<OptIn> {
         let (backend, secrets) = match self.fresh.get() {
             Some(chosen) => chosen.clone(),
             None => {
@@ -308,8 +308,7 @@ impl Store for LocalStore {
                 })?
             }
         };
-        row.id = fresh_id(&self.index.load_all()?)?;
-        row.keyring = backend;
+        let row = draft.stored_as(fresh_id(&self.index.load_all()?)?, backend);
         let id = row.id.clone();
         let owner = self.index.lock(&operation_lock(&id))?;
         let journalled = self.index.update_all(|c| {

@@ -31,19 +31,18 @@
 //! skipped with a note naming it, so it costs nobody else their opt-ins; only keys shaped
 //! like opt-in ids are read at all.
 
-use super::index::{is_valid_id, Contents, Index, OptIn};
-use super::secrets::Backend;
+use super::index::{is_valid_id, Contents, Index};
 use super::vault_kv::{Kv, VaultSettings, Written};
 use super::{
     cache, fresh_id, Credentials, NewSecrets, Refresh, SecretString, Store, Token, MIN_VALIDITY,
 };
 use crate::clock::Clock;
-use crate::context::Talk;
 use crate::error::{Error, Result};
-use crate::flow::Grant;
+use crate::opt_in::{Backend, Draft, Grant, OptIn};
 use crate::refresh::reasons::CutShort;
 use crate::refresh::run::{self, Port, Wrote};
 use crate::refresh::transitions::{ClaimSeen, Rules, Seen, MAX_CLAIM_LIFETIME_MS};
+use crate::talk::Talk;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -72,6 +71,7 @@ const DEFAULT_UPS_TIMEOUT: Duration = Duration::from_secs(30);
 /// One opt-in as Vault holds it. No Debug: it holds secrets, which are wiped on drop.
 #[derive(Clone, Serialize, Deserialize)]
 struct Record {
+    #[serde(with = "super::index::Row")]
     row: OptIn,
     access_token: String,
     #[serde(default)]
@@ -379,10 +379,10 @@ impl Store for VaultStore {
         Ok(Vec::new())
     }
 
-    fn create(&self, mut row: OptIn, new: NewSecrets) -> Result<OptIn> {
-        row.keyring = Backend::Vault;
+    fn create(&self, draft: Draft, new: NewSecrets) -> Result<OptIn> {
         let mut record = Record {
-            row,
+            // The id is chosen below.
+            row: draft.stored_as(String::new(), Backend::Vault),
             access_token: new.access_token.expose_secret().to_string(),
             refresh_token: new.refresh_token.map(|s| s.expose_secret().to_string()),
             client_secret: new.client_secret.map(|s| s.expose_secret().to_string()),
