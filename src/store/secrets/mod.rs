@@ -15,6 +15,7 @@ mod credential_manager;
 pub mod kernel_keyring;
 #[cfg(target_os = "macos")]
 mod keychain;
+pub mod memory;
 mod os_keyring;
 #[cfg(target_os = "linux")]
 mod secret_service;
