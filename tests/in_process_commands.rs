@@ -373,14 +373,9 @@ fn clear_deletes_one_opt_in_and_its_secrets_and_keeps_the_others() {
         assert_eq!(machine.secret(&gone.id, kind), None, "{kind:?}");
         assert!(machine.secret(&kept.id, kind).is_some(), "{kind:?}");
     }
-    let ids: Vec<String> = machine
-        .store()
-        .rows()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    assert_eq!(ids, [kept.id.clone()]);
+    let rows = machine.store().rows().unwrap();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, [kept.id.as_str()]);
 
     let token = machine.run(&["token", &gone.id]);
     assert_eq!(token.code, ExitCode::NotFound, "{token:?}");
