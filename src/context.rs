@@ -7,13 +7,13 @@
 //! The real context is cheap to build: the store is connected on first use, and a secret
 //! backend only when a secret is needed, so `token` on a cache hit pays for nothing else.
 
-use crate::browser::{self, Launch};
 use crate::cli::StoreName;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::flow::UpsFailure;
-use crate::http::{Transport, UpsHttp};
+use crate::signin::browser::{self, Launch};
 use crate::store::Store;
+use crate::ups::oauth::UpsFailure;
+use crate::ups::transport::{Transport, UpsHttp};
 use chrono::{DateTime, Utc};
 use std::ffi::OsString;
 use std::fmt;
@@ -229,13 +229,14 @@ impl Ctx {
 
     /// How long one request to UPS may take: `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
     pub fn http_timeout(&self) -> Duration {
-        crate::flow::http_timeout_from(self.var("IDM_AUTH_HTTP_TIMEOUT"))
+        crate::ups::oauth::http_timeout_from(self.var("IDM_AUTH_HTTP_TIMEOUT"))
     }
 
     /// The network transport to UPS, with [`Ctx::http_timeout`] (`api` streams its
     /// answers through it).
     pub fn http(&self) -> Result<UpsHttp, UpsFailure> {
-        UpsHttp::new(self.http_timeout()).map_err(|e| crate::flow::config_error("HTTP client", e))
+        UpsHttp::new(self.http_timeout())
+            .map_err(|e| crate::ups::oauth::config_error("HTTP client", e))
     }
 
     /// The transport for the OAuth exchanges with UPS: the one given to this context

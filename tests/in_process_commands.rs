@@ -8,10 +8,10 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use idm_auth::error::ExitCode;
-use idm_auth::http::{CannedAnswer, LastAnswer, Transport, TransportError};
 use idm_auth::opt_in::{Draft, OptIn};
 use idm_auth::store::secrets::memory::InMemory;
 use idm_auth::store::{Backend, Index, LocalStore, NewSecrets, SecretKind, SecretString, Store};
+use idm_auth::ups::transport::{CannedAnswer, LastAnswer, Transport, TransportError};
 use idm_auth::Ctx;
 use oauth2::{HttpRequest, HttpResponse, SyncHttpClient};
 use std::sync::{Arc, Mutex};

@@ -5,8 +5,8 @@
 use super::reasons::{CutShort, Story};
 use super::transitions::{Action, Clocks, Observed, Refresher, Rules, Seen, UpsAnswer};
 use crate::error::{Error, Result};
-use crate::flow::UpsFailure;
 use crate::opt_in::{Credentials, Grant, OptIn, Token};
+use crate::ups::oauth::UpsFailure;
 use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant};
 

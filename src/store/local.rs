@@ -11,8 +11,8 @@
 //! knows its owner died, deletes the secrets (idempotent) and says so; a refresh record is
 //! settled by the next `rotate`, which can then say exactly why UPS refuses the stored token.
 
-use super::file::FileSecrets;
-use super::file_key::{self, KeySource};
+use super::secrets::file::FileSecrets;
+use super::secrets::file_key::{self, KeySource};
 use super::secrets::{self, delete_all, Backend, SecretKind, Secrets};
 use super::{
     cache, fresh_id, Action, Contents, Credentials, Index, NewSecrets, OptIn, Pending, Refresh,

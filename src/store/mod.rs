@@ -22,19 +22,15 @@
 
 pub mod cache;
 pub mod choice;
-pub mod file;
-mod file_key;
 pub mod index;
 #[cfg(test)]
 mod index_format;
 mod index_scan;
 mod local;
 pub(crate) mod private_fs;
-mod sealed;
 pub mod secrets;
 mod timestamp;
 pub mod vault;
-pub mod vault_kv;
 
 use crate::error::{Error, Result};
 pub use crate::opt_in::{Backend, Credentials, OptIn, Token};

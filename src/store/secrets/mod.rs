@@ -1,6 +1,7 @@
 //! Where an opt-in's secrets live: one small trait, [`Secrets`], and one file per backend
 //! (the Secret Service, the Linux kernel keyring, the macOS Keychain, the Windows Credential
-//! Manager). A backend only stores, reads and deletes named secrets; the journal, the locks
+//! Manager, and sealed files: file.rs, with its key in file_key.rs and its sealing in
+//! sealed.rs). A backend only stores, reads and deletes named secrets; the journal, the locks
 //! and the access-token cache in front of it are the store's (store/local.rs).
 //!
 //! Secrets are one entry each (Windows' Credential Manager holds at most 2,560 bytes per
@@ -11,12 +12,15 @@
 
 #[cfg(target_os = "windows")]
 mod credential_manager;
+pub mod file;
+pub(crate) mod file_key;
 #[cfg(target_os = "linux")]
 pub mod kernel_keyring;
 #[cfg(target_os = "macos")]
 mod keychain;
 pub mod memory;
 mod os_keyring;
+mod sealed;
 #[cfg(target_os = "linux")]
 mod secret_service;
 // On every OS: the splitting of long secrets is plain logic, unit-tested everywhere.

@@ -31,19 +31,21 @@
 //! skipped with a note naming it, so it costs nobody else their opt-ins; only keys shaped
 //! like opt-in ids are read at all.
 
-use super::index::{is_valid_id, Contents, Index};
-use super::vault_kv::{Kv, VaultSettings, Written};
-use super::{
-    cache, fresh_id, Credentials, NewSecrets, Refresh, SecretString, Store, Token, MIN_VALIDITY,
-};
+pub mod kv;
+
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::opt_in::{Backend, Draft, Grant, OptIn};
 use crate::refresh::reasons::CutShort;
 use crate::refresh::run::{self, Port, Wrote};
 use crate::refresh::transitions::{ClaimSeen, Rules, Seen, MAX_CLAIM_LIFETIME_MS};
+use crate::store::index::{is_valid_id, Contents, Index};
+use crate::store::{
+    cache, fresh_id, Credentials, NewSecrets, Refresh, SecretString, Store, Token, MIN_VALIDITY,
+};
 use crate::talk::Talk;
 use chrono::{DateTime, Utc};
+use kv::{Kv, VaultSettings, Written};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
