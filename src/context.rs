@@ -142,7 +142,7 @@ impl Ctx {
     }
 
     /// Opt-ins kept in the store `open` makes on first use, from this context once the
-    /// command line is read (the binary wires `store::choice::open_chosen`: the context
+    /// command line is read (the binary wires `store_choice::open_chosen`: the context
     /// itself knows no store kind, so it depends on none).
     pub fn with_store_opener(
         mut self,

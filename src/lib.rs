@@ -27,6 +27,7 @@ pub mod settings;
 pub mod signin;
 pub mod simulator;
 pub mod store;
+pub mod store_choice;
 pub mod talk;
 pub mod tty;
 pub mod ups;

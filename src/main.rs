@@ -9,6 +9,6 @@ fn main() -> std::process::ExitCode {
         eprintln!("error: internal error (a bug, please report it): {info}");
         std::process::exit(1);
     }));
-    let ctx = Ctx::real().with_store_opener(idm_auth::store::choice::open_chosen);
+    let ctx = Ctx::real().with_store_opener(idm_auth::store_choice::open_chosen);
     idm_auth::run(std::env::args_os(), &ctx).into()
 }

@@ -21,7 +21,6 @@
 //! - `remove` is idempotent; `rows` reads and never writes, needs no secret and no network.
 
 pub mod cache;
-pub mod choice;
 pub mod index;
 #[cfg(test)]
 mod index_format;

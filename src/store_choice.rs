@@ -2,15 +2,15 @@
 //! profile, else the OS keyring; and opening it. The keyring and file stores share the
 //! index (store/local.rs); the Vault store keeps its rows in Vault (store/vault/).
 
-use super::secrets::file_key;
-use super::vault::kv::{Kv, VaultProfile, VaultSettings};
-use super::vault::{host_name, VaultStore};
-use super::{Index, LocalStore, Store};
 use crate::config;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::names::{self, StoreName};
 use crate::settings::Source;
+use crate::store::secrets::file_key;
+use crate::store::vault::kv::{Kv, VaultProfile, VaultSettings};
+use crate::store::vault::{host_name, VaultStore};
+use crate::store::{Index, LocalStore, Store};
 
 /// The store new opt-ins go to and where that choice came from: the flag, the environment
 /// of `ctx`, the profile `profile_flag` selects, or the default.
