@@ -17,6 +17,7 @@ pub mod context;
 pub mod error;
 mod fast_path;
 pub mod html;
+mod http_client;
 pub mod names;
 pub mod opt_in;
 pub mod process_hygiene;
