@@ -242,9 +242,20 @@ impl Ctx {
     /// The transport for the OAuth exchanges with UPS: the one given to this context
     /// (`with_transport`), else the network.
     pub fn ups(&self) -> Result<Arc<dyn Transport + Send + Sync>, UpsFailure> {
+        self.ups_within(Duration::MAX)
+    }
+
+    /// [`Ctx::ups`], a request over the network taking at most `at_most` (a courtesy
+    /// check).
+    pub fn ups_within(
+        &self,
+        at_most: Duration,
+    ) -> Result<Arc<dyn Transport + Send + Sync>, UpsFailure> {
         match &self.transport {
             Some(given) => Ok(given.clone()),
-            None => Ok(Arc::new(self.http()?)),
+            None => UpsHttp::new(self.http_timeout().min(at_most))
+                .map(|http| Arc::new(http) as Arc<dyn Transport + Send + Sync>)
+                .map_err(|e| crate::ups::oauth::config_error("HTTP client", e)),
         }
     }
 

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use idm_auth::error::ExitCode;
 use idm_auth::opt_in::{Draft, OptIn};
+use idm_auth::signin::browser::Launch;
 use idm_auth::store::secrets::memory::InMemory;
 use idm_auth::store::{Backend, Index, LocalStore, NewSecrets, SecretKind, SecretString, Store};
 use idm_auth::ups::transport::{CannedAnswer, LastAnswer, Transport, TransportError};
@@ -23,6 +24,10 @@ fn now() -> DateTime<Utc> {
 
 /// UPS's answer to a refresh that rotated the pair (string-typed numbers, as UPS sends).
 const ROTATED: &str = r#"{"token_type":"Bearer","issued_at":"1906372800000","client_id":"c","access_token":"fresh-access","expires_in":"14399","refresh_count":"1","status":"approved","refresh_token":"fresh-refresh","refresh_token_expires_in":"5183999","refresh_token_status":"approved"}"#;
+
+/// UPS's validate-client on an app it does not know.
+const CLIENT_UNKNOWN: &str =
+    r#"{"response":{"errors":[{"code":"10401","message":"ClientId is Invalid"}]}}"#;
 
 /// UPS refusing a refresh token it no longer honours.
 const REFUSED: &str =
@@ -88,11 +93,13 @@ impl Transport for Ups {
     }
 }
 
-/// One machine: a data directory, secrets in memory, the UPS it talks to.
+/// One machine: a data directory, secrets in memory, the UPS it talks to, and a browser
+/// that only notes the addresses it is asked to open.
 struct Machine {
     dir: tempfile::TempDir,
     secrets: Arc<InMemory>,
     ups: Ups,
+    opened: Arc<Mutex<Vec<String>>>,
 }
 
 /// What a command did.
@@ -109,6 +116,7 @@ impl Machine {
             dir: tempfile::tempdir().unwrap(),
             secrets: Arc::default(),
             ups,
+            opened: Arc::default(),
         }
     }
 
@@ -150,6 +158,7 @@ impl Machine {
         let out = tempfile::NamedTempFile::new().unwrap();
         let err = tempfile::NamedTempFile::new().unwrap();
         let config = self.dir.path().join("config.toml");
+        let opened = self.opened.clone();
         let ctx = Ctx::real()
             .with_env(|_| None)
             .with_stdin(std::io::empty(), false)
@@ -158,6 +167,10 @@ impl Machine {
             .with_config_path(config)
             .with_clock(now)
             .with_transport(self.ups.clone())
+            .with_browser(move |url| {
+                opened.lock().unwrap().push(url.to_string());
+                Launch::Failed("a test's browser opens nothing".into())
+            })
             .with_store(self.store());
         let code = idm_auth::run(
             std::iter::once("idm-auth").chain(args.iter().copied()),
@@ -384,4 +397,37 @@ fn clear_deletes_one_opt_in_and_its_secrets_and_keeps_the_others() {
     assert!(machine.secrets.is_empty());
     assert!(machine.store().rows().unwrap().is_empty());
     assert!(machine.ups.asked().is_empty(), "clear tells UPS nothing");
+}
+
+#[test]
+fn authorize_asks_ups_about_the_app_through_the_context_and_stops_before_the_browser() {
+    let machine = Machine::new(Ups::answering(401, CLIENT_UNKNOWN));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+        .to_string();
+    let ran = machine.run(&[
+        "authorize",
+        "--client-id",
+        "client-a",
+        "--env",
+        "cie",
+        "--port",
+        &port,
+    ]);
+    assert_eq!(ran.code, ExitCode::Ups, "{ran:?}");
+    assert!(
+        ran.stderr
+            .contains("UPS refused the app before the sign-in (HTTP 401)"),
+        "{ran:?}"
+    );
+    assert!(ran.stderr.contains("ClientId is Invalid"), "{ran:?}");
+    assert_eq!(machine.ups.asked(), ["/security/v1/oauth/validate-client"]);
+    assert!(
+        machine.opened.lock().unwrap().is_empty(),
+        "no browser opened"
+    );
+    assert!(machine.store().rows().unwrap().is_empty());
+    assert!(machine.secrets.is_empty());
 }

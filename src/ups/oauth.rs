@@ -132,7 +132,10 @@ pub enum ClientCheck {
 
 /// Ask UPS's validate-client, over `http`, whether the client id and redirect URI are
 /// registered.
-pub fn validate_client_with(http: &impl Transport, config: &ClientConfig) -> ClientCheck {
+pub fn validate_client_with(
+    http: &(impl Transport + ?Sized),
+    config: &ClientConfig,
+) -> ClientCheck {
     let url = url::Url::parse_with_params(
         &format!("{}{}", config.base_url, wire::VALIDATE_CLIENT_PATH),
         [
