@@ -30,8 +30,9 @@ pub struct OptIn {
     pub refresh_count: u64,
     /// Set when UPS refused a refresh: the opt-in is dead and must be made again.
     pub invalid_reason: Option<String>,
-    /// Where its secrets are kept (an OS keyring, the file store or Vault).
-    pub keyring: Backend,
+    /// Where its secrets are kept: an OS keyring, the file store or Vault (the index
+    /// file's key `keyring`, from when there were only keyrings).
+    pub secrets_in: Backend,
     /// Whether a client secret was stored beside the tokens (confidential client).
     pub has_client_secret: bool,
 }
@@ -54,8 +55,8 @@ pub struct Draft {
 }
 
 impl Draft {
-    /// The opt-in once stored as `id`, its secrets in `keyring`.
-    pub fn stored_as(self, id: String, keyring: Backend) -> OptIn {
+    /// The opt-in once stored as `id`, its secrets in `secrets_in`.
+    pub fn stored_as(self, id: String, secrets_in: Backend) -> OptIn {
         OptIn {
             id,
             label: self.label,
@@ -70,7 +71,7 @@ impl Draft {
             refresh_expires_at: self.refresh_expires_at,
             refresh_count: self.refresh_count,
             invalid_reason: None,
-            keyring,
+            secrets_in,
             has_client_secret: self.has_client_secret,
         }
     }

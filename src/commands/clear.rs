@@ -52,7 +52,7 @@ pub fn run(ctx: &Ctx, args: &ClearArgs, profile: Option<&str>) -> Result<()> {
             } else {
                 format!(" ({})", row.label)
             },
-            row.keyring.describe()
+            row.secrets_in.describe()
         );
     }
     say!(ctx,

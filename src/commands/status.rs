@@ -114,7 +114,7 @@ fn describe(row: &OptIn, status: Status, now: DateTime<Utc>, public_refresh: boo
                 .as_deref()
                 .map_or("-".into(), |p| render::one_line(p).into_owned()),
         ),
-        ("tokens in", row.keyring.describe().to_string()),
+        ("tokens in", row.secrets_in.describe().to_string()),
         ("made", local(row.created_at)),
         ("access token", access),
         ("opt-in ends", ends),

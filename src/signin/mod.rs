@@ -252,7 +252,7 @@ fn persist(
         "Opted in: {} ({}), tokens kept in the {}.",
         row.id,
         row.environment,
-        row.keyring.describe()
+        row.secrets_in.describe()
     );
     crate::public_client::notice(ctx, &row);
     Ok(row)

@@ -56,7 +56,7 @@ pub fn put(row: &OptIn, token: &SecretString, now: DateTime<Utc>) {
 
 /// Secrets already in the kernel keyring are as quick to read as the cache.
 fn cacheable(row: &OptIn) -> bool {
-    row.keyring != Backend::KernelKeyring
+    row.secrets_in != Backend::KernelKeyring
 }
 
 /// Changes whenever the row's access token can have changed: a refresh moves the expiry and

@@ -59,7 +59,8 @@ pub(crate) struct Row {
     refresh_count: u64,
     #[serde(default)]
     invalid_reason: Option<String>,
-    keyring: Backend,
+    #[serde(rename = "keyring")]
+    secrets_in: Backend,
     #[serde(default)]
     has_client_secret: bool,
 }
@@ -515,7 +516,7 @@ impl OptIn {
             refresh_expires_at: Some(at),
             refresh_count: 0,
             invalid_reason: None,
-            keyring: Backend::SecretService,
+            secrets_in: Backend::SecretService,
             has_client_secret: false,
         }
     }

@@ -42,7 +42,7 @@ fn an_index_written_before_reads_back_and_is_rewritten_byte_for_byte() {
         contents.rows[1].invalid_reason.as_deref(),
         Some("UPS refused to refresh it: invalid_grant\nline two")
     );
-    let keyrings: Vec<Backend> = contents.rows.iter().map(|r| r.keyring).collect();
+    let keyrings: Vec<Backend> = contents.rows.iter().map(|r| r.secrets_in).collect();
     assert_eq!(
         keyrings,
         [

@@ -361,7 +361,7 @@ impl Store for LocalStore {
             }
         }
         let token = self
-            .secrets(row.keyring)?
+            .secrets(row.secrets_in)?
             .get(&row.id, SecretKind::AccessToken)?
             .ok_or_else(|| missing(row))?;
         if self.cached() {
@@ -393,7 +393,7 @@ impl Store for LocalStore {
     /// Check the keyring answers for the row, turn the row into a journal entry, delete its
     /// secrets, drop the entry.
     fn remove(&self, row: &OptIn) -> Result<()> {
-        let secrets = self.secrets(row.keyring)?;
+        let secrets = self.secrets(row.secrets_in)?;
         // A locked or wedged keyring fails here, before the index changes.
         secrets.get(&row.id, SecretKind::AccessToken)?;
         let _owner = self.index.lock(&operation_lock(&row.id))?;
@@ -402,7 +402,7 @@ impl Store for LocalStore {
             if c.pending_for(&row.id, Action::Clear).is_none() {
                 c.pending.push(Pending {
                     id: row.id.clone(),
-                    keyring: row.keyring,
+                    keyring: row.secrets_in,
                     action: Action::Clear,
                     since: (self.clock)(),
                 });
@@ -415,7 +415,7 @@ impl Store for LocalStore {
                 "opt-in {} is off the index, but its secrets are still in the {}: {e}. \
 The next `idm-auth authorize`, `token` or `clear` deletes them",
                 row.id,
-                row.keyring.describe()
+                row.secrets_in.describe()
             ))
         })?;
         crate::abort_point::reached("clear-secrets-deleted");
@@ -476,7 +476,7 @@ fn missing(row: &OptIn) -> Error {
         id: row.id.clone(),
         reason: format!(
             "its tokens are missing from the {}; `idm-auth clear {}` removes the row",
-            row.keyring.describe(),
+            row.secrets_in.describe(),
             row.id
         ),
     }
@@ -496,7 +496,7 @@ struct LocalRefresh<'a> {
 
 impl LocalRefresh<'_> {
     fn secrets(&self) -> Result<Arc<dyn Secrets>> {
-        self.store.secrets(self.row.keyring)
+        self.store.secrets(self.row.secrets_in)
     }
 
     /// Write the index: the refresh record ends unless `keep_record`, after `change`.
@@ -567,7 +567,7 @@ impl Port for LocalRefresh<'_> {
             self.store.index.update_all(|c| {
                 c.pending.push(Pending {
                     id: self.row.id.clone(),
-                    keyring: self.row.keyring,
+                    keyring: self.row.secrets_in,
                     action: Action::Refresh,
                     since: (self.store.clock)(),
                 });
