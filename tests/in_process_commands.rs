@@ -15,6 +15,7 @@ use idm_auth::store::{Backend, Index, LocalStore, NewSecrets, SecretKind, Secret
 use idm_auth::ups::transport::{CannedAnswer, LastAnswer, Transport, TransportError};
 use idm_auth::Ctx;
 use oauth2::{HttpRequest, HttpResponse, SyncHttpClient};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 /// The one "now" of every command here.
@@ -33,39 +34,49 @@ const CLIENT_UNKNOWN: &str =
 const REFUSED: &str =
     r#"{"response":{"errors":[{"code":"10401","message":"Invalid Refresh Token"}]}}"#;
 
-/// How the scripted UPS answers every request.
+/// One answer of the scripted UPS.
+#[derive(Clone, Copy)]
 enum Answer {
-    Http(CannedAnswer),
+    /// This status and JSON body.
+    Http(u16, &'static str),
     /// No connection: UPS never saw the request.
     Unreachable,
+    /// The request went out and the connection broke before an answer: UPS may have acted.
+    Lost,
 }
 
-/// UPS as a test scripts it, keeping the path of every request it was sent.
+/// UPS as a test scripts it: the answers in turn, the last one from then on. It keeps the
+/// path of every request it was sent.
 #[derive(Clone)]
 struct Ups {
-    answer: Arc<Answer>,
+    script: Arc<Mutex<VecDeque<Answer>>>,
+    last: Arc<Mutex<LastAnswer>>,
     asked: Arc<Mutex<Vec<String>>>,
 }
 
 impl Ups {
-    fn answering(status: u16, body: &str) -> Ups {
-        Ups::with(Answer::Http(CannedAnswer {
-            status,
-            content_type: Some("application/json".into()),
-            retry_after: None,
-            body: body.as_bytes().to_vec(),
-        }))
+    fn answering(status: u16, body: &'static str) -> Ups {
+        Ups::script(&[Answer::Http(status, body)])
     }
 
-    fn with(answer: Answer) -> Ups {
+    fn script(answers: &[Answer]) -> Ups {
         Ups {
-            answer: Arc::new(answer),
+            script: Arc::new(Mutex::new(answers.iter().copied().collect())),
+            last: Arc::default(),
             asked: Arc::default(),
         }
     }
 
     fn asked(&self) -> Vec<String> {
         self.asked.lock().unwrap().clone()
+    }
+
+    fn next(&self) -> Answer {
+        let mut script = self.script.lock().unwrap();
+        match script.len() {
+            0 | 1 => *script.front().expect("a scripted answer"),
+            _ => script.pop_front().unwrap(),
+        }
     }
 }
 
@@ -77,19 +88,33 @@ impl SyncHttpClient for Ups {
             .lock()
             .unwrap()
             .push(request.uri().path().to_string());
-        match &*self.answer {
-            Answer::Http(canned) => canned.call(request),
-            Answer::Unreachable => Err(TransportError::NotSent("connection refused".into())),
-        }
+        let (answer, last) = match self.next() {
+            Answer::Http(status, body) => {
+                let canned = CannedAnswer {
+                    status,
+                    content_type: Some("application/json".into()),
+                    retry_after: None,
+                    body: body.as_bytes().to_vec(),
+                };
+                (canned.call(request), canned.last_answer())
+            }
+            Answer::Unreachable => (
+                Err(TransportError::NotSent("connection refused".into())),
+                LastAnswer::default(),
+            ),
+            Answer::Lost => (
+                Err(TransportError::AnswerLost("connection reset".into())),
+                LastAnswer::default(),
+            ),
+        };
+        *self.last.lock().unwrap() = last;
+        answer
     }
 }
 
 impl Transport for Ups {
     fn last_answer(&self) -> LastAnswer {
-        match &*self.answer {
-            Answer::Http(canned) => canned.last_answer(),
-            Answer::Unreachable => LastAnswer::default(),
-        }
+        self.last.lock().unwrap().clone()
     }
 }
 
@@ -270,7 +295,7 @@ fn a_refresh_ups_refuses_ends_the_opt_in_with_the_reason_and_asks_for_a_new_sign
 
 #[test]
 fn a_ups_that_cannot_be_reached_leaves_the_refresh_token_usable() {
-    let machine = Machine::new(Ups::with(Answer::Unreachable));
+    let machine = Machine::new(Ups::script(&[Answer::Unreachable]));
     let row = machine.opt_in("desk", Duration::seconds(30), Duration::days(50));
 
     let ran = machine.run(&["token", &row.id]);
@@ -430,4 +455,46 @@ fn authorize_asks_ups_about_the_app_through_the_context_and_stops_before_the_bro
     );
     assert!(machine.store().rows().unwrap().is_empty());
     assert!(machine.secrets.is_empty());
+}
+
+#[test]
+fn a_refresh_whose_answer_was_lost_and_then_refused_names_both_and_ends_the_opt_in() {
+    // The first answer never arrives, but UPS had rotated the pair: the stored refresh
+    // token, tried once more, is refused.
+    let machine = Machine::new(Ups::script(&[Answer::Lost, Answer::Http(401, REFUSED)]));
+    let row = machine.opt_in("desk", Duration::seconds(30), Duration::days(50));
+
+    let ran = machine.run(&["token", &row.id]);
+    assert_eq!(ran.code, ExitCode::Invalid, "{ran:?}");
+    assert_eq!(
+        machine.ups.asked(),
+        ["/security/v1/oauth/refresh", "/security/v1/oauth/refresh"]
+    );
+    let reason = machine.row(&row.id).invalid_reason.expect("marked invalid");
+    for said in [
+        "the answer to its refresh at 2030-06-01T12:00:00Z was lost (",
+        "connection reset",
+        "tried again with the stored refresh token, UPS refused it (UPS refused the refresh (HTTP 401): Invalid Refresh Token",
+        "so UPS had rotated the pair and the new one never arrived",
+    ] {
+        assert!(reason.contains(said), "{said:?} in {reason}");
+    }
+    assert!(ran.stderr.contains("was lost"), "{ran:?}");
+}
+
+#[test]
+fn a_refresh_whose_answer_was_lost_is_tried_once_more_and_the_second_pair_kept() {
+    let machine = Machine::new(Ups::script(&[Answer::Lost, Answer::Http(200, ROTATED)]));
+    let row = machine.opt_in("desk", Duration::seconds(30), Duration::days(50));
+
+    let ran = machine.run(&["token", &row.id]);
+    assert_eq!(ran.code, ExitCode::Success, "{ran:?}");
+    assert_eq!(ran.stdout, "fresh-access\n");
+    assert_eq!(machine.ups.asked().len(), 2);
+    let stored = machine.row(&row.id);
+    assert_eq!((stored.refresh_count, stored.invalid_reason), (1, None));
+    assert_eq!(
+        machine.secret(&row.id, SecretKind::RefreshToken).as_deref(),
+        Some("fresh-refresh")
+    );
 }
