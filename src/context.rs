@@ -12,6 +12,8 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::signin::browser::{self, Launch};
 use crate::store::Store;
+use crate::talk::Output;
+pub use crate::talk::Talk;
 use crate::ups::oauth::UpsFailure;
 use crate::ups::transport::{Transport, UpsHttp};
 use chrono::{DateTime, Utc};
@@ -28,8 +30,8 @@ use std::time::Duration;
 pub type Env = dyn Fn(&str) -> Option<OsString> + Send + Sync;
 /// A shared reader (the paste reader reads stdin on its own thread).
 pub type Input = Arc<Mutex<Box<dyn BufRead + Send>>>;
-use crate::talk::Output;
-pub use crate::talk::Talk;
+/// The transport to UPS, shared (the network's, or what a test put in its place).
+pub type Ups = Arc<dyn Transport + Send + Sync>;
 type MakeStore = dyn Fn(&Ctx) -> Result<Box<dyn Store>>;
 /// Opens the consent page at a URL (a test's scripted browser).
 type Opener = dyn Fn(&str) -> Launch + Send + Sync;
@@ -50,9 +52,9 @@ pub struct Ctx {
     browser: Option<Box<Opener>>,
     config_path: Option<PathBuf>,
     /// The transport to UPS a test put in place of the network (`with_transport`).
-    transport: Option<Arc<dyn Transport + Send + Sync>>,
+    transport: Option<Ups>,
     make_store: Box<MakeStore>,
-    /// `--store` and `--profile`, which choose the store (store/choice.rs).
+    /// `--store` and `--profile`, which choose the store (store_choice.rs).
     store_choice: OnceLock<(Option<StoreName>, Option<String>)>,
     store: OnceLock<Box<dyn Store>>,
     quiet: AtomicBool,
@@ -117,7 +119,7 @@ impl Ctx {
     }
 
     pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Ctx {
-        self.clock = std::sync::Arc::new(clock);
+        self.clock = Arc::new(clock);
         self
     }
 
@@ -241,20 +243,17 @@ impl Ctx {
 
     /// The transport for the OAuth exchanges with UPS: the one given to this context
     /// (`with_transport`), else the network.
-    pub fn ups(&self) -> Result<Arc<dyn Transport + Send + Sync>, UpsFailure> {
+    pub fn ups(&self) -> Result<Ups, UpsFailure> {
         self.ups_within(Duration::MAX)
     }
 
     /// [`Ctx::ups`], a request over the network taking at most `at_most` (a courtesy
     /// check).
-    pub fn ups_within(
-        &self,
-        at_most: Duration,
-    ) -> Result<Arc<dyn Transport + Send + Sync>, UpsFailure> {
+    pub fn ups_within(&self, at_most: Duration) -> Result<Ups, UpsFailure> {
         match &self.transport {
             Some(given) => Ok(given.clone()),
             None => UpsHttp::new(self.http_timeout().min(at_most))
-                .map(|http| Arc::new(http) as Arc<dyn Transport + Send + Sync>)
+                .map(|http| Arc::new(http) as Ups)
                 .map_err(|e| crate::ups::oauth::config_error("HTTP client", e)),
         }
     }

@@ -112,9 +112,9 @@ pub enum Backend {
     KernelKeyring,
     Keychain,
     CredentialManager,
-    /// Sealed files under the data dir (store/file.rs).
+    /// Sealed files under the data dir (store/secrets/file.rs).
     File,
-    /// OpenBao / Vault: rows and secrets both (store/vault.rs).
+    /// OpenBao / Vault: rows and secrets both (store/vault/).
     Vault,
 }
 

@@ -35,7 +35,7 @@ const MAX_INDEX_BYTES: u64 = 16 * 1024 * 1024;
 /// How an opt-in ([`OptIn`], the domain's) is written down: one JSON object a row in the
 /// index file, and the same in a Vault record and between a refresher and its parent. The
 /// keys and the time stamps' shape are those of every index written so far
-/// (tests/index_format.rs keeps a file of the old code's).
+/// (index_format.rs checks them against index_sample_v1.json, written by the old code).
 #[derive(Serialize, Deserialize)]
 #[serde(remote = "OptIn")]
 pub(crate) struct Row {

@@ -149,8 +149,7 @@ pub struct VaultStore {
 
 impl VaultStore {
     /// The store behind `kv`; `index`'s directory keeps this machine's copy of the last
-    /// listing, under the same checks as the index.
-    /// The store in `kv`, its last listing kept under `index`; by this machine's clock and
+    /// listing, under the same checks as the index. It goes by this machine's clock and
     /// name and UPS's default time-out until told otherwise (`with_*`).
     pub fn new(kv: Kv, index: &Index, talk: Talk) -> VaultStore {
         VaultStore {
