@@ -1,6 +1,10 @@
 //! The Vault store's refresh claims, driven through the library with a refresh that the test
 //! controls (slow, refused), against a real `bao server -dev`: a refresher whose claim lapsed
 //! and was taken over cannot condemn the pair the other machine stored.
+//!
+//! A test binary of its own, not a module of tests/it: it sets `IDM_AUTH_HTTP_TIMEOUT` in its
+//! process (the Vault store reads it there for a claim's lifetime), which would shorten the
+//! claims of every other test sharing the process.
 #![cfg(target_os = "linux")]
 
 mod support;
