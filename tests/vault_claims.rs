@@ -53,6 +53,20 @@ fn expired_row() -> OptIn {
     }
 }
 
+/// An opt-in stored with an expired access token; its pair is old-access and old-refresh.
+fn create_expired(vault: &VaultStore) -> OptIn {
+    vault
+        .create(
+            expired_row(),
+            NewSecrets {
+                access_token: SecretString::from("old-access"),
+                refresh_token: Some(SecretString::from("old-refresh")),
+                client_secret: None,
+            },
+        )
+        .unwrap()
+}
+
 fn grant(access: &str) -> Grant {
     let now = Utc::now();
     Grant {
@@ -71,16 +85,7 @@ fn a_refresher_overtaken_after_its_claim_lapsed_cannot_mark_the_opt_in_invalid()
     std::env::set_var("IDM_AUTH_HTTP_TIMEOUT", "1");
     let bao = Bao::start();
     let data = tempfile::tempdir().unwrap();
-    let row = store(&bao, data.path())
-        .create(
-            expired_row(),
-            NewSecrets {
-                access_token: SecretString::from("old-access"),
-                refresh_token: Some(SecretString::from("old-refresh")),
-                client_secret: None,
-            },
-        )
-        .unwrap();
+    let row = create_expired(&store(&bao, data.path()));
 
     // Machine A claims and then hears nothing from UPS for longer than its claim lives,
     // after which UPS refuses: by then its refresh token is no longer the stored one.
@@ -121,16 +126,7 @@ fn an_answer_lost_in_transit_is_tried_once_more_with_the_stored_refresh_token() 
     let bao = Bao::start();
     let data = tempfile::tempdir().unwrap();
     let vault = store(&bao, data.path());
-    let row = vault
-        .create(
-            expired_row(),
-            NewSecrets {
-                access_token: SecretString::from("old-access"),
-                refresh_token: Some(SecretString::from("old-refresh")),
-                client_secret: None,
-            },
-        )
-        .unwrap();
+    let row = create_expired(&vault);
     // The first answer is lost before it arrives; UPS had not acted on it.
     let calls = std::sync::atomic::AtomicU32::new(0);
     let flaky = |_: &OptIn, c: &Credentials| -> Result<Grant, UpsFailure> {

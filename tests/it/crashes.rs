@@ -11,59 +11,11 @@ use crate::support;
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
-use support::private_keyring::PrivateKeyring;
+use support::world::World;
 use support::*;
 
-struct World {
-    sandbox: Sandbox,
-    sim: Sim,
-    keyring: PrivateKeyring,
-}
-
+/// What only these tests ask of a world: UPS's counters, the abort points, the journal.
 impl World {
-    fn new(sim_args: &[&str]) -> World {
-        World::with(Sim::start(sim_args))
-    }
-
-    /// An app with a client secret, given to every authorize: its opt-ins refresh with HTTP
-    /// Basic, as UPS documents /refresh.
-    fn refreshable(sim_args: &[&str]) -> World {
-        World::with(Sim::confidential(sim_args))
-    }
-
-    fn with(sim: Sim) -> World {
-        World {
-            sandbox: Sandbox::new(),
-            sim,
-            keyring: PrivateKeyring::start(),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = self.sandbox.cmd(args);
-        self.keyring.apply(&mut cmd);
-        cmd
-    }
-
-    fn authorize(&self) -> Command {
-        let port = free_port();
-        let mut cmd = self.sandbox.authorize(&self.sim, port, 30);
-        self.keyring.apply(&mut cmd).env(
-            "BROWSER",
-            self.sandbox.browser("approve", &format!("b-{port}.json")),
-        );
-        if let Some(secret) = &self.sim.secret {
-            cmd.env("IDM_AUTH_CLIENT_SECRET", secret);
-        }
-        cmd
-    }
-
-    fn opt_in(&self) -> String {
-        let run = self.authorize().exec();
-        assert_eq!(run.code, ExitCode::Success, "{run:?}");
-        run.stdout.trim().to_string()
-    }
-
     fn counter(&self, name: &str) -> u64 {
         self.sim.stats()[name].as_u64().unwrap()
     }

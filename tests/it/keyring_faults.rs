@@ -6,6 +6,7 @@ use crate::support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::private_keyring::PrivateKeyring;
+use support::world::World;
 use support::*;
 
 /// Seconds idm-auth may wait for the keyring in these tests.
@@ -40,40 +41,11 @@ fn assert_keyring_error(what: &str, cmd: &mut Command, expected: &str) -> Run {
     run
 }
 
-struct World {
-    sandbox: Sandbox,
-    sim: Sim,
-    keyring: PrivateKeyring,
-}
-
+/// What only these tests ask of a world: the tokens an opt-in stored, an untouched row.
 impl World {
-    fn new() -> World {
-        World {
-            sandbox: Sandbox::new(),
-            sim: Sim::start(&[]),
-            keyring: PrivateKeyring::start(),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = self.sandbox.cmd(args);
-        self.keyring.apply(&mut cmd);
-        cmd
-    }
-
-    fn authorize(&self, log: &str) -> Command {
-        let mut cmd = self.sandbox.authorize(&self.sim, free_port(), 30);
-        self.keyring
-            .apply(&mut cmd)
-            .env("BROWSER", self.sandbox.browser("approve", log));
-        cmd
-    }
-
     /// Opt in; returns the id and its two tokens.
-    fn opt_in(&self) -> (String, String, String) {
-        let run = self.authorize("first.json").exec();
-        assert_eq!(run.code, ExitCode::Success, "{run:?}");
-        let id = run.stdout.trim().to_string();
+    fn opt_in_with_tokens(&self) -> (String, String, String) {
+        let id = self.opt_in();
         let access = self.keyring.lookup(&id, "access-token").unwrap();
         let refresh = self.keyring.lookup(&id, "refresh-token").unwrap();
         (id, access, refresh)
@@ -92,8 +64,8 @@ impl World {
 
 #[test]
 fn a_hung_secret_service_gives_a_clear_error_in_bounded_time() {
-    let world = World::new();
-    let (id, access, refresh) = world.opt_in();
+    let world = World::new(&[]);
+    let (id, access, refresh) = world.opt_in_with_tokens();
     world.keyring.freeze();
 
     for args in [
@@ -113,7 +85,7 @@ fn a_hung_secret_service_gives_a_clear_error_in_bounded_time() {
     // secrets in the kernel keyring and says so; still no file.
     let started = Instant::now();
     let run = world
-        .authorize("second.json")
+        .authorize_logging("second.json")
         .env("IDM_AUTH_KEYRING_TIMEOUT", KEYRING_TIMEOUT)
         .exec();
     assert_eq!(run.code, ExitCode::Success, "{run:?}");
@@ -139,8 +111,8 @@ fn a_hung_secret_service_gives_a_clear_error_in_bounded_time() {
 
 #[test]
 fn a_locked_collection_gives_a_clear_error_before_anyone_signs_in() {
-    let mut world = World::new();
-    let (id, access, refresh) = world.opt_in();
+    let mut world = World::new(&[]);
+    let (id, access, refresh) = world.opt_in_with_tokens();
     world.keyring.restart_locked();
 
     for args in [
@@ -155,7 +127,7 @@ fn a_locked_collection_gives_a_clear_error_before_anyone_signs_in() {
     let authorize_calls = world.sim.stats()["authorize"].clone();
     let run = assert_keyring_error(
         "authorize",
-        &mut world.authorize("locked.json"),
+        &mut world.authorize_logging("locked.json"),
         "Secret Service",
     );
     assert!(run.stderr.contains("unlock"), "{run:?}");
@@ -170,8 +142,8 @@ fn a_locked_collection_gives_a_clear_error_before_anyone_signs_in() {
 
 #[test]
 fn no_secret_service_on_the_bus_is_a_clear_error_for_its_opt_ins() {
-    let world = World::new();
-    let (id, access, refresh) = world.opt_in();
+    let world = World::new(&[]);
+    let (id, access, refresh) = world.opt_in_with_tokens();
     let empty_bus = PrivateKeyring::bus_only();
     for args in [
         vec!["token", id.as_str()],

@@ -5,70 +5,32 @@
 use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use support::tls::TlsServer;
 use support::*;
 
-/// A test CA and an https server on 127.0.0.1 whose certificate it signed; every request is
-/// answered with a fresh token pair in UPS's format.
+/// UPS behind the proxy: an https server on 127.0.0.1 with a certificate from a test CA;
+/// every request is answered with a fresh token pair in UPS's format.
 struct CorporateUps {
-    port: u16,
-    ca_pem: String,
+    server: TlsServer,
     answered: Arc<AtomicUsize>,
 }
 
 impl CorporateUps {
     fn start() -> CorporateUps {
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Example Corp TLS inspection CA");
-        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-        let leaf_key = rcgen::KeyPair::generate().unwrap();
-        let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
-            .unwrap()
-            .signed_by(&leaf_key, &ca)
-            .unwrap();
-
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-            )
-            .unwrap();
-        let config = Arc::new(config);
-        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let port = listener.local_addr().unwrap().port();
         let answered = Arc::new(AtomicUsize::new(0));
         let count = answered.clone();
-        std::thread::spawn(move || {
-            for tcp in listener.incoming().flatten() {
-                let (config, count) = (config.clone(), count.clone());
-                std::thread::spawn(move || {
-                    let conn = rustls::ServerConnection::new(config).unwrap();
-                    let mut tls = rustls::StreamOwned::new(conn, tcp);
-                    if answer(&mut tls).is_ok() {
-                        count.fetch_add(1, Ordering::SeqCst);
-                    }
-                });
+        let server = TlsServer::start("127.0.0.1", "Example Corp TLS inspection CA", move |tls| {
+            if answer(tls).is_ok() {
+                count.fetch_add(1, Ordering::SeqCst);
             }
         });
-        CorporateUps {
-            port,
-            ca_pem: ca.pem(),
-            answered,
-        }
+        CorporateUps { server, answered }
     }
 
     fn base_url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
+        format!("https://127.0.0.1:{}", self.server.port)
     }
 }
 
@@ -140,7 +102,7 @@ fn a_company_ca_is_refused_until_ssl_cert_file_names_it() {
     assert_eq!(ups.answered.load(Ordering::SeqCst), 0);
 
     let ca_file = sandbox.path("corporate-ca.pem");
-    std::fs::write(&ca_file, &ups.ca_pem).unwrap();
+    std::fs::write(&ca_file, &ups.server.ca_pem).unwrap();
     let accepted = sandbox
         .cmd(&["token", &id])
         .env("SSL_CERT_FILE", &ca_file)

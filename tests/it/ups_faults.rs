@@ -5,85 +5,12 @@
 //! so "nothing stored" can be checked by listing every idm-auth entry in it.
 use crate::support;
 use std::time::{Duration, Instant};
-use support::private_keyring::PrivateKeyring;
-use support::ups_link::{Fault, UpsLink};
+use support::ups_link::Fault;
+use support::world::World;
 use support::*;
 
 const TOKEN: &str = "/security/v1/oauth/token";
 const REFRESH: &str = "/security/v1/oauth/refresh";
-
-/// A sandbox, the simulator, a link in front of it and a private keyring.
-struct World {
-    sandbox: Sandbox,
-    sim: Sim,
-    link: UpsLink,
-    keyring: PrivateKeyring,
-}
-
-impl World {
-    fn new(sim_args: &[&str]) -> World {
-        World::with(Sim::start(sim_args))
-    }
-
-    /// An app with a client secret, given to every authorize: its opt-ins refresh with HTTP
-    /// Basic, as UPS documents /refresh.
-    fn refreshable(sim_args: &[&str]) -> World {
-        World::with(Sim::confidential(sim_args))
-    }
-
-    fn with(sim: Sim) -> World {
-        let link = UpsLink::start(sim.port());
-        World {
-            sandbox: Sandbox::new(),
-            sim,
-            link,
-            keyring: PrivateKeyring::start(),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = self.sandbox.cmd(args);
-        self.keyring
-            .apply(&mut cmd)
-            .env("IDM_AUTH_HTTP_TIMEOUT", "2");
-        cmd
-    }
-
-    /// An authorize through the link, approved by the scripted browser.
-    fn authorize(&self) -> Run {
-        let port = free_port();
-        let mut cmd = self.sandbox.authorize_at(&self.link.base_url(), port, 30);
-        self.keyring
-            .apply(&mut cmd)
-            .env("IDM_AUTH_HTTP_TIMEOUT", "2")
-            .env(
-                "BROWSER",
-                self.sandbox.browser("approve", &format!("b-{port}.json")),
-            );
-        if let Some(secret) = &self.sim.secret {
-            cmd.env("IDM_AUTH_CLIENT_SECRET", secret);
-        }
-        cmd.exec()
-    }
-
-    fn opt_in(&self) -> String {
-        let run = self.authorize();
-        assert_eq!(run.code, ExitCode::Success, "{run:?}");
-        run.stdout.trim().to_string()
-    }
-
-    fn token(&self, id: &str) -> Run {
-        self.cmd(&["token", id]).exec()
-    }
-
-    fn row(&self, id: &str) -> serde_json::Value {
-        self.sandbox
-            .list_json()
-            .into_iter()
-            .find(|r| r["id"] == id)
-            .unwrap_or_else(|| panic!("no row {id}"))
-    }
-}
 
 fn fault(endpoint: &str, status: u16, content_type: &str, body: &str, headers: &str) -> String {
     serde_json::json!({
@@ -155,18 +82,18 @@ fn assert_clean_failure(run: &Run, code: ExitCode, expected: &str) {
 
 #[test]
 fn token_exchange_failures_are_clear_never_retried_and_store_nothing() {
-    let world = World::new(&[]);
+    let world = World::new(&[]).behind_link();
     for (spec, expected) in unusable_answers("token") {
         world.sim.fault(&spec);
-        let before = world.link.count(TOKEN);
-        let run = world.authorize();
+        let before = world.link().count(TOKEN);
+        let run = world.authorize().exec();
         assert_clean_failure(&run, ExitCode::Ups, expected);
         assert!(
             run.stderr.contains("run `idm-auth authorize` again"),
             "{run:?}"
         );
         assert_eq!(
-            world.link.count(TOKEN),
+            world.link().count(TOKEN),
             before + 1,
             "one exchange, no retry: {spec}"
         );
@@ -181,12 +108,12 @@ fn token_exchange_failures_are_clear_never_retried_and_store_nothing() {
 
 #[test]
 fn token_exchange_without_an_answer_ends_in_time_never_retried_and_stores_nothing() {
-    let world = World::new(&[]);
+    let world = World::new(&[]).behind_link();
     // Silence: UPS never sees the code. Reset: UPS spends it, the answer is lost.
     for (fault, issued) in [(Fault::Silence, 0), (Fault::ResetAfterUps, 1)] {
-        world.link.fault(TOKEN, fault);
+        world.link().fault(TOKEN, fault);
         let started = Instant::now();
-        let run = world.authorize();
+        let run = world.authorize().exec();
         assert_clean_failure(&run, ExitCode::Unreachable, "no complete answer came back");
         assert!(
             run.stderr.contains("run `idm-auth authorize` again"),
@@ -199,7 +126,7 @@ fn token_exchange_without_an_answer_ends_in_time_never_retried_and_stores_nothin
         );
         assert_eq!(world.sim.stats()["tokens_issued"], issued, "{fault:?}");
     }
-    assert_eq!(world.link.count(TOKEN), 2, "never a second try of a code");
+    assert_eq!(world.link().count(TOKEN), 2, "never a second try of a code");
     assert!(world.sandbox.list_json().is_empty());
     assert_eq!(world.keyring.entries(), Vec::<String>::new());
 }
@@ -208,7 +135,7 @@ fn token_exchange_without_an_answer_ends_in_time_never_retried_and_stores_nothin
 fn token_responses_with_plain_numbers_or_missing_fields_are_accepted() {
     // An app with a client secret: `list --json` shows the refresh token's end only for an
     // opt-in that gets refreshed.
-    let world = World::refreshable(&[]);
+    let world = World::refreshable(&[]).behind_link();
     let hour = chrono::Duration::hours(1);
     for (body, refresh_expires) in [
         (
@@ -250,7 +177,7 @@ fn token_responses_with_plain_numbers_or_missing_fields_are_accepted() {
 
 #[test]
 fn refresh_failures_where_ups_did_not_act_keep_the_opt_in_and_its_token() {
-    let world = World::refreshable(&["--access-ttl", "0"]);
+    let world = World::refreshable(&["--access-ttl", "0"]).behind_link();
     let id = world.opt_in();
     let refresh = world.keyring.lookup(&id, "refresh-token").unwrap();
     let did_not_act: Vec<_> = unusable_answers("refresh")
@@ -278,7 +205,7 @@ fn refresh_failures_where_ups_did_not_act_keep_the_opt_in_and_its_token() {
 
 #[test]
 fn refresh_refusals_mark_the_opt_in_invalid_with_ups_reason() {
-    let world = World::refreshable(&["--access-ttl", "0"]);
+    let world = World::refreshable(&["--access-ttl", "0"]).behind_link();
     let refusals: Vec<_> = unusable_answers("refresh")
         .into_iter()
         .filter(|(spec, _)| {
@@ -305,7 +232,7 @@ fn refresh_refusals_mark_the_opt_in_invalid_with_ups_reason() {
 
 #[test]
 fn a_refresh_whose_answer_is_lost_is_tried_once_more_with_the_stored_token() {
-    let world = World::refreshable(&["--access-ttl", "0"]);
+    let world = World::refreshable(&["--access-ttl", "0"]).behind_link();
     // Answers UPS never acted on (the simulator's fault stands in for its answer, or the
     // request never reached it): the second try with the same token goes through.
     let lost_after_200: Vec<_> = unusable_answers("refresh")
@@ -320,12 +247,12 @@ fn a_refresh_whose_answer_is_lost_is_tried_once_more_with_the_stored_token() {
     untouched.push((None, Some(Fault::Silence)));
     for (spec, link_fault) in untouched {
         let id = world.opt_in();
-        let asked = world.link.count(REFRESH);
+        let asked = world.link().count(REFRESH);
         if let Some(spec) = &spec {
             world.sim.fault(spec);
         }
         if let Some(f) = link_fault {
-            world.link.fault(REFRESH, f);
+            world.link().fault(REFRESH, f);
         }
         let run = world.token(&id);
         assert_eq!(
@@ -337,7 +264,7 @@ fn a_refresh_whose_answer_is_lost_is_tried_once_more_with_the_stored_token() {
             !run.stderr.contains("SECRETISH"),
             "a body was echoed: {run:?}"
         );
-        assert_eq!(world.link.count(REFRESH), asked + 2, "one retry: {run:?}");
+        assert_eq!(world.link().count(REFRESH), asked + 2, "one retry: {run:?}");
         // Access tokens live 0 s here: a good refresh leaves the row refreshable.
         assert_eq!(world.row(&id)["status"], "access_expired");
         let stored = world.keyring.lookup(&id, "refresh-token").unwrap();
@@ -351,8 +278,8 @@ fn a_refresh_whose_answer_is_lost_is_tried_once_more_with_the_stored_token() {
     let id = world.opt_in();
     let refresh = world.keyring.lookup(&id, "refresh-token").unwrap();
     let issued_before = world.sim.stats()["refreshes_issued"].as_u64().unwrap();
-    let asked = world.link.count(REFRESH);
-    world.link.fault(REFRESH, Fault::ResetAfterUps);
+    let asked = world.link().count(REFRESH);
+    world.link().fault(REFRESH, Fault::ResetAfterUps);
     let run = world.token(&id);
     assert_clean_failure(&run, ExitCode::Invalid, "no complete answer came back");
     for words in [
@@ -363,7 +290,7 @@ fn a_refresh_whose_answer_is_lost_is_tried_once_more_with_the_stored_token() {
     ] {
         assert!(run.stderr.contains(words), "{words}: {run:?}");
     }
-    assert_eq!(world.link.count(REFRESH), asked + 2, "one retry: {run:?}");
+    assert_eq!(world.link().count(REFRESH), asked + 2, "one retry: {run:?}");
     let row = world.row(&id);
     assert_eq!(row["status"], "invalid", "{row}");
     assert!(
@@ -376,7 +303,7 @@ fn a_refresh_whose_answer_is_lost_is_tried_once_more_with_the_stored_token() {
     );
     assert!(!world.sim.is_active(&refresh));
     // Invalid stays invalid, without asking UPS again.
-    let asked = world.link.count(REFRESH);
+    let asked = world.link().count(REFRESH);
     assert_eq!(world.token(&id).code, ExitCode::Invalid);
-    assert_eq!(world.link.count(REFRESH), asked);
+    assert_eq!(world.link().count(REFRESH), asked);
 }

@@ -15,8 +15,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
+use support::tls::TlsServer;
 use support::Waiting;
 
 /// Issue 21: the release binary stays within 6 MB (it was 5 MB before it became a PIE).
@@ -257,6 +257,27 @@ fn in_root(root: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// `idm-auth authorize --no-browser` inside `root`, for UPS at `base_url`, its callback on
+/// `callback_port`.
+fn authorize_in_root(root: &Path, base_url: &str, callback_port: u16) -> Command {
+    let callback = callback_port.to_string();
+    in_root(
+        root,
+        &[
+            "authorize",
+            "--no-browser",
+            "--base-url",
+            base_url,
+            "--client-id",
+            "static-test",
+            "--port",
+            &callback,
+            "--timeout",
+            "30",
+        ],
+    )
+}
+
 #[test]
 fn the_demo_runs_in_an_empty_root() {
     let unpacked = unpack_tarball();
@@ -294,22 +315,7 @@ fn first_bytes_from_authorize(root: &Path, proxy: Option<&str>) -> Vec<u8> {
     };
     let callback_port = support::free_port();
     let base_url = format!("https://{UPS_HOST}:{ups_port}");
-    let callback = callback_port.to_string();
-    let mut cmd = in_root(
-        root,
-        &[
-            "authorize",
-            "--no-browser",
-            "--base-url",
-            &base_url,
-            "--client-id",
-            "static-test",
-            "--port",
-            &callback,
-            "--timeout",
-            "30",
-        ],
-    );
+    let mut cmd = authorize_in_root(root, &base_url, callback_port);
     if let Some(url) = &proxy_url {
         cmd.env("HTTPS_PROXY", url);
     }
@@ -382,60 +388,24 @@ fn names_resolve_from_etc_hosts_without_glibc_nss() {
 /// A TLS server for UPS_HOST on 127.0.0.1, its certificate from a CA of the test's own;
 /// it completes the handshake and hands the request's head to the test.
 struct TlsUps {
-    port: u16,
-    ca_pem: String,
+    server: TlsServer,
     heads: std::sync::mpsc::Receiver<String>,
 }
 
 impl TlsUps {
     fn start() -> TlsUps {
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "static_binary test CA");
-        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-        let leaf_key = rcgen::KeyPair::generate().unwrap();
-        let leaf = rcgen::CertificateParams::new(vec![UPS_HOST.to_string()])
-            .unwrap()
-            .signed_by(&leaf_key, &ca)
-            .unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-            )
-            .unwrap();
-        let config = Arc::new(config);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let (send, heads) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for tcp in listener.incoming().flatten() {
-                let _ = tcp.set_read_timeout(Some(Duration::from_secs(30)));
-                let conn = rustls::ServerConnection::new(config.clone()).unwrap();
-                let mut tls = rustls::StreamOwned::new(conn, tcp);
-                let mut head = String::new();
-                let mut reader = BufReader::new(&mut tls);
-                while reader.read_line(&mut head).is_ok_and(|n| n > 2) {}
-                let _ = tls.write_all(
-                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
-                if send.send(head).is_err() {
-                    return;
-                }
-            }
+        let server = TlsServer::start(UPS_HOST, "static_binary test CA", move |tls| {
+            let _ = tls.sock.set_read_timeout(Some(Duration::from_secs(30)));
+            let mut head = String::new();
+            let mut reader = BufReader::new(&mut *tls);
+            while reader.read_line(&mut head).is_ok_and(|n| n > 2) {}
+            let _ = tls.write_all(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            let _ = send.send(head);
         });
-        TlsUps {
-            port,
-            ca_pem: ca.pem(),
-            heads,
-        }
+        TlsUps { server, heads }
     }
 }
 
@@ -446,28 +416,13 @@ impl TlsUps {
 fn a_tls_handshake_completes_with_the_ca_from_the_roots_bundle() {
     let ups = TlsUps::start();
     let unpacked = unpack_tarball();
-    let root = empty_root(&unpacked.top.join("idm-auth"), Some(&ups.ca_pem));
-    let base_url = format!("https://{UPS_HOST}:{}", ups.port);
-    let callback = support::free_port().to_string();
-    let mut child = in_root(
-        root.path(),
-        &[
-            "authorize",
-            "--no-browser",
-            "--base-url",
-            &base_url,
-            "--client-id",
-            "static-test",
-            "--port",
-            &callback,
-            "--timeout",
-            "30",
-        ],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("run idm-auth in the empty root");
+    let root = empty_root(&unpacked.top.join("idm-auth"), Some(&ups.server.ca_pem));
+    let base_url = format!("https://{UPS_HOST}:{}", ups.server.port);
+    let mut child = authorize_in_root(root.path(), &base_url, support::free_port())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run idm-auth in the empty root");
     let head = ups.heads.recv_timeout(Duration::from_secs(30));
     let _ = child.kill();
     let out = child.wait_with_output().unwrap();
@@ -483,7 +438,7 @@ fn a_tls_handshake_completes_with_the_ca_from_the_roots_bundle() {
     );
     assert!(
         head.to_ascii_lowercase()
-            .contains(&format!("host: {UPS_HOST}:{}", ups.port)),
+            .contains(&format!("host: {UPS_HOST}:{}", ups.server.port)),
         "{head:?}"
     );
 }

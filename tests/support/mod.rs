@@ -16,7 +16,9 @@ pub mod fixture;
 pub mod private_keyring;
 pub mod siege;
 pub mod stores;
+pub mod tls;
 pub mod ups_link;
+pub mod world;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
