@@ -1,5 +1,5 @@
 //! What each fuzz target does with an input, and what must hold for every input: no panic,
-//! and the rules the product relies on. Shared with tests/fuzz_regressions.rs, which
+//! and the rules the product relies on. Shared with tests/it/fuzz_regressions.rs, which
 //! replays every input kept under fuzz/regressions/ in the normal test suite.
 #![allow(dead_code)]
 

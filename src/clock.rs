@@ -5,7 +5,7 @@
 //! - `IDM_AUTH_TEST_NOW` (RFC 3339) fixes the instant, so the snapshots of `list` and
 //!   `check` stay the same from day to day;
 //! - `IDM_AUTH_TEST_CLOCK_OFFSET` (signed seconds) moves this process's clock, so one test
-//!   can run machines whose clocks disagree by minutes (tests/survival.rs).
+//!   can run machines whose clocks disagree by minutes (tests/it/survival.rs).
 //!
 //! Release builds compile both out: nothing in a user's environment can steer the clock of
 //! a shipped binary.
