@@ -1,16 +1,16 @@
-//! Commands run in-process on a context of the test's own: secrets in memory (a test-only
-//! `Secrets`), the index in a temporary directory, output captured, the built-in simulator
-//! started in this process, and a scripted browser that follows the consent URL through it.
+//! Commands run in-process on a context of the test's own: secrets in memory
+//! (store::secrets::memory), the index in a temporary directory, output captured, the
+//! built-in simulator started in this process, and a scripted browser that follows the
+//! consent URL through it.
 //! The process-level suites keep what needs a real process (the keyring, crashes, leaks,
 //! the listener's bounds).
 use crate::support;
 
-use idm_auth::error::{ExitCode, Result};
+use idm_auth::error::ExitCode;
 use idm_auth::signin::browser::{HandOff, Launch};
 use idm_auth::simulator::{Config, Simulator};
-use idm_auth::store::{
-    Backend, ExposeSecret, Index, LocalStore, SecretKind, SecretString, Secrets,
-};
+use idm_auth::store::secrets::memory::InMemory;
+use idm_auth::store::{Backend, Index, LocalStore, SecretKind};
 use idm_auth::Ctx;
 use std::collections::HashMap;
 use std::io::Write;
@@ -21,51 +21,6 @@ use support::{
 };
 
 const CLIENT_ID: &str = "in-process-client";
-
-/// Secrets in a map: the store's contract without an OS keyring.
-#[derive(Default)]
-struct MemorySecrets(Mutex<HashMap<(String, &'static str), String>>);
-
-impl MemorySecrets {
-    fn value(&self, id: &str, kind: SecretKind) -> Option<String> {
-        self.0
-            .lock()
-            .unwrap()
-            .get(&(id.to_string(), kind.slug()))
-            .cloned()
-    }
-
-    fn len(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-}
-
-impl Secrets for MemorySecrets {
-    fn name(&self) -> &'static str {
-        "memory"
-    }
-
-    fn set(&self, id: &str, kind: SecretKind, value: &SecretString) -> Result<()> {
-        let key = (id.to_string(), kind.slug());
-        self.0
-            .lock()
-            .unwrap()
-            .insert(key, value.expose_secret().to_string());
-        Ok(())
-    }
-
-    fn get(&self, id: &str, kind: SecretKind) -> Result<Option<SecretString>> {
-        Ok(self.value(id, kind).map(SecretString::from))
-    }
-
-    fn delete(&self, id: &str, kind: SecretKind) -> Result<()> {
-        self.0
-            .lock()
-            .unwrap()
-            .remove(&(id.to_string(), kind.slug()));
-        Ok(())
-    }
-}
 
 /// Bytes written by a command, for the test to read.
 #[derive(Clone, Default)]
@@ -102,7 +57,7 @@ impl Write for ClosedPipe {
 /// One machine: a data directory, secrets in memory, a simulator.
 struct Machine {
     dir: tempfile::TempDir,
-    secrets: Arc<MemorySecrets>,
+    secrets: Arc<InMemory>,
     sim: Simulator,
 }
 
@@ -124,7 +79,7 @@ impl Machine {
         .expect("the simulator starts");
         Machine {
             dir: tempfile::tempdir().unwrap(),
-            secrets: Arc::new(MemorySecrets::default()),
+            secrets: Arc::new(InMemory::default()),
             sim,
         }
     }
