@@ -154,7 +154,8 @@ impl Ctx {
         self
     }
 
-    /// Opt-ins kept in `store` instead of the data dir.
+    /// Opt-ins kept in `store` instead of the data dir. A store judges time by its own
+    /// clock: give it this context's (`LocalStore::with_clock`, `VaultStore::with_clock`).
     pub fn with_store(mut self, store: impl Store + 'static) -> Ctx {
         let _ = self.store.set(Box::new(store));
         self.refresh_apart = false;
