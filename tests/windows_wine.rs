@@ -19,6 +19,9 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use support::*;
 
+/// Told to idm-auth.exe in every run (see [`Windows::cmd`]).
+const PUBLIC_REFRESH: &str = "IDM_AUTH_PUBLIC_REFRESH";
+
 /// Where the Credential Manager keeps its entries in a Wine prefix.
 const CREDENTIALS_KEY: &str = r"HKCU\Software\Wine\Credential Manager";
 
@@ -72,6 +75,11 @@ fn wine_cmd(program: &Path, args: &[&str]) -> Command {
         }
     }
     cmd
+}
+
+/// `path` (a Linux one) as Windows programs in the prefix name it: Wine's drive Z: is `/`.
+fn windows_path(path: &Path) -> String {
+    format!("Z:{}", path.display()).replace('/', "\\")
 }
 
 /// A Wine program's output goes to files, never pipes: Wine's background services (started
@@ -191,12 +199,25 @@ impl Windows {
     /// (UPS documents refreshes with a secret only; the Linux suite covers that behaviour).
     fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = wine_cmd(&wine().exe, args);
-        cmd.env("IDM_AUTH_PUBLIC_REFRESH", "1");
+        cmd.env(PUBLIC_REFRESH, "1");
         cmd
     }
 
     fn run(&self, args: &[&str]) -> Run {
         run(&mut self.cmd(args))
+    }
+
+    /// A batch file of `lines` in the scratch directory, by its Windows path: for what a
+    /// Windows shell sees of idm-auth.exe (`%ERRORLEVEL%`, its console).
+    fn batch(&self, name: &str, lines: &[String]) -> String {
+        let path = self.scratch(name);
+        std::fs::write(&path, lines.join("\r\n") + "\r\n").unwrap();
+        windows_path(&path)
+    }
+
+    /// `cmd /c BATCH`, in the environment of [`Windows::cmd`].
+    fn run_batch(&self, batch: &str) -> Run {
+        run(wine_cmd(Path::new("cmd"), &["/c", batch]).env(PUBLIC_REFRESH, "1"))
     }
 
     fn list_json(&self) -> Vec<serde_json::Value> {
@@ -398,6 +419,26 @@ fn check_exec_and_clear_work_and_clear_empties_the_credential_manager() {
         Exit(Some(7)),
         "the command's exit status comes through: {run:?}"
     );
+    // A Windows status has 32 bits, of which wine64's own exit status (what Linux sees)
+    // keeps the low 8: a batch file reads the whole of it, as a Windows script would.
+    let exe = windows_path(&wine().exe);
+    let statuses = ["300", "-1073741819"]; // the second is 0xC0000005, a crash's
+    let lines: Vec<String> = statuses
+        .iter()
+        .flat_map(|status| {
+            [
+                format!("@\"{exe}\" exec -- cmd /c exit {status}"),
+                "@echo exec-status=%ERRORLEVEL%".to_string(),
+            ]
+        })
+        .collect();
+    let run = windows.run_batch(&windows.batch("statuses.bat", &lines));
+    let seen: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.trim_end().strip_prefix("exec-status="))
+        .collect();
+    assert_eq!(seen, statuses, "each status comes through whole: {run:?}");
     let run = windows.run(&["exec", "--", "no-such-tool-here"]);
     assert_eq!(run.code, ExitCode::CommandNotFound, "{run:?}");
 
