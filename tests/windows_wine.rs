@@ -612,3 +612,68 @@ fn the_config_file_and_the_index_live_in_appdata() {
         "{path}"
     );
 }
+
+/// On a Windows console, idm-auth.exe turns on the console's reading of colour codes
+/// (ENABLE_VIRTUAL_TERMINAL_PROCESSING, the call src/context.rs makes when it decides what
+/// the terminal takes) and `list` colours the status; with NO_COLOR it colours nothing.
+///
+/// What this covers and what it cannot: under script(1) Wine gives its programs a real
+/// console, drawn on a pseudo-terminal, and `scripts/wine/console_mode.c` reads that
+/// console's mode before and after idm-auth.exe (a console's mode outlasts the program that
+/// set it): so the test sees idm-auth.exe turn the mode on, and fails without that call.
+/// But Wine passes colour codes through to the Unix terminal whether the mode is on or not,
+/// so the raw `←[32m` that a Windows console without it shows cannot be seen here; nor can a
+/// console that refuses the mode (before Windows 10), where no colour codes must be sent.
+#[test]
+fn on_a_console_list_turns_on_colour_codes_and_colours_the_status_unless_no_color() {
+    let windows = Windows::new();
+    let sim = Sim::start(&[]);
+    windows.opt_in_by_pasting(&sim, "on a console");
+
+    let probe = windows.scratch("console_mode.exe");
+    let built = Command::new("x86_64-w64-mingw32-gcc")
+        .args(["-O2", "-o"])
+        .arg(&probe)
+        .arg(repo_path("scripts/wine/console_mode.c"))
+        .output()
+        .expect("x86_64-w64-mingw32-gcc (scripts/platforms installs it)");
+    assert!(built.status.success(), "console_mode.c: {built:?}");
+    let (probe, exe) = (windows_path(&probe), windows_path(&wine().exe));
+    let batch = windows.batch(
+        "console.bat",
+        &[
+            format!("@\"{probe}\""),
+            format!("@\"{exe}\" list"),
+            format!("@\"{probe}\""),
+            "@set NO_COLOR=1".into(),
+            "@echo no-color-from-here".into(),
+            format!("@\"{exe}\" list"),
+        ],
+    );
+    // A console as wide as a grid row: Wine breaks longer lines, maybe inside a colour code.
+    let line = format!(
+        "stty cols 250 && timeout 120 {} cmd /c '{batch}'",
+        wine().wine.display()
+    );
+    let run = run(on_a_terminal(&windows.cmd(&[]), &line).stdin(Stdio::null()));
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    let shown = &run.stdout;
+    let at = |needle: &str| {
+        shown
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} is not on the console: {shown:?}"))
+    };
+    let (before, after, no_color) = (
+        at("console-mode: vt-off"),
+        at("console-mode: vt-on"),
+        at("no-color-from-here"),
+    );
+    assert!(before < after && after < no_color, "{shown:?}");
+    // The status cell as anstyle writes it in green.
+    let green_active = "\u{1b}[32mactive";
+    let coloured = &shown[before..after];
+    assert!(coloured.contains(green_active), "{coloured:?}");
+    let plain = &shown[no_color..];
+    assert!(plain.contains("active"), "the second grid: {plain:?}");
+    assert!(!plain.contains("\u{1b}[32m"), "NO_COLOR: {plain:?}");
+}
