@@ -3,12 +3,12 @@
 //! replays every input kept under fuzz/regressions/ in the normal test suite.
 #![allow(dead_code)]
 
-use idm_auth::callback::{parse_callback, Verdict};
-use idm_auth::flow::{refresh_with, ClientConfig};
-use idm_auth::http::CannedAnswer;
+use idm_auth::signin::callback::{parse_callback, Verdict};
 use idm_auth::store::index;
 use idm_auth::store::ExposeSecret;
-use idm_auth::ups::UpsErrorResponse;
+use idm_auth::ups::oauth::{refresh_with, ClientConfig};
+use idm_auth::ups::transport::CannedAnswer;
+use idm_auth::ups::wire::UpsErrorResponse;
 use oauth2::RefreshToken;
 
 const STATE: &str = "expected-state-0123456789abcdef";

@@ -7,12 +7,12 @@
 //! The real context is cheap to build: the store is connected on first use, and a secret
 //! backend only when a secret is needed, so `token` on a cache hit pays for nothing else.
 
-use crate::browser::{self, Launch};
 use crate::cli::StoreName;
 use crate::error::{Error, Result};
-use crate::flow::UpsFailure;
-use crate::http::UpsHttp;
+use crate::signin::browser::{self, Launch};
 use crate::store::Store;
+use crate::ups::oauth::UpsFailure;
+use crate::ups::transport::UpsHttp;
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::io::{BufRead, IsTerminal, Write};
@@ -195,8 +195,8 @@ impl Ctx {
 
     /// The transport to UPS: one request may take `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
     pub fn http(&self) -> Result<UpsHttp, UpsFailure> {
-        let timeout = crate::flow::http_timeout_from(self.var("IDM_AUTH_HTTP_TIMEOUT"));
-        UpsHttp::new(timeout).map_err(|e| crate::flow::config_error("HTTP client", e))
+        let timeout = crate::ups::oauth::http_timeout_from(self.var("IDM_AUTH_HTTP_TIMEOUT"));
+        UpsHttp::new(timeout).map_err(|e| crate::ups::oauth::config_error("HTTP client", e))
     }
 
     pub fn set_quiet(&self, quiet: bool) {

@@ -9,21 +9,14 @@
 
 pub mod abort_point;
 pub mod api;
-pub mod browser;
-pub mod callback;
 pub mod cli;
-pub mod client_check;
 pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod context;
-mod dns;
 pub mod error;
 mod fast_path;
-pub mod flow;
 pub mod html;
-pub mod http;
-pub mod loopback_http;
 pub mod names;
 pub mod process_hygiene;
 pub mod public_client;

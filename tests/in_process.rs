@@ -7,8 +7,8 @@
 
 mod support;
 
-use idm_auth::browser::{HandOff, Launch};
 use idm_auth::error::{ExitCode, Result};
+use idm_auth::signin::browser::{HandOff, Launch};
 use idm_auth::simulator::{Config, Simulator};
 use idm_auth::store::{
     Backend, ExposeSecret, Index, LocalStore, SecretKind, SecretString, Secrets,

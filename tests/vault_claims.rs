@@ -6,11 +6,11 @@
 mod support;
 
 use chrono::{Duration as Span, Utc};
-use idm_auth::flow::{Grant, UpsFailure};
 use idm_auth::store::secrets::Backend;
+use idm_auth::store::vault::kv::{Kv, VaultProfile, VaultSettings};
 use idm_auth::store::vault::VaultStore;
-use idm_auth::store::vault_kv::{Kv, VaultProfile, VaultSettings};
 use idm_auth::store::{Credentials, ExposeSecret, NewSecrets, OptIn, SecretString, Store};
+use idm_auth::ups::oauth::{Grant, UpsFailure};
 use std::time::Duration;
 use support::bao::Bao;
 

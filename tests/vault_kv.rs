@@ -5,7 +5,7 @@
 mod support;
 
 use idm_auth::error::ExitCode;
-use idm_auth::store::vault_kv::{Kv, VaultProfile, VaultSettings, Written};
+use idm_auth::store::vault::kv::{Kv, VaultProfile, VaultSettings, Written};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use support::bao::Bao;

@@ -287,7 +287,7 @@ fn records_that_do_not_decode_are_skipped_with_a_note_and_cost_nobody_their_opt_
     let sim = Sim::confidential(&["--access-ttl", "3600"]);
     let id = a.opt_in(&sim);
     // Junk under an id-shaped key, and keys that URL parsing reads as "go up" (these never
-    // become request paths: see vault_kv.rs's unit tests).
+    // become request paths: see store/vault/kv.rs's unit tests).
     plant_record(&bao, "junk0001", &serde_json::json!({"not": "an opt-in"}));
     plant_record(&bao, "%2e%2e", &serde_json::json!({"not": "an opt-in"}));
     plant_record(&bao, "..%2F..%2Fsys%2Fmounts", &serde_json::json!({"x": 1}));

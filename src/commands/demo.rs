@@ -7,7 +7,6 @@
 //! UPS's test numbers through `idm-auth api`'s code and shows the status it got.
 
 use crate::api;
-use crate::browser::Launch;
 use crate::cli::DemoArgs;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -17,6 +16,7 @@ use crate::say;
 use crate::settings::{
     default_redirect_uri, AuthorizeSettings, DEFAULT_CALLBACK_PATH, DEFAULT_TIMEOUT_SECS,
 };
+use crate::signin::browser::Launch;
 use crate::signin::{sign_in, Opener};
 use crate::simulator::{Config, Simulator};
 use crate::store::{ExposeSecret, Index, LocalStore, OptIn, Store, Token};

@@ -3,8 +3,8 @@
 
 use super::transitions::{Death, Failure};
 use crate::error::Error;
-use crate::flow::UpsFailure;
 use crate::store::OptIn;
+use crate::ups::oauth::UpsFailure;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// A refresh whose claim (or journal record) was taken over: it reached UPS, and its

@@ -5,8 +5,8 @@
 use super::reasons::{CutShort, Story};
 use super::transitions::{Action, Clocks, Observed, Refresher, Rules, Seen, UpsAnswer};
 use crate::error::{Error, Result};
-use crate::flow::{Grant, UpsFailure};
 use crate::store::{Credentials, OptIn, Refresh, Token};
+use crate::ups::oauth::{Grant, UpsFailure};
 use chrono::Utc;
 use std::time::{Duration, Instant};
 

@@ -1,10 +1,10 @@
 //! Which store a command works on: `--store`, else `IDM_AUTH_STORE`, else `store` in the
 //! profile, else the OS keyring; and opening it. The keyring and file stores share the
-//! index (store/local.rs); the Vault store keeps its rows in Vault (store/vault.rs).
+//! index (store/local.rs); the Vault store keeps its rows in Vault (store/vault/).
 
-use super::file_key;
+use super::secrets::file_key;
+use super::vault::kv::{Kv, VaultProfile, VaultSettings};
 use super::vault::VaultStore;
-use super::vault_kv::{Kv, VaultProfile, VaultSettings};
 use super::{Index, LocalStore, Store};
 use crate::config;
 use crate::context::Ctx;

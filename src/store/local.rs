@@ -11,18 +11,18 @@
 //! knows its owner died, deletes the secrets (idempotent) and says so; a refresh record is
 //! settled by the next `rotate`, which can then say exactly why UPS refuses the stored token.
 
-use super::file::FileSecrets;
-use super::file_key::{self, KeySource};
+use super::secrets::file::FileSecrets;
+use super::secrets::file_key::{self, KeySource};
 use super::secrets::{self, delete_all, Backend, SecretKind, Secrets};
 use super::{
     cache, fresh_id, Action, Contents, Credentials, Index, NewSecrets, OptIn, Pending, Refresh,
     Store, Token, MIN_VALIDITY,
 };
 use crate::error::{Error, Result};
-use crate::flow::Grant;
 use crate::refresh::reasons::CutShort;
 use crate::refresh::run::{self, Port, Wrote};
 use crate::refresh::transitions::{ClaimSeen, Rules, Seen};
+use crate::ups::oauth::Grant;
 use chrono::Utc;
 use secrecy::SecretString;
 use std::fs::File;

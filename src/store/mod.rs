@@ -22,20 +22,16 @@
 
 pub mod cache;
 pub mod choice;
-pub mod file;
-mod file_key;
 pub mod index;
 mod index_scan;
 mod local;
 pub(crate) mod private_fs;
-mod sealed;
 pub mod secrets;
 mod timestamp;
 pub mod vault;
-pub mod vault_kv;
 
 use crate::error::{Error, Result};
-use crate::flow::{Grant, UpsFailure};
+use crate::ups::oauth::{Grant, UpsFailure};
 use chrono::{DateTime, Duration, Utc};
 pub use index::{Action, Contents, Index, OptIn, Pending};
 pub use local::LocalStore;

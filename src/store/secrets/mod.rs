@@ -1,6 +1,7 @@
 //! Where an opt-in's secrets live: one small trait, [`Secrets`], and one file per backend
 //! (the Secret Service, the Linux kernel keyring, the macOS Keychain, the Windows Credential
-//! Manager). A backend only stores, reads and deletes named secrets; the journal, the locks
+//! Manager, and sealed files: file.rs, with its key in file_key.rs and its sealing in
+//! sealed.rs). A backend only stores, reads and deletes named secrets; the journal, the locks
 //! and the access-token cache in front of it are the store's (store/local.rs).
 //!
 //! Secrets are one entry each (Windows' Credential Manager holds at most 2,560 bytes per
@@ -11,11 +12,14 @@
 
 #[cfg(target_os = "windows")]
 mod credential_manager;
+pub mod file;
+pub(crate) mod file_key;
 #[cfg(target_os = "linux")]
 pub mod kernel_keyring;
 #[cfg(target_os = "macos")]
 mod keychain;
 mod os_keyring;
+mod sealed;
 #[cfg(target_os = "linux")]
 mod secret_service;
 // On every OS: the splitting of long secrets is plain logic, unit-tested everywhere.
@@ -63,9 +67,9 @@ pub enum Backend {
     KernelKeyring,
     Keychain,
     CredentialManager,
-    /// Sealed files under the data dir (store/file.rs).
+    /// Sealed files under the data dir (file.rs).
     File,
-    /// OpenBao / Vault: rows and secrets both (store/vault.rs).
+    /// OpenBao / Vault: rows and secrets both (store/vault/).
     Vault,
 }
 

@@ -17,10 +17,10 @@
 //! else: with another key, every command stops (exit 9) before it changes anything on disk.
 
 use super::file_key::{self, KeySource};
-use super::private_fs;
 use super::sealed::{SealingKey, Unsealed};
-use super::secrets::{self, Backend, SecretKind, Secrets};
+use super::{self as secrets, Backend, SecretKind, Secrets};
 use crate::error::{Error, Result};
+use crate::store::private_fs;
 use secrecy::{ExposeSecret, SecretString};
 use std::fs;
 use std::io::{ErrorKind, Read, Write};

@@ -11,8 +11,8 @@
 
 use crate::error::{Error, Result};
 use crate::html::escape;
-use crate::loopback_http::{Request, Server};
-use crate::ups::printable;
+use crate::signin::loopback_http::{Request, Server};
+use crate::ups::wire::printable;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};

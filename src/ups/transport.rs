@@ -98,7 +98,9 @@ pub(crate) fn builder_for(
         .redirect(oauth2::reqwest::redirect::Policy::none())
         .connect_timeout(connect_timeout)
         .timeout(timeout)
-        .dns_resolver(std::sync::Arc::new(crate::dns::SystemResolver::default()))
+        .dns_resolver(std::sync::Arc::new(
+            crate::ups::dns::SystemResolver::default(),
+        ))
         .user_agent(concat!("idm-auth/", env!("CARGO_PKG_VERSION")));
     if is_loopback(url) {
         builder.no_proxy()

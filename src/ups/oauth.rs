@@ -3,8 +3,8 @@
 //! /refresh. Client authentication follows UPS's document: HTTP Basic when a client secret is
 //! configured, otherwise the PKCE public-client form (client_id in the body, no Basic header).
 
-use crate::http::{LastAnswer, Transport, TransportError};
-use crate::ups::{self, UpsErrorResponse, UpsTokenResponse};
+use crate::ups::transport::{LastAnswer, Transport, TransportError};
+use crate::ups::wire::{self, UpsErrorResponse, UpsTokenResponse};
 use chrono::{DateTime, Utc};
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse};
 use oauth2::{
@@ -77,7 +77,7 @@ pub struct UpsFailure {
     /// True when UPS answered 200 but with a `status` or `refresh_token_status` other than
     /// "approved": the stored refresh token is refused (or spent) as surely as by a 4xx.
     pub refused_grant: bool,
-    /// What the admin can do about it (errors seen in the field, see ups::Refusal).
+    /// What the admin can do about it (errors seen in the field, see wire::Refusal).
     pub hint: Option<String>,
 }
 
@@ -148,7 +148,7 @@ pub enum ClientCheck {
 /// registered.
 pub fn validate_client_with(http: &impl Transport, config: &ClientConfig) -> ClientCheck {
     let url = url::Url::parse_with_params(
-        &format!("{}{}", config.base_url, ups::VALIDATE_CLIENT_PATH),
+        &format!("{}{}", config.base_url, wire::VALIDATE_CLIENT_PATH),
         [
             ("client_id", config.client_id.as_str()),
             ("redirect_uri", config.redirect_uri.as_str()),
@@ -197,7 +197,7 @@ pub fn validate_client_with(http: &impl Transport, config: &ClientConfig) -> Cli
     match (status, error) {
         (400 | 401 | 403 | 429, Some(error)) => {
             let last = http.last_answer();
-            let refusal = ups::Refusal {
+            let refusal = wire::Refusal {
                 status: Some(status),
                 error: Some(&error),
                 retry_after: last.retry_after.as_deref(),
@@ -208,8 +208,8 @@ pub fn validate_client_with(http: &impl Transport, config: &ClientConfig) -> Cli
             let hint = refusal.hint().unwrap_or_else(|| {
                 format!(
                     "check the app at the UPS developer portal (developer.ups.com) for {}: its callback URL must be exactly {}",
-                    ups::environment_name(&config.base_url),
-                    ups::printable(&config.redirect_uri)
+                    wire::environment_name(&config.base_url),
+                    wire::printable(&config.redirect_uri)
                 )
             });
             ClientCheck::Refused(UpsFailure {
@@ -229,7 +229,7 @@ fn client(config: &ClientConfig, token_path: &str) -> Result<UpsClient, UpsFailu
         UpsClient::<EndpointNotSet, EndpointNotSet>::new(ClientId::new(config.client_id.clone()))
             .set_auth_type(AuthType::BasicAuth)
             .set_auth_uri(
-                AuthUrl::new(format!("{}{}", config.base_url, ups::AUTHORIZE_PATH))
+                AuthUrl::new(format!("{}{}", config.base_url, wire::AUTHORIZE_PATH))
                     .map_err(|e| config_error("bad authorize URL", e))?,
             )
             .set_token_uri(
@@ -249,7 +249,7 @@ fn client(config: &ClientConfig, token_path: &str) -> Result<UpsClient, UpsFailu
 /// A fresh state (256 random bits) and PKCE pair, and the URL to open in the browser.
 pub fn start(config: &ClientConfig) -> Result<Attempt, UpsFailure> {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state) = client(config, ups::TOKEN_PATH)?
+    let (url, state) = client(config, wire::TOKEN_PATH)?
         .authorize_url(|| CsrfToken::new_random_len(32))
         .set_pkce_challenge(challenge)
         .url();
@@ -268,7 +268,7 @@ pub fn exchange_code_with(
     code: AuthorizationCode,
     verifier: PkceCodeVerifier,
 ) -> Result<Grant, UpsFailure> {
-    let result = client(config, ups::TOKEN_PATH)?
+    let result = client(config, wire::TOKEN_PATH)?
         .exchange_code(code)
         .set_pkce_verifier(verifier)
         .request(http);
@@ -282,7 +282,7 @@ pub fn refresh_with(
     config: &ClientConfig,
     refresh_token: &RefreshToken,
 ) -> Result<Grant, UpsFailure> {
-    let result = client(config, ups::REFRESH_PATH)?
+    let result = client(config, wire::REFRESH_PATH)?
         .exchange_refresh_token(refresh_token)
         .request(http);
     finish(result, http.last_answer(), "refresh", config).map_err(|mut failure| {
@@ -315,7 +315,7 @@ fn finish(
         ..UpsFailure::new(status, message)
     };
     let refused = |message: String, error: Option<&UpsErrorResponse>| UpsFailure {
-        hint: ups::Refusal {
+        hint: wire::Refusal {
             status,
             error,
             retry_after: last.retry_after.as_deref(),
@@ -330,7 +330,7 @@ fn finish(
     let kind = last
         .content_type
         .as_deref()
-        .map(|c| format!(" ({})", ups::printable(c.split(';').next().unwrap_or(c))))
+        .map(|c| format!(" ({})", wire::printable(c.split(';').next().unwrap_or(c))))
         .unwrap_or_default();
     match result {
         Ok(response) => {
@@ -341,7 +341,7 @@ fn finish(
                 ("status", &response.status),
             ];
             for (field, verdict) in verdicts {
-                if let Some(said) = ups::unapproved(verdict) {
+                if let Some(said) = wire::unapproved(verdict) {
                     return Err(UpsFailure {
                         refused_grant: true,
                         ..UpsFailure::new(
@@ -360,7 +360,7 @@ fn finish(
                 match &last.retry_after {
                     Some(after) => message.push_str(&format!(
                         "; UPS asks to wait {} before trying again",
-                        ups::retry_after_text(after)
+                        wire::retry_after_text(after)
                     )),
                     None => message.push_str("; UPS is rate-limiting, wait a while before trying again"),
                 }
@@ -384,7 +384,7 @@ fn finish(
         }
         Err(RequestTokenError::Parse(e, _body)) if acted => Err(fail(format!(
             "UPS answered the {what} with HTTP 200 but the token response could not be read (at `{}`)",
-            ups::printable(&e.path().to_string())
+            wire::printable(&e.path().to_string())
         ))),
         Err(_) if acted => Err(fail(format!(
             "UPS answered the {what} with HTTP 200{kind} but the token response could not be read (no JSON token response)"
@@ -436,7 +436,7 @@ pub fn grant_from(response: UpsTokenResponse, now: DateTime<Utc>) -> Result<Gran
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::CannedAnswer;
+    use crate::ups::transport::CannedAnswer;
     use secrecy::ExposeSecret;
 
     fn config(secret: Option<&str>) -> ClientConfig {

@@ -6,9 +6,9 @@
 
 use crate::context::Ctx;
 use crate::error::Result;
-use crate::flow::{self, ClientCheck, ClientConfig};
-use crate::http::UpsHttp;
 use crate::say;
+use crate::ups::oauth::{self, ClientCheck, ClientConfig};
+use crate::ups::transport::UpsHttp;
 use std::time::Duration;
 
 /// The check is a courtesy before the sign-in: it never holds the admin up for long.
@@ -16,9 +16,9 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Ok to go on to the browser, or UPS's refusal with a hint (exit 6).
 pub fn before_signin(ctx: &Ctx, config: &ClientConfig) -> Result<()> {
-    let timeout = flow::http_timeout_from(ctx.var("IDM_AUTH_HTTP_TIMEOUT")).min(CHECK_TIMEOUT);
+    let timeout = oauth::http_timeout_from(ctx.var("IDM_AUTH_HTTP_TIMEOUT")).min(CHECK_TIMEOUT);
     let checked = match UpsHttp::new(timeout) {
-        Ok(http) => flow::validate_client_with(&http, config),
+        Ok(http) => oauth::validate_client_with(&http, config),
         Err(why) => ClientCheck::Unknown(why),
     };
     match checked {

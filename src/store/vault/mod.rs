@@ -31,19 +31,21 @@
 //! skipped with a note naming it, so it costs nobody else their opt-ins; only keys shaped
 //! like opt-in ids are read at all.
 
-use super::index::{is_valid_id, Contents, Index, OptIn};
-use super::secrets::Backend;
-use super::vault_kv::{Kv, VaultSettings, Written};
-use super::{
-    cache, fresh_id, Credentials, NewSecrets, Refresh, SecretString, Store, Token, MIN_VALIDITY,
-};
+pub mod kv;
+
 use crate::context::Talk;
 use crate::error::{Error, Result};
-use crate::flow::Grant;
 use crate::refresh::reasons::CutShort;
 use crate::refresh::run::{self, Port, Wrote};
 use crate::refresh::transitions::{ClaimSeen, Rules, Seen, MAX_CLAIM_LIFETIME_MS};
+use crate::store::index::{is_valid_id, Contents, Index, OptIn};
+use crate::store::secrets::Backend;
+use crate::store::{
+    cache, fresh_id, Credentials, NewSecrets, Refresh, SecretString, Store, Token, MIN_VALIDITY,
+};
+use crate::ups::oauth::Grant;
 use chrono::{DateTime, Utc};
+use kv::{Kv, VaultSettings, Written};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -231,7 +233,7 @@ remove it with the vault CLI, or repair it",
 
     /// The claim's lifetime: the UPS time-out plus the time to write the answer.
     fn claim_lifetime() -> Duration {
-        crate::flow::http_timeout() + CLAIM_SLACK
+        crate::ups::oauth::http_timeout() + CLAIM_SLACK
     }
 
     /// The numbers a Vault refresher works by, for claims of `lifetime`.

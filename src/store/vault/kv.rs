@@ -137,7 +137,7 @@ fn read_token_file(home: Option<PathBuf>) -> Result<Zeroizing<String>> {
 fn parse_addr(raw: &str) -> Result<Url> {
     let url = Url::parse(raw.trim())
         .map_err(|e| Error::Config(format!("VAULT_ADDR `{raw}` is not a URL: {e}")))?;
-    crate::http::check_destination(&url)
+    crate::ups::transport::check_destination(&url)
         .map_err(|why| Error::Config(format!("VAULT_ADDR `{raw}`: {why}")))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config(
@@ -173,7 +173,7 @@ pub struct Kv {
 impl Kv {
     pub fn connect(settings: VaultSettings) -> Result<Kv> {
         let mut builder =
-            crate::http::builder_for(&settings.addr, CONNECT_TIMEOUT, REQUEST_TIMEOUT);
+            crate::ups::transport::builder_for(&settings.addr, CONNECT_TIMEOUT, REQUEST_TIMEOUT);
         if let Some(path) = &settings.ca_cert {
             let pem = std::fs::read(path)
                 .map_err(|e| Error::Keyring(format!("VAULT_CACERT {}: {e}", path.display())))?;
@@ -381,7 +381,7 @@ is a proxy or a maintenance page in front of Vault? Check VAULT_ADDR",
         Error::Keyring(self.scrub(&format!(
             "the vault store at {} cannot be reached: {}. Check VAULT_ADDR and that Vault is running and unsealed",
             self.settings.addr,
-            crate::http::describe(e, self.settings.addr.host_str().unwrap_or("?"))
+            crate::ups::transport::describe(e, self.settings.addr.host_str().unwrap_or("?"))
         )))
     }
 

@@ -1,16 +1,25 @@
 //! One sign-in, as its steps: bind → prepare → open → wait → exchange → persist. Everything
 //! that can fail without the user is checked before the user signs in (the port, the index,
 //! a write to the keyring), so a consent is not wasted on a broken machine.
+//!
+//! The parts: [`client_check`] (UPS's validate-client, before any browser opens),
+//! [`browser`] (handing the consent page to a browser), [`callback`] (the loopback listener
+//! and its checks of the redirect), [`loopback_http`] (the bounded HTTP reading under it).
 
-use crate::browser::{HandOff, Launch};
-use crate::callback::{CallbackListener, Landing};
+pub mod browser;
+pub mod callback;
+pub mod client_check;
+pub mod loopback_http;
+
 use crate::context::Ctx;
 use crate::error::Result;
-use crate::flow::{self, Attempt, ClientConfig, Grant, UpsFailure};
 use crate::say;
 use crate::settings::AuthorizeSettings;
+use crate::signin::browser::{HandOff, Launch};
+use crate::signin::callback::{CallbackListener, Landing};
 use crate::store::{Backend, NewSecrets, OptIn, SecretString, Store};
 use crate::tty::{self, Spinner};
+use crate::ups::oauth::{self, Attempt, ClientConfig, Grant, UpsFailure};
 use oauth2::{AuthorizationCode, ClientSecret};
 use std::time::Instant;
 
@@ -46,7 +55,7 @@ pub fn sign_in(
         redirect_uri: settings.redirect_uri.clone(),
     };
     let attempt = prepare(ctx, store, &config)?;
-    crate::client_check::before_signin(ctx, &config)?;
+    crate::signin::client_check::before_signin(ctx, &config)?;
     // The page handed to the browser lives until the sign-in ends.
     let (opened, _page) = open(ctx, &attempt, settings, opener);
     let (code, landing) = wait(ctx, listener, &attempt, settings, opened)?;
@@ -77,7 +86,7 @@ fn prepare(ctx: &Ctx, store: &dyn Store, config: &ClientConfig) -> Result<Attemp
     for note in store.prepare_create()? {
         say!(ctx, "note: {note}");
     }
-    flow::start(config).map_err(|f| f.into_error(&config.base_url))
+    oauth::start(config).map_err(|f| f.into_error(&config.base_url))
 }
 
 /// How the wait goes on once the address is out.
@@ -194,7 +203,7 @@ fn wait(
 /// never sent twice.
 fn exchange(ctx: &Ctx, config: &ClientConfig, code: String, attempt: Attempt) -> Result<Grant> {
     let exchanged = ctx.http().and_then(|http| {
-        flow::exchange_code_with(
+        oauth::exchange_code_with(
             &http,
             config,
             AuthorizationCode::new(code),
