@@ -46,7 +46,7 @@ impl Visitor<'_> for StampVisitor {
 }
 
 /// "YYYY-MM-DDTHH:MM:SS[.fraction]Z" with a fraction of up to nine digits, or None.
-fn parse_utc(text: &str) -> Option<DateTime<Utc>> {
+pub(super) fn parse_utc(text: &str) -> Option<DateTime<Utc>> {
     let b = text.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
         return None;
