@@ -21,6 +21,7 @@ use super::index::{is_valid_id, RowIn, FORMAT_VERSION};
 use super::timestamp::parse_utc;
 use crate::opt_in::OptIn;
 use chrono::{DateTime, Utc};
+use memchr::memmem::Finder;
 use std::collections::HashSet;
 
 /// What choosing a row needs.
@@ -30,15 +31,31 @@ struct Head<'a> {
     created_at: DateTime<Utc>,
 }
 
-impl<'a> Head<'a> {
+/// The keys a row is looked at for, each searched with SIMD (memchr's memmem).
+struct Keys {
+    profile: Finder<'static>,
+    created_at: Finder<'static>,
+}
+
+impl Keys {
+    const PROFILE: &'static str = ",\"profile\":";
+    const CREATED_AT: &'static str = ",\"created_at\":\"";
+
+    fn new() -> Keys {
+        Keys {
+            profile: Finder::new(Keys::PROFILE),
+            created_at: Finder::new(Keys::CREATED_AT),
+        }
+    }
+
     /// The three fields of one row as `encode` writes it: `{"id":"…","label":…,
     /// "profile":null or "…",…,"created_at":"…",…}`. None for anything else, and for a
     /// profile or time stamp with an escape in it (the full read decodes those).
-    fn of(row: &'a str) -> Option<Head<'a>> {
+    fn head<'a>(&self, row: &'a str) -> Option<Head<'a>> {
         let rest = row.strip_prefix("{\"id\":\"")?.strip_suffix('}')?;
         let (id, rest) = rest.split_once('"')?;
         let rest = rest.strip_prefix(',')?;
-        let rest = &rest[rest.find(",\"profile\":")? + ",\"profile\":".len()..];
+        let rest = &rest[self.profile.find(rest.as_bytes())? + Keys::PROFILE.len()..];
         let (profile, rest) = match rest.strip_prefix("null") {
             Some(rest) => (None, rest),
             None => {
@@ -49,7 +66,7 @@ impl<'a> Head<'a> {
                 (Some(profile), rest)
             }
         };
-        let rest = &rest[rest.find(",\"created_at\":\"")? + ",\"created_at\":\"".len()..];
+        let rest = &rest[self.created_at.find(rest.as_bytes())? + Keys::CREATED_AT.len()..];
         let (stamp, _) = rest.split_once('"')?;
         Some(Head {
             id,
@@ -75,13 +92,14 @@ pub fn pick(
     let lines: Vec<&str> = body.split('\n').collect();
     let mut heads = Vec::with_capacity(lines.len());
     let mut ids = HashSet::with_capacity(lines.len());
+    let keys = Keys::new();
     for (i, line) in lines.iter().enumerate() {
         let row = if i + 1 < lines.len() {
             line.strip_suffix(',')?
         } else {
             line
         };
-        let head = Head::of(row)?;
+        let head = keys.head(row)?;
         if !is_valid_id(head.id) || !ids.insert(head.id) {
             return None;
         }
