@@ -144,16 +144,16 @@ fn is_link_error(e: &std::io::Error) -> bool {
 }
 
 #[cfg(all(test, unix))]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
     /// Another local user, as the integration tests' attacker (uid and gid 12345).
-    const OTHER: u32 = 12345;
+    pub(crate) const OTHER: u32 = 12345;
 
     /// Handing a file to another user takes root; without it these tests fail loudly
     /// rather than pass without having tried (as tests/support/attacker.rs does).
-    fn require_root() {
+    pub(crate) fn require_root() {
         // SAFETY: geteuid cannot fail and touches no memory.
         let euid = unsafe { libc::geteuid() };
         assert_eq!(
