@@ -143,7 +143,10 @@ fn is_link_error(e: &std::io::Error) -> bool {
     }
 }
 
-#[cfg(all(test, unix))]
+// Two attributes, not cfg(all(test, unix)): cargo-mutants knows a test module by a plain
+// cfg(test), and would otherwise mutate its helpers.
+#[cfg(test)]
+#[cfg(unix)]
 pub(crate) mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
