@@ -1,14 +1,14 @@
 //! What each fuzz target does with an input, and what must hold for every input: no panic,
-//! and the rules the product relies on. Shared with tests/fuzz_regressions.rs, which
+//! and the rules the product relies on. Shared with tests/it/fuzz_regressions.rs, which
 //! replays every input kept under fuzz/regressions/ in the normal test suite.
 #![allow(dead_code)]
 
-use idm_auth::callback::{parse_callback, Verdict};
-use idm_auth::flow::{refresh_with, ClientConfig};
-use idm_auth::http::CannedAnswer;
+use idm_auth::signin::callback::{parse_callback, Verdict};
 use idm_auth::store::index;
 use idm_auth::store::ExposeSecret;
-use idm_auth::ups::UpsErrorResponse;
+use idm_auth::ups::oauth::{refresh_with, ClientConfig};
+use idm_auth::ups::transport::CannedAnswer;
+use idm_auth::ups::wire::UpsErrorResponse;
 use oauth2::RefreshToken;
 
 const STATE: &str = "expected-state-0123456789abcdef";
@@ -82,7 +82,12 @@ fn ups_answer(status: u16, content_type: Option<&str>, body: &[u8]) {
         client_secret: None,
         redirect_uri: "http://127.0.0.1:8765/callback".into(),
     };
-    match refresh_with(&http, &config, &RefreshToken::new("fuzz-refresh".into())) {
+    match refresh_with(
+        &http,
+        &config,
+        &RefreshToken::new("fuzz-refresh".into()),
+        &idm_auth::clock::now,
+    ) {
         Ok(grant) => {
             assert_eq!(status, 200, "a grant from an error status");
             assert!(!grant.access_token.expose_secret().is_empty());

@@ -4,6 +4,12 @@
 //! Debug builds only: with `IDM_AUTH_TEST_ABORT_AT=<name>` the process kills itself with
 //! SIGKILL on reaching `<name>`, as a crash or `kill -9` would (no destructor, no flush, no
 //! core file). Release builds compile the check out.
+//!
+//! The one read of the process environment outside the context's (`Ctx::var`), on
+//! purpose: the points sit deep inside the stores, between a journal write and a secret
+//! write, where no context reaches, and what they serve is a process that a crash test
+//! spawns and kills, whose own environment is the only one that can name the point. An
+//! in-process context cannot ask a process to die, so it has nothing to inject here.
 
 /// The variable naming the point to die at.
 pub const VAR: &str = "IDM_AUTH_TEST_ABORT_AT";

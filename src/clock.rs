@@ -5,12 +5,22 @@
 //! - `IDM_AUTH_TEST_NOW` (RFC 3339) fixes the instant, so the snapshots of `list` and
 //!   `check` stay the same from day to day;
 //! - `IDM_AUTH_TEST_CLOCK_OFFSET` (signed seconds) moves this process's clock, so one test
-//!   can run machines whose clocks disagree by minutes (tests/survival.rs).
+//!   can run machines whose clocks disagree by minutes (tests/it/survival.rs).
 //!
 //! Release builds compile both out: nothing in a user's environment can steer the clock of
 //! a shipped binary.
 
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// A clock as the context hands it on to what judges or records time (the stores, the
+/// refresh): shared, so a test's fixed clock reaches every part of a command.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// This machine's clock, [`now`], as a [`Clock`].
+pub fn system() -> Clock {
+    Arc::new(now)
+}
 
 /// The variable a debug build reads its fixed "now" from.
 pub const TEST_NOW_VAR: &str = "IDM_AUTH_TEST_NOW";

@@ -7,13 +7,17 @@
 //! The real context is cheap to build: the store is connected on first use, and a secret
 //! backend only when a secret is needed, so `token` on a cache hit pays for nothing else.
 
-use crate::browser::{self, Launch};
 use crate::cli::StoreName;
+use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::flow::UpsFailure;
-use crate::http::UpsHttp;
+use crate::signin::browser::{self, Launch};
 use crate::store::Store;
+use crate::talk::Output;
+pub use crate::talk::Talk;
+use crate::ups::oauth::UpsFailure;
+use crate::ups::transport::{Transport, UpsHttp};
 use chrono::{DateTime, Utc};
+use std::ffi::OsString;
 use std::fmt;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -21,12 +25,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-/// Reading the environment: a variable's value, if set.
-pub type Env = dyn Fn(&str) -> Option<String> + Send + Sync;
+/// Reading the environment: a variable's value, if set (as the OS holds it: `PATH` may
+/// not be UTF-8).
+pub type Env = dyn Fn(&str) -> Option<OsString> + Send + Sync;
 /// A shared reader (the paste reader reads stdin on its own thread).
 pub type Input = Arc<Mutex<Box<dyn BufRead + Send>>>;
-type Output = Arc<Mutex<Box<dyn Write + Send>>>;
+/// The transport to UPS, shared (the network's, or what a test put in its place).
+pub type Ups = Arc<dyn Transport + Send + Sync>;
 type MakeStore = dyn Fn(&Ctx) -> Result<Box<dyn Store>>;
+/// Opens the consent page at a URL (a test's scripted browser).
+type Opener = dyn Fn(&str) -> Launch + Send + Sync;
 
 pub struct Ctx {
     env: Box<Env>,
@@ -38,11 +46,15 @@ pub struct Ctx {
     stderr_tty: bool,
     /// Whether a terminal here shows colour codes as colour (see `terminal_takes_colour_codes`).
     colour_codes: bool,
-    clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync>,
-    browser: Box<dyn Fn(&str) -> Launch + Send + Sync>,
+    clock: Clock,
+    /// What opens the consent page; None: the system's browser (browser.rs), which reads
+    /// this context's environment.
+    browser: Option<Box<Opener>>,
     config_path: Option<PathBuf>,
+    /// The transport to UPS a test put in place of the network (`with_transport`).
+    transport: Option<Ups>,
     make_store: Box<MakeStore>,
-    /// `--store` and `--profile`, which choose the store (store/choice.rs).
+    /// `--store` and `--profile`, which choose the store (store_choice.rs).
     store_choice: OnceLock<(Option<StoreName>, Option<String>)>,
     store: OnceLock<Box<dyn Store>>,
     quiet: AtomicBool,
@@ -55,7 +67,7 @@ impl Ctx {
     /// This process's environment, streams, clock and browser; opt-ins in the data dir.
     pub fn real() -> Ctx {
         Ctx {
-            env: Box::new(|name| std::env::var(name).ok()),
+            env: Box::new(|name| std::env::var_os(name)),
             stdin: Arc::new(Mutex::new(Box::new(std::io::BufReader::new(
                 std::io::stdin(),
             )))),
@@ -65,9 +77,10 @@ impl Ctx {
             stdout_tty: std::io::stdout().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
             colour_codes: terminal_takes_colour_codes(),
-            clock: Box::new(crate::clock::now),
-            browser: Box::new(browser::open),
+            clock: crate::clock::system(),
+            browser: None,
             config_path: None,
+            transport: None,
             make_store: Box::new(|_| {
                 Err(Error::Other(
                     "no store was given to this context (with_store or with_store_opener)".into(),
@@ -82,7 +95,7 @@ impl Ctx {
 
     /// The environment, as `env` answers.
     pub fn with_env(mut self, env: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Ctx {
-        self.env = Box::new(env);
+        self.env = Box::new(move |name| env(name).map(OsString::from));
         self.refresh_apart = false;
         self
     }
@@ -106,13 +119,21 @@ impl Ctx {
     }
 
     pub fn with_clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Ctx {
-        self.clock = Box::new(clock);
+        self.clock = Arc::new(clock);
         self
     }
 
     /// What opens the consent page (called with the authorize URL, must not wait for it).
     pub fn with_browser(mut self, open: impl Fn(&str) -> Launch + Send + Sync + 'static) -> Ctx {
-        self.browser = Box::new(open);
+        self.browser = Some(Box::new(open));
+        self
+    }
+
+    /// The OAuth exchanges with UPS go through `transport` instead of the network (a
+    /// canned answer, a recording of what was sent).
+    pub fn with_transport(mut self, transport: impl Transport + Send + Sync + 'static) -> Ctx {
+        self.transport = Some(Arc::new(transport));
+        self.refresh_apart = false;
         self
     }
 
@@ -123,7 +144,7 @@ impl Ctx {
     }
 
     /// Opt-ins kept in the store `open` makes on first use, from this context once the
-    /// command line is read (the binary wires `store::choice::open_chosen`: the context
+    /// command line is read (the binary wires `store_choice::open_chosen`: the context
     /// itself knows no store kind, so it depends on none).
     pub fn with_store_opener(
         mut self,
@@ -133,7 +154,8 @@ impl Ctx {
         self
     }
 
-    /// Opt-ins kept in `store` instead of the data dir.
+    /// Opt-ins kept in `store` instead of the data dir. A store judges time by its own
+    /// clock: give it this context's (`LocalStore::with_clock`, `VaultStore::with_clock`).
     pub fn with_store(mut self, store: impl Store + 'static) -> Ctx {
         let _ = self.store.set(Box::new(store));
         self.refresh_apart = false;
@@ -145,13 +167,25 @@ impl Ctx {
         self.refresh_apart
     }
 
-    /// A variable of the environment, None when unset or blank.
+    /// A variable of the environment, None when unset, blank or not UTF-8.
     pub fn var(&self, name: &str) -> Option<String> {
-        (self.env)(name).filter(|v| !v.trim().is_empty())
+        (self.env)(name)
+            .and_then(|v| v.into_string().ok())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// A variable of the environment as the OS holds it (a path need not be UTF-8).
+    pub fn var_os(&self, name: &str) -> Option<OsString> {
+        (self.env)(name)
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
+    }
+
+    /// The clock, for what keeps it beyond one call (a store, a refresh).
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     /// The command line's `--store` and `--profile`, before the store is first used.
@@ -182,7 +216,10 @@ impl Ctx {
 
     /// Open the consent page at `url` without waiting for the browser.
     pub fn open_browser(&self, url: &str) -> Launch {
-        (self.browser)(url)
+        match &self.browser {
+            Some(open) => open(url),
+            None => browser::open(url, &|name| self.var_os(name)),
+        }
     }
 
     /// How long a keyring call may take: `IDM_AUTH_KEYRING_TIMEOUT` seconds, else 20.
@@ -193,10 +230,33 @@ impl Ctx {
             .unwrap_or(crate::store::secrets::DEFAULT_TIMEOUT)
     }
 
-    /// The transport to UPS: one request may take `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
+    /// How long one request to UPS may take: `IDM_AUTH_HTTP_TIMEOUT` seconds, else 30.
+    pub fn http_timeout(&self) -> Duration {
+        crate::ups::oauth::http_timeout_from(self.var("IDM_AUTH_HTTP_TIMEOUT"))
+    }
+
+    /// The network transport to UPS, with [`Ctx::http_timeout`] (`api` streams its
+    /// answers through it).
     pub fn http(&self) -> Result<UpsHttp, UpsFailure> {
-        let timeout = crate::flow::http_timeout_from(self.var("IDM_AUTH_HTTP_TIMEOUT"));
-        UpsHttp::new(timeout).map_err(|e| crate::flow::config_error("HTTP client", e))
+        UpsHttp::new(self.http_timeout())
+            .map_err(|e| crate::ups::oauth::config_error("HTTP client", e))
+    }
+
+    /// The transport for the OAuth exchanges with UPS: the one given to this context
+    /// (`with_transport`), else the network.
+    pub fn ups(&self) -> Result<Ups, UpsFailure> {
+        self.ups_within(Duration::MAX)
+    }
+
+    /// [`Ctx::ups`], a request over the network taking at most `at_most` (a courtesy
+    /// check).
+    pub fn ups_within(&self, at_most: Duration) -> Result<Ups, UpsFailure> {
+        match &self.transport {
+            Some(given) => Ok(given.clone()),
+            None => UpsHttp::new(self.http_timeout().min(at_most))
+                .map(|http| Arc::new(http) as Ups)
+                .map_err(|e| crate::ups::oauth::config_error("HTTP client", e)),
+        }
     }
 
     pub fn set_quiet(&self, quiet: bool) {
@@ -298,45 +358,7 @@ impl Ctx {
 
     /// A handle on stderr for another thread.
     pub fn talk(&self) -> Talk {
-        Talk {
-            stderr: self.stderr.clone(),
-            quiet: self.quiet(),
-        }
-    }
-}
-
-/// Stderr, as a thread of a command talks to the person at the terminal.
-#[derive(Clone)]
-pub struct Talk {
-    stderr: Output,
-    quiet: bool,
-}
-
-impl Talk {
-    /// The process's own stderr, for code that runs without a context (library users).
-    pub fn stderr() -> Talk {
-        Talk {
-            stderr: Arc::new(Mutex::new(Box::new(std::io::stderr()))),
-            quiet: false,
-        }
-    }
-
-    pub fn say(&self, text: fmt::Arguments<'_>) {
-        if !self.quiet {
-            self.tell(text);
-        }
-    }
-
-    pub fn tell(&self, text: fmt::Arguments<'_>) {
-        let text = text.to_string();
-        self.write_err(&format!("{}\n", crate::render::terminal_safe(&text)));
-    }
-
-    pub fn write_err(&self, text: &str) {
-        if let Ok(mut err) = self.stderr.lock() {
-            // Nobody left to tell when stderr is gone.
-            let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
-        }
+        Talk::on(self.stderr.clone(), self.quiet())
     }
 }
 

@@ -3,49 +3,53 @@
 
 use std::path::PathBuf;
 
-/// Process exit codes. Stable: scripts branch on them.
+/// Process exit codes. Stable: scripts branch on them. Each of ours is in [`ExitCode::ALL`];
+/// [`ExitCode::Child`] passes on another program's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
 pub enum ExitCode {
-    Success = 0,
+    Success,
     /// An unexpected failure (a bug, or an OS error with no better class).
-    Unexpected = 1,
+    Unexpected,
     /// Bad command line (clap's own code).
-    Usage = 2,
+    Usage,
     /// Settings that cannot work: bad URL, plain http to a remote host, no client id.
-    Settings = 3,
+    Settings,
     /// The user pressed Deny on the UPS consent page (or UPS reported another OAuth error).
-    Denied = 4,
+    Denied,
     /// Nobody completed the consent in time.
-    Timeout = 5,
+    Timeout,
     /// UPS answered with an error (its envelope, a gateway page, or a response we cannot read).
-    Ups = 6,
+    Ups,
     /// UPS could not be reached (connection refused, DNS, TLS, time-out).
-    Unreachable = 7,
+    Unreachable,
     /// The opt-in is no longer valid (refresh refused, refresh token expired): authorize again.
-    Invalid = 8,
+    Invalid,
     /// The OS keyring is missing, locked or failing.
-    Keyring = 9,
+    Keyring,
     /// The metadata index could not be read or written.
-    Index = 10,
+    Index,
     /// The loopback port for the redirect is taken or cannot be bound.
-    PortTaken = 11,
+    PortTaken,
     /// No opt-in with that id, or none usable.
-    NotFound = 12,
+    NotFound,
     /// The admin declined a confirmation prompt.
-    Cancelled = 13,
+    Cancelled,
     /// `check`: an opt-in needs renewing within the given days.
-    ExpiresSoon = 14,
+    ExpiresSoon,
     /// `api`: UPS answered the API call with an error (its envelope is shown with the transId).
-    ApiError = 15,
+    ApiError,
     /// `exec`: the command exists but cannot be run (as a shell would say).
-    CommandNotExecutable = 126,
+    CommandNotExecutable,
     /// `exec`: no such command (as a shell would say).
-    CommandNotFound = 127,
+    CommandNotFound,
+    /// `exec` where the command cannot replace idm-auth (Windows): the command's own exit
+    /// status, unchanged. Any number: a Windows status is 32 bits (`0xC0000005` reads as a
+    /// negative number here), so it is not narrowed to 0..=255.
+    Child(i32),
 }
 
 impl ExitCode {
-    /// Every code, in the README table's order.
+    /// Every code of ours (docs/reference.md's table), in the table's order: all but `Child`.
     pub const ALL: [ExitCode; 18] = [
         ExitCode::Success,
         ExitCode::Unexpected,
@@ -67,9 +71,29 @@ impl ExitCode {
         ExitCode::CommandNotFound,
     ];
 
-    /// The number the process exits with.
+    /// The number the process exits with (the table's; a child's status as it was).
     pub fn code(self) -> i32 {
-        self as i32
+        match self {
+            ExitCode::Child(status) => status,
+            ExitCode::Success => 0,
+            ExitCode::Unexpected => 1,
+            ExitCode::Usage => 2,
+            ExitCode::Settings => 3,
+            ExitCode::Denied => 4,
+            ExitCode::Timeout => 5,
+            ExitCode::Ups => 6,
+            ExitCode::Unreachable => 7,
+            ExitCode::Invalid => 8,
+            ExitCode::Keyring => 9,
+            ExitCode::Index => 10,
+            ExitCode::PortTaken => 11,
+            ExitCode::NotFound => 12,
+            ExitCode::Cancelled => 13,
+            ExitCode::ExpiresSoon => 14,
+            ExitCode::ApiError => 15,
+            ExitCode::CommandNotExecutable => 126,
+            ExitCode::CommandNotFound => 127,
+        }
     }
 
     /// The variant for a process's exit status number, if it is one of ours.
@@ -78,9 +102,13 @@ impl ExitCode {
     }
 }
 
-impl From<ExitCode> for std::process::ExitCode {
-    fn from(code: ExitCode) -> Self {
-        std::process::ExitCode::from(code as u8)
+impl ExitCode {
+    /// The code as `main` can return it, when it fits: every one of ours does, a Windows
+    /// command's status may not (std's `ExitCode` carries 0..=255 only).
+    pub fn as_std(self) -> Option<std::process::ExitCode> {
+        u8::try_from(self.code())
+            .ok()
+            .map(std::process::ExitCode::from)
     }
 }
 

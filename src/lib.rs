@@ -9,22 +9,17 @@
 
 pub mod abort_point;
 pub mod api;
-pub mod browser;
-pub mod callback;
 pub mod cli;
-pub mod client_check;
 pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod context;
-mod dns;
 pub mod error;
 mod fast_path;
-pub mod flow;
 pub mod html;
-pub mod http;
-pub mod loopback_http;
+mod http_client;
 pub mod names;
+pub mod opt_in;
 pub mod process_hygiene;
 pub mod public_client;
 pub mod refresh;
@@ -33,6 +28,8 @@ pub mod settings;
 pub mod signin;
 pub mod simulator;
 pub mod store;
+pub mod store_choice;
+pub mod talk;
 pub mod tty;
 pub mod ups;
 
@@ -52,7 +49,10 @@ where
     // `token`'s and `list`'s plain shapes skip building clap's command tree; anything else
     // is clap's.
     if commands::refresher::invoked_as(&argv) {
-        return finish(ctx, commands::refresher::invoked(ctx, &argv));
+        return finish(
+            ctx,
+            commands::refresher::invoked(ctx, &argv).map(|()| ExitCode::Success),
+        );
     }
     // `token`'s and `list`'s plain shapes skip building clap's command tree; anything else
     // is clap's.
@@ -69,9 +69,9 @@ where
 }
 
 /// The exit code of a command's result, its error said on stderr.
-fn finish(ctx: &Ctx, result: Result<()>) -> ExitCode {
+fn finish(ctx: &Ctx, result: Result<ExitCode>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::Success,
+        Ok(code) => code,
         Err(e) => {
             let code = e.exit_code();
             // A closed stdout is a normal end: nothing to say. A refresher's own words were
@@ -165,7 +165,8 @@ fn refuse_idle_globals(cli: &Cli) -> Result<()> {
     )))
 }
 
-fn dispatch(cli: Cli, ctx: &Ctx) -> Result<()> {
+/// Run the command; its exit code (Success, or the status of the command `exec` ran).
+fn dispatch(cli: Cli, ctx: &Ctx) -> Result<ExitCode> {
     refuse_idle_globals(&cli)?;
     ctx.set_quiet(cli.quiet);
     let profile = cli.profile.as_deref();
@@ -186,11 +187,11 @@ fn dispatch(cli: Cli, ctx: &Ctx) -> Result<()> {
     ) {
         process_hygiene::keep_secrets_in_this_process();
     }
-    match cli.command {
+    let done = match cli.command {
+        Command::Exec(args) => return commands::exec::run(ctx, &args, filter),
         Command::Authorize(args) => commands::authorize::run(ctx, &args, profile),
         Command::List(args) => commands::list::run(ctx, &args, filter),
         Command::Token(args) => commands::token::run(ctx, &args, filter),
-        Command::Exec(args) => commands::exec::run(ctx, &args, filter),
         Command::Api(args) => commands::api::run(ctx, &args, profile, filter),
         Command::Check(args) => commands::check::run(ctx, &args, filter),
         Command::Clear(args) => commands::clear::run(ctx, &args, filter),
@@ -203,5 +204,6 @@ fn dispatch(cli: Cli, ctx: &Ctx) -> Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "idm-auth", &mut out);
             ctx.print(&String::from_utf8_lossy(&out))
         }
-    }
+    };
+    done.map(|()| ExitCode::Success)
 }

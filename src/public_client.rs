@@ -6,9 +6,9 @@
 
 use crate::context::Ctx;
 use crate::error::Error;
+use crate::opt_in::{OptIn, MIN_VALIDITY};
 use crate::render::View;
 use crate::say;
-use crate::store::{OptIn, MIN_VALIDITY};
 use chrono::{DateTime, Local, Utc};
 
 /// Set to 1 to refresh public opt-ins anyway (for an app whose refreshes UPS accepts

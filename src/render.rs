@@ -1,7 +1,7 @@
 //! The two faces of `list`: the grid for people and the JSON for scripts. Only index rows
 //! reach this file, so it cannot print a secret.
 
-use crate::store::{OptIn, Status};
+use crate::opt_in::{OptIn, Status};
 use chrono::{DateTime, Datelike, Local, SecondsFormat, Timelike, Utc};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -77,8 +77,8 @@ fn fields(row: &OptIn, view: View) -> [(&'static str, Field<'_>); 15] {
         ("refresh_count", Count(row.refresh_count)),
         ("status", Text(status_name(view.status(row)))),
         ("invalid_reason", MaybeText(row.invalid_reason.as_deref())),
-        ("keyring", Text(row.keyring.name())),
-        ("store", Text(row.keyring.store())),
+        ("keyring", Text(row.secrets_in.name())),
+        ("store", Text(row.secrets_in.store())),
     ]
 }
 
@@ -421,7 +421,7 @@ mod tests {
         rows[1].refresh_count = u64::MAX;
         rows[1].profile = Some("night \"shift\"".into());
         rows[2].invalid_reason = Some("UPS said \"no\"\n".into());
-        rows[2].keyring = Backend::KernelKeyring;
+        rows[2].secrets_in = Backend::KernelKeyring;
         rows[3].expires_at = now - Duration::hours(1);
         rows[3].has_client_secret = true;
         let mut public_spent = row("00000005", "no secret", now - Duration::days(1));

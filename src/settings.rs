@@ -8,7 +8,7 @@ use crate::config::{self, Profile};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::store::{ExposeSecret, Store};
-use crate::ups;
+use crate::ups::wire;
 use oauth2::ClientSecret;
 use std::fmt;
 use std::time::Duration;
@@ -184,8 +184,8 @@ impl Layers {
     pub fn base_url(&self) -> Sourced<String> {
         self.base_url.clone().unwrap_or_else(|| Sourced {
             value: match self.environment.as_ref().map(|e| e.value) {
-                Some(EnvName::Production) => ups::PRODUCTION_BASE_URL.into(),
-                _ => ups::CIE_BASE_URL.into(),
+                Some(EnvName::Production) => wire::PRODUCTION_BASE_URL.into(),
+                _ => wire::CIE_BASE_URL.into(),
             },
             source: Source::Default,
         })
@@ -323,8 +323,8 @@ fn environment_of(env: Option<EnvName>, base_url: &str) -> String {
     }
     match env {
         Some(env) => env.name().into(),
-        None if base_url == ups::CIE_BASE_URL => "cie".into(),
-        None if base_url == ups::PRODUCTION_BASE_URL => "production".into(),
+        None if base_url == wire::CIE_BASE_URL => "cie".into(),
+        None if base_url == wire::PRODUCTION_BASE_URL => "production".into(),
         None => "custom".into(),
     }
 }
@@ -486,7 +486,10 @@ mod tests {
 
     #[test]
     fn environment_follows_flag_then_host() {
-        assert_eq!(environment_of(None, ups::PRODUCTION_BASE_URL), "production");
+        assert_eq!(
+            environment_of(None, wire::PRODUCTION_BASE_URL),
+            "production"
+        );
         assert_eq!(environment_of(None, "http://127.0.0.1:1"), "simulator");
         assert_eq!(
             environment_of(Some(EnvName::Cie), "http://127.0.0.1:1"),

@@ -1,11 +1,11 @@
 //! The terminal side of waiting for a sign-in: the spinner that shows the time left, and the
 //! reader of an address pasted from the browser (SSH sessions). Both stay out of the listener:
-//! a pasted address is judged by the same pure judge as a redirect (callback.rs) and, once
+//! a pasted address is judged by the same pure judge as a redirect (signin/callback.rs) and, once
 //! accepted, handed to the wait through a channel.
 
-use crate::callback::{parse_callback, refusal, Verdict};
 use crate::context::{Ctx, Input};
 use crate::error::Result;
+use crate::signin::callback::{parse_callback, refusal, Verdict};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 

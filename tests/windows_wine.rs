@@ -19,6 +19,9 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use support::*;
 
+/// Told to idm-auth.exe in every run (see [`Windows::cmd`]).
+const PUBLIC_REFRESH: &str = "IDM_AUTH_PUBLIC_REFRESH";
+
 /// Where the Credential Manager keeps its entries in a Wine prefix.
 const CREDENTIALS_KEY: &str = r"HKCU\Software\Wine\Credential Manager";
 
@@ -72,6 +75,11 @@ fn wine_cmd(program: &Path, args: &[&str]) -> Command {
         }
     }
     cmd
+}
+
+/// `path` (a Linux one) as Windows programs in the prefix name it: Wine's drive Z: is `/`.
+fn windows_path(path: &Path) -> String {
+    format!("Z:{}", path.display()).replace('/', "\\")
 }
 
 /// A Wine program's output goes to files, never pipes: Wine's background services (started
@@ -191,12 +199,25 @@ impl Windows {
     /// (UPS documents refreshes with a secret only; the Linux suite covers that behaviour).
     fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = wine_cmd(&wine().exe, args);
-        cmd.env("IDM_AUTH_PUBLIC_REFRESH", "1");
+        cmd.env(PUBLIC_REFRESH, "1");
         cmd
     }
 
     fn run(&self, args: &[&str]) -> Run {
         run(&mut self.cmd(args))
+    }
+
+    /// A batch file of `lines` in the scratch directory, by its Windows path: for what a
+    /// Windows shell sees of idm-auth.exe (`%ERRORLEVEL%`, its console).
+    fn batch(&self, name: &str, lines: &[String]) -> String {
+        let path = self.scratch(name);
+        std::fs::write(&path, lines.join("\r\n") + "\r\n").unwrap();
+        windows_path(&path)
+    }
+
+    /// `cmd /c BATCH`, in the environment of [`Windows::cmd`].
+    fn run_batch(&self, batch: &str) -> Run {
+        run(wine_cmd(Path::new("cmd"), &["/c", batch]).env(PUBLIC_REFRESH, "1"))
     }
 
     fn list_json(&self) -> Vec<serde_json::Value> {
@@ -398,6 +419,26 @@ fn check_exec_and_clear_work_and_clear_empties_the_credential_manager() {
         Exit(Some(7)),
         "the command's exit status comes through: {run:?}"
     );
+    // A Windows status has 32 bits, of which wine64's own exit status (what Linux sees)
+    // keeps the low 8: a batch file reads the whole of it, as a Windows script would.
+    let exe = windows_path(&wine().exe);
+    let statuses = ["300", "-1073741819"]; // the second is 0xC0000005, a crash's
+    let lines: Vec<String> = statuses
+        .iter()
+        .flat_map(|status| {
+            [
+                format!("@\"{exe}\" exec -- cmd /c exit {status}"),
+                "@echo exec-status=%ERRORLEVEL%".to_string(),
+            ]
+        })
+        .collect();
+    let run = windows.run_batch(&windows.batch("statuses.bat", &lines));
+    let seen: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.trim_end().strip_prefix("exec-status="))
+        .collect();
+    assert_eq!(seen, statuses, "each status comes through whole: {run:?}");
     let run = windows.run(&["exec", "--", "no-such-tool-here"]);
     assert_eq!(run.code, ExitCode::CommandNotFound, "{run:?}");
 
@@ -570,4 +611,69 @@ fn the_config_file_and_the_index_live_in_appdata() {
         path.starts_with(r"C:\users\") && path.ends_with(r"\AppData\Roaming\idm-auth\config.toml"),
         "{path}"
     );
+}
+
+/// On a Windows console, idm-auth.exe turns on the console's reading of colour codes
+/// (ENABLE_VIRTUAL_TERMINAL_PROCESSING, the call src/context.rs makes when it decides what
+/// the terminal takes) and `list` colours the status; with NO_COLOR it colours nothing.
+///
+/// What this covers and what it cannot: under script(1) Wine gives its programs a real
+/// console, drawn on a pseudo-terminal, and `scripts/wine/console_mode.c` reads that
+/// console's mode before and after idm-auth.exe (a console's mode outlasts the program that
+/// set it): so the test sees idm-auth.exe turn the mode on, and fails without that call.
+/// But Wine passes colour codes through to the Unix terminal whether the mode is on or not,
+/// so the raw `←[32m` that a Windows console without it shows cannot be seen here; nor can a
+/// console that refuses the mode (before Windows 10), where no colour codes must be sent.
+#[test]
+fn on_a_console_list_turns_on_colour_codes_and_colours_the_status_unless_no_color() {
+    let windows = Windows::new();
+    let sim = Sim::start(&[]);
+    windows.opt_in_by_pasting(&sim, "on a console");
+
+    let probe = windows.scratch("console_mode.exe");
+    let built = Command::new("x86_64-w64-mingw32-gcc")
+        .args(["-O2", "-o"])
+        .arg(&probe)
+        .arg(repo_path("scripts/wine/console_mode.c"))
+        .output()
+        .expect("x86_64-w64-mingw32-gcc (scripts/platforms installs it)");
+    assert!(built.status.success(), "console_mode.c: {built:?}");
+    let (probe, exe) = (windows_path(&probe), windows_path(&wine().exe));
+    let batch = windows.batch(
+        "console.bat",
+        &[
+            format!("@\"{probe}\""),
+            format!("@\"{exe}\" list"),
+            format!("@\"{probe}\""),
+            "@set NO_COLOR=1".into(),
+            "@echo no-color-from-here".into(),
+            format!("@\"{exe}\" list"),
+        ],
+    );
+    // A console as wide as a grid row: Wine breaks longer lines, maybe inside a colour code.
+    let line = format!(
+        "stty cols 250 && timeout 120 {} cmd /c '{batch}'",
+        wine().wine.display()
+    );
+    let run = run(on_a_terminal(&windows.cmd(&[]), &line).stdin(Stdio::null()));
+    assert_eq!(run.code, ExitCode::Success, "{run:?}");
+    let shown = &run.stdout;
+    let at = |needle: &str| {
+        shown
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} is not on the console: {shown:?}"))
+    };
+    let (before, after, no_color) = (
+        at("console-mode: vt-off"),
+        at("console-mode: vt-on"),
+        at("no-color-from-here"),
+    );
+    assert!(before < after && after < no_color, "{shown:?}");
+    // The status cell as anstyle writes it in green.
+    let green_active = "\u{1b}[32mactive";
+    let coloured = &shown[before..after];
+    assert!(coloured.contains(green_active), "{coloured:?}");
+    let plain = &shown[no_color..];
+    assert!(plain.contains("active"), "the second grid: {plain:?}");
+    assert!(!plain.contains("\u{1b}[32m"), "NO_COLOR: {plain:?}");
 }

@@ -8,7 +8,7 @@ use super::pretty::Pretty;
 use super::Output;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::ups::{environment_name, printable, retry_after_text};
+use crate::ups::wire::{environment_name, printable, retry_after_text};
 use oauth2::reqwest::header;
 use serde::Deserialize;
 use std::io::{self, Read, Write};

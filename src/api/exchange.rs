@@ -8,10 +8,10 @@
 use super::{target, Request, Tokens};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::http::{TransportError, UpsHttp};
 use crate::public_client;
 use crate::say;
 use crate::store::{ExposeSecret, Token};
+use crate::ups::transport::{TransportError, UpsHttp};
 use oauth2::reqwest::blocking::{Body, Request as HttpRequest, Response};
 use oauth2::reqwest::header::{self, HeaderMap, HeaderValue};
 use std::time::Duration;

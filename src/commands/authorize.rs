@@ -1,5 +1,5 @@
 //! `idm-auth authorize`: the opt-in. Resolve the settings, read the client secret they name,
-//! sign the user in (signin.rs: bind → prepare → open → wait → exchange → persist), print
+//! sign the user in (signin/: bind → prepare → open → wait → exchange → persist), print
 //! the new opt-in.
 
 use crate::cli::AuthorizeArgs;

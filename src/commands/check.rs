@@ -9,9 +9,9 @@ use crate::cli::CheckArgs;
 use crate::commands::of_profile;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::opt_in::{OptIn, Status};
 use crate::public_client;
 use crate::say;
-use crate::store::{OptIn, Status};
 use chrono::{DateTime, Duration, Local, SecondsFormat, Utc};
 use serde::Serialize;
 

@@ -7,10 +7,10 @@ use crate::cli::ClearArgs;
 use crate::commands::{find, of_profile};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::opt_in::OptIn;
 use crate::public_client;
 use crate::render;
 use crate::say;
-use crate::store::OptIn;
 
 pub fn run(ctx: &Ctx, args: &ClearArgs, profile: Option<&str>) -> Result<()> {
     let store = ctx.store()?;
@@ -52,7 +52,7 @@ pub fn run(ctx: &Ctx, args: &ClearArgs, profile: Option<&str>) -> Result<()> {
             } else {
                 format!(" ({})", row.label)
             },
-            row.keyring.describe()
+            row.secrets_in.describe()
         );
     }
     say!(ctx,

@@ -59,7 +59,7 @@ fn show(ctx: &Ctx, profile: Option<&str>, json: bool) -> Result<()> {
         Some(s) => row(name, Some(s.value), s.source),
         None => row(name, None, Source::Default),
     };
-    let (store, store_source) = crate::store::choice::chosen(ctx, ctx.store_choice().0, profile)?;
+    let (store, store_source) = crate::store_choice::chosen(ctx, ctx.store_choice().0, profile)?;
     let rows = vec![
         sourced("profile", layers.profile.clone()),
         row("store", Some(store.name().into()), store_source),

@@ -7,19 +7,20 @@
 //! UPS's test numbers through `idm-auth api`'s code and shows the status it got.
 
 use crate::api;
-use crate::browser::Launch;
 use crate::cli::DemoArgs;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::opt_in::OptIn;
 use crate::public_client;
 use crate::render;
 use crate::say;
 use crate::settings::{
     default_redirect_uri, AuthorizeSettings, DEFAULT_CALLBACK_PATH, DEFAULT_TIMEOUT_SECS,
 };
+use crate::signin::browser::Launch;
 use crate::signin::{sign_in, Opener};
 use crate::simulator::{Config, Simulator};
-use crate::store::{ExposeSecret, Index, LocalStore, OptIn, Store, Token};
+use crate::store::{ExposeSecret, Index, LocalStore, Store, Token};
 use oauth2::ClientSecret;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,7 +41,8 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<()> {
         sim.base_url()
     );
     let dir = private_dir(ctx)?;
-    let store = LocalStore::new(Index::at(dir.clone()), ctx.keyring_timeout());
+    let store =
+        LocalStore::new(Index::at(dir.clone()), ctx.keyring_timeout()).with_clock(ctx.clock());
     let result = run_in(ctx, args, &sim, &store, ClientSecret::new(secret));
     let _ = std::fs::remove_dir_all(&dir);
     sim.shutdown();

@@ -1,7 +1,8 @@
 //! `idm-auth exec [ID] -- COMMAND ...`: run COMMAND with a valid access token in its
 //! environment (UPS_ACCESS_TOKEN) and the UPS origin it belongs to (UPS_API_BASE). The token
 //! never appears in any argv. On Unix the command replaces this process, so its exit status
-//! and signals are the caller's to see, unchanged.
+//! and signals are the caller's to see, unchanged. Windows has no such replacing: idm-auth
+//! waits for the command and hands its exit status, unchanged, to `run` (`ExitCode::Child`).
 //!
 //! The command gets one token, not what idm-auth holds: the variables in [`HELD_BACK`] (the
 //! Vault token that reads and destroys every opt-in of the fleet, the file store's key, the
@@ -10,7 +11,7 @@
 use crate::cli::ExecArgs;
 use crate::commands::usable_token;
 use crate::context::Ctx;
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitCode, Result};
 use crate::store::ExposeSecret;
 use std::process::Command;
 
@@ -18,7 +19,9 @@ use std::process::Command;
 /// that needs one is handed it under another name (see the README).
 pub const HELD_BACK: [&str; 3] = ["VAULT_TOKEN", "IDM_AUTH_KEY_FILE", "IDM_AUTH_CLIENT_SECRET"];
 
-pub fn run(ctx: &Ctx, args: &ExecArgs, profile: Option<&str>) -> Result<()> {
+/// Runs the command; on Windows, returns its exit status (on Unix, returns only if it
+/// could not be started).
+pub fn run(ctx: &Ctx, args: &ExecArgs, profile: Option<&str>) -> Result<ExitCode> {
     let token = usable_token(ctx, args.id.as_deref(), profile)?;
     let (program, rest) = args
         .command
@@ -45,8 +48,8 @@ pub fn run(ctx: &Ctx, args: &ExecArgs, profile: Option<&str>) -> Result<()> {
     }
     #[cfg(not(unix))]
     {
-        // Without exec, the command's status becomes ours as directly as we can make it.
         let status = command.status().map_err(failed)?;
-        std::process::exit(status.code().unwrap_or(1));
+        // Windows always has a code; a platform without exec or codes would need more.
+        Ok(status.code().map_or(ExitCode::Unexpected, ExitCode::Child))
     }
 }

@@ -17,10 +17,11 @@ pub mod token;
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::flow::{self, ClientConfig, Grant, UpsFailure};
+use crate::opt_in::{OptIn, MIN_VALIDITY};
 use crate::public_client;
 use crate::say;
-use crate::store::{Credentials, ExposeSecret, OptIn, Store, Token, MIN_VALIDITY};
+use crate::store::{Credentials, ExposeSecret, Store, Token};
+use crate::ups::oauth::{self, ClientConfig, Grant, UpsFailure};
 use chrono::{DateTime, Utc};
 use oauth2::{ClientSecret, RefreshToken};
 
@@ -165,5 +166,5 @@ pub(crate) fn refresh_at_ups(
         redirect_uri: row.redirect_uri.clone(),
     };
     let refresh_token = RefreshToken::new(credentials.refresh_token.expose_secret().to_string());
-    flow::refresh_with(&ctx.http()?, &config, &refresh_token)
+    oauth::refresh_with(&*ctx.ups()?, &config, &refresh_token, &|| ctx.now())
 }

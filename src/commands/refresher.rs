@@ -21,8 +21,10 @@ use crate::cli::StoreName;
 use crate::commands::refresh_at_ups;
 use crate::context::Ctx;
 use crate::error::{Error, ExitCode, Result};
+use crate::opt_in::OptIn;
 use crate::say;
-use crate::store::{ExposeSecret, OptIn, SecretString, Token};
+use crate::store::index::{RowIn, RowOut};
+use crate::store::{ExposeSecret, SecretString, Token};
 use clap::Parser;
 use std::ffi::OsString;
 use std::process::{Command, Stdio};
@@ -100,7 +102,7 @@ fn run(ctx: &Ctx, id: &str, refused_generation: Option<&str>) -> Result<()> {
     }
     // The row as stored after the refresh (no secret in it) on the next line, so the caller
     // reports the new expiry (`token --json`) and knows the generation (`api`'s 401).
-    let row = serde_json::to_string(&token.row)
+    let row = serde_json::to_string(&RowOut(&token.row))
         .map_err(|e| Error::Other(format!("cannot encode the opt-in's row: {e}")))?;
     ctx.print(&format!("{}\n{row}\n", token.token.expose_secret()))
 }
@@ -164,7 +166,7 @@ pub fn refresh_apart(ctx: &Ctx, row: &OptIn, refused: bool) -> Result<Token> {
         out.stdout.zeroize();
         let (token, stored) = answer.split_once('\n').unwrap_or((&answer, ""));
         let token = SecretString::from(token.trim().to_string());
-        let stored = serde_json::from_str::<OptIn>(stored.trim());
+        let stored = serde_json::from_str::<RowIn>(stored.trim()).map(|r| r.0);
         let mut answer = answer;
         answer.zeroize();
         return match stored {

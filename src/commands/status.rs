@@ -7,9 +7,9 @@ use crate::cli::StatusArgs;
 use crate::commands::{find, of_profile};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::opt_in::{OptIn, Status};
 use crate::public_client;
 use crate::render;
-use crate::store::{OptIn, Status};
 use chrono::{DateTime, Duration, Local, Utc};
 
 pub fn run(ctx: &Ctx, args: &StatusArgs, profile: Option<&str>) -> Result<()> {
@@ -114,7 +114,7 @@ fn describe(row: &OptIn, status: Status, now: DateTime<Utc>, public_refresh: boo
                 .as_deref()
                 .map_or("-".into(), |p| render::one_line(p).into_owned()),
         ),
-        ("tokens in", row.keyring.describe().to_string()),
+        ("tokens in", row.secrets_in.describe().to_string()),
         ("made", local(row.created_at)),
         ("access token", access),
         ("opt-in ends", ends),

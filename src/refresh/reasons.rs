@@ -3,8 +3,8 @@
 
 use super::transitions::{Death, Failure};
 use crate::error::Error;
-use crate::flow::UpsFailure;
-use crate::store::OptIn;
+use crate::opt_in::OptIn;
+use crate::ups::oauth::UpsFailure;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// A refresh whose claim (or journal record) was taken over: it reached UPS, and its
@@ -65,7 +65,7 @@ impl Story<'_> {
             Death::NotStored => format!(
                 "UPS rotated its tokens at {} but the {} failed to store the new refresh token, which is lost",
                 when(self.rotated_at.unwrap_or(self.started)),
-                self.row.keyring.describe()
+                self.row.secrets_in.describe()
             ),
         }
     }
@@ -75,16 +75,17 @@ impl Story<'_> {
     pub fn error(&self, failure: Failure, store_error: Option<Error>, recorded: bool) -> Error {
         let id = self.row.id.clone();
         match failure {
-            Failure::Unusable => self.row.unusable(crate::clock::now()),
+            // Which "now" does not matter: only an invalid reason changes the words.
+            Failure::Unusable => self.row.unusable(self.started),
             Failure::Cleared => Error::NotFound(format!(
                 "opt-in {id} was cleared (on this or another machine)"
             )),
             Failure::Store => store_error.unwrap_or_else(|| {
-                Error::Keyring(format!("the {} failed", self.row.keyring.describe()))
+                Error::Keyring(format!("the {} failed", self.row.secrets_in.describe()))
             }),
             Failure::GaveUp => Error::Keyring(format!(
                 "gave up waiting for the refresh of opt-in {id} that another process holds in the {}",
-                self.row.keyring.describe()
+                self.row.secrets_in.describe()
             )),
             Failure::NotActed => match self.failures.last() {
                 Some(f) => clone_failure(f).into_error(&self.row.base_url),
@@ -106,7 +107,7 @@ impl Story<'_> {
                 reason: format!(
                     "UPS rotated its tokens at {}, but the refresh took longer than its claim in the {} ({} s) and another machine took over, so the new pair is lost",
                     when(self.rotated_at.unwrap_or(self.started)),
-                    self.row.keyring.describe(),
+                    self.row.secrets_in.describe(),
                     self.claim_lifetime_secs
                 ),
             },

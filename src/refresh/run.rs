@@ -5,10 +5,13 @@
 use super::reasons::{CutShort, Story};
 use super::transitions::{Action, Clocks, Observed, Refresher, Rules, Seen, UpsAnswer};
 use crate::error::{Error, Result};
-use crate::flow::{Grant, UpsFailure};
-use crate::store::{Credentials, OptIn, Refresh, Token};
-use chrono::Utc;
+use crate::opt_in::{Credentials, Grant, OptIn, Token};
+use crate::ups::oauth::UpsFailure;
+use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant};
+
+/// Rotates the pair at UPS: called by a store's `rotate` at the one moment it may be.
+pub type Refresh<'a> = &'a dyn Fn(&OptIn, &Credentials) -> Result<Grant, UpsFailure>;
 
 /// The outcome of a write that needs no more than "stored or not".
 pub enum Wrote {
@@ -58,17 +61,19 @@ pub fn sort(failure: &UpsFailure) -> UpsAnswer {
 /// Refresh the opt-in behind `port` by `rules`, rotating at UPS through `refresh`. With
 /// `refused` (the row of an access token UPS has just answered with 401: `api`'s one forced
 /// refresh), that generation of tokens counts as expired however long it looks valid; a
-/// newer one (another process refreshed meanwhile) is served as usual.
+/// newer one (another process refreshed meanwhile) is served as usual. `clock` is the wall
+/// clock the expiries and claims are judged by (the context's).
 pub fn run(
     port: &mut dyn Port,
     rules: Rules,
     claim_lifetime_secs: u64,
     refresh: Refresh<'_>,
     refused: Option<&OptIn>,
+    clock: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Token> {
     let origin = Instant::now();
     let clocks = || Clocks {
-        wall: crate::clock::now().timestamp_millis(),
+        wall: clock().timestamp_millis(),
         mono: u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
     let (mut refresher, mut action) = Refresher::start(rules, clocks().mono);
@@ -114,7 +119,7 @@ pub fn run(
             }
             Action::CallUps => {
                 let credentials = port.credentials()?;
-                started.get_or_insert_with(crate::clock::now);
+                started.get_or_insert_with(clock);
                 match refresh(port.row(), &credentials) {
                     Ok(fresh) => {
                         grant = Some(fresh);
@@ -141,7 +146,7 @@ pub fn run(
             Action::Condemn { cas, death } => {
                 let reason = story(
                     port.row(),
-                    &started,
+                    started.unwrap_or_else(clock),
                     &failures,
                     &cut_short,
                     &grant,
@@ -158,7 +163,15 @@ pub fn run(
                         "a saved pair that is not there (a bug)".into(),
                     ));
                 };
-                let note = story(&row, &started, &[], &cut_short, &None, 0).recovered();
+                let note = story(
+                    &row,
+                    started.unwrap_or_else(clock),
+                    &[],
+                    &cut_short,
+                    &None,
+                    0,
+                )
+                .recovered();
                 return Ok(Token {
                     row,
                     token: fresh.access_token,
@@ -168,7 +181,7 @@ pub fn run(
             Action::Fail(failure) => {
                 return Err(story(
                     port.row(),
-                    &started,
+                    started.unwrap_or_else(clock),
                     &failures,
                     &cut_short,
                     &grant,
@@ -195,7 +208,7 @@ fn wrote(w: Wrote, store_error: &mut Option<Error>) -> Observed {
 
 fn story<'a>(
     row: &'a OptIn,
-    started: &Option<chrono::DateTime<Utc>>,
+    started: DateTime<Utc>,
     failures: &'a [UpsFailure],
     cut_short: &'a Option<CutShort>,
     grant: &Option<Grant>,
@@ -203,7 +216,7 @@ fn story<'a>(
 ) -> Story<'a> {
     Story {
         row,
-        started: started.unwrap_or_else(crate::clock::now),
+        started,
         failures,
         cut_short: cut_short.as_ref(),
         rotated_at: grant.as_ref().map(|g| g.issued_at),
@@ -311,7 +324,8 @@ mod tests {
             min_validity_ms: 60_000,
             flaw: None,
         };
-        let token = run(port, rules, 45, &ups, None).expect("the second call rotated");
+        let token =
+            run(port, rules, 45, &ups, None, &crate::clock::now).expect("the second call rotated");
         assert_eq!(token.token.expose_secret(), "access-2");
         assert!(answers.borrow().is_empty(), "UPS was called twice");
         token.note

@@ -281,6 +281,20 @@ fn browse(sim: &Simulator, target: &str, decision: &str) -> String {
     r.location()
 }
 
+/// The transaction of a fresh PKCE sign-in, as the authorize redirect names it.
+fn consent_txn(sim: &Simulator) -> String {
+    let r = get(
+        &sim.base_url(),
+        &authorize_target("idm-auth-demo", CB, Some(CHALLENGE), None),
+    );
+    query_of(&r.location())["txn"].clone()
+}
+
+/// The consent form posted with `pairs`.
+fn consent(sim: &Simulator, pairs: &[(&str, &str)]) -> Resp {
+    post_form(&sim.base_url(), "/lasso/consent", &[], pairs)
+}
+
 fn code_for(sim: &Simulator, challenge: Option<&str>) -> String {
     let location = browse(
         sim,
@@ -429,12 +443,7 @@ fn pkce_approve_flow_end_to_end() {
 
     let txn = extract(&html, "name=\"txn\" value=\"");
     assert_eq!(txn, login["txn"]);
-    let r = post_form(
-        &base,
-        "/lasso/consent",
-        &[],
-        &[("txn", &txn), ("decision", "approve")],
-    );
+    let r = consent(&sim, &[("txn", &txn), ("decision", "approve")]);
     assert_eq!(r.status, 302);
     let back = r.location();
     assert!(back.starts_with(&format!("{CB}?code=")), "{back}");
@@ -450,12 +459,7 @@ fn pkce_approve_flow_end_to_end() {
     assert!(introspect(&sim, v["access_token"].as_str().unwrap()));
 
     // The transaction was consumed by the decision.
-    let again = post_form(
-        &base,
-        "/lasso/consent",
-        &[],
-        &[("txn", &txn), ("decision", "approve")],
-    );
+    let again = consent(&sim, &[("txn", &txn), ("decision", "approve")]);
     assert_eq!(again.status, 400);
     assert!(get(&base, &format!("/lasso/signin?txn={txn}")).status == 400);
 
@@ -1055,25 +1059,10 @@ fn wrong_methods_unknown_paths_and_bad_bodies() {
 #[test]
 fn consent_requires_a_valid_decision_and_keeps_the_txn_otherwise() {
     let sim = public_sim();
-    let base = sim.base_url();
-    let r = get(
-        &base,
-        &authorize_target("idm-auth-demo", CB, Some(CHALLENGE), None),
-    );
-    let txn = query_of(&r.location())["txn"].clone();
-    let r = post_form(
-        &base,
-        "/lasso/consent",
-        &[],
-        &[("txn", &txn), ("decision", "maybe")],
-    );
+    let txn = consent_txn(&sim);
+    let r = consent(&sim, &[("txn", &txn), ("decision", "maybe")]);
     assert_eq!(r.status, 400);
-    let r = post_form(
-        &base,
-        "/lasso/consent",
-        &[],
-        &[("txn", &txn), ("decision", "approve")],
-    );
+    let r = consent(&sim, &[("txn", &txn), ("decision", "approve")]);
     assert_eq!(r.status, 302);
 }
 
@@ -1255,16 +1244,9 @@ fn a_blocked_user_gets_403_blocked_merchant_at_token_and_refresh() {
         assert_eq!(r.ups_error(), ("10403".into(), "Blocked Merchant".into()));
     }
     // Another user of the same app is not blocked.
-    let base = sim.base_url();
-    let r = get(
-        &base,
-        &authorize_target("idm-auth-demo", CB, Some(CHALLENGE), None),
-    );
-    let txn = query_of(&r.location())["txn"].clone();
-    let r = post_form(
-        &base,
-        "/lasso/consent",
-        &[],
+    let txn = consent_txn(&sim);
+    let r = consent(
+        &sim,
         &[
             ("txn", &txn),
             ("username", "other"),

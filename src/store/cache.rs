@@ -16,7 +16,7 @@
 //! Every failure is a miss: where the kernel keyring is unusable (a seccomp policy, the
 //! per-user key quota full) the Secret Service answers as before, silently.
 
-use crate::store::{Backend, OptIn};
+use crate::opt_in::{Backend, OptIn};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -34,12 +34,13 @@ pub fn get(row: &OptIn) -> Option<SecretString> {
     (stamp == generation(row) && !token.is_empty()).then(|| SecretString::from(token))
 }
 
-/// Remember `token` as the access token of `row`'s generation until the token expires.
-pub fn put(row: &OptIn, token: &SecretString) {
+/// Remember `token` as the access token of `row`'s generation until the token expires
+/// (counted from `now`).
+pub fn put(row: &OptIn, token: &SecretString, now: DateTime<Utc>) {
     if !cacheable(row) {
         return;
     }
-    let Ok(seconds) = usize::try_from((row.expires_at - Utc::now()).num_seconds()) else {
+    let Ok(seconds) = usize::try_from((row.expires_at - now).num_seconds()) else {
         return;
     };
     if seconds > 0 {
@@ -55,7 +56,7 @@ pub fn put(row: &OptIn, token: &SecretString) {
 
 /// Secrets already in the kernel keyring are as quick to read as the cache.
 fn cacheable(row: &OptIn) -> bool {
-    row.keyring != Backend::KernelKeyring
+    row.secrets_in != Backend::KernelKeyring
 }
 
 /// Changes whenever the row's access token can have changed: a refresh moves the expiry and

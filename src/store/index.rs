@@ -13,8 +13,8 @@
 //! command says so until someone repairs or removes it.
 
 use crate::error::{Error, Result};
+use crate::opt_in::{Backend, OptIn};
 use crate::store::private_fs;
-use crate::store::secrets::Backend;
 use crate::store::timestamp::{exact, exact_opt};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,35 +32,55 @@ const MAX_ID_LEN: usize = 32;
 /// ours, and reading it whole would cost its size in memory.
 const MAX_INDEX_BYTES: u64 = 16 * 1024 * 1024;
 
-/// One opt-in of one UPS.com user, minus its secrets.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OptIn {
-    pub id: String,
-    pub label: String,
-    /// The config profile it was made with, if any.
+/// How an opt-in ([`OptIn`], the domain's) is written down: one JSON object a row in the
+/// index file, and the same in a Vault record and between a refresher and its parent. The
+/// keys and the time stamps' shape are those of every index written so far
+/// (index_format.rs checks them against index_sample_v1.json, written by the old code).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "OptIn")]
+pub(crate) struct Row {
+    id: String,
+    label: String,
     #[serde(default)]
-    pub profile: Option<String>,
-    pub environment: String,
-    pub base_url: String,
-    pub client_id: String,
-    pub redirect_uri: String,
+    profile: Option<String>,
+    environment: String,
+    base_url: String,
+    client_id: String,
+    redirect_uri: String,
     #[serde(deserialize_with = "exact")]
-    pub created_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
     #[serde(default, deserialize_with = "exact_opt")]
-    pub refreshed_at: Option<DateTime<Utc>>,
+    refreshed_at: Option<DateTime<Utc>>,
     #[serde(deserialize_with = "exact")]
-    pub expires_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
     #[serde(default, deserialize_with = "exact_opt")]
-    pub refresh_expires_at: Option<DateTime<Utc>>,
+    refresh_expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
-    pub refresh_count: u64,
-    /// Set when UPS refused a refresh: the opt-in is dead and must be made again.
+    refresh_count: u64,
     #[serde(default)]
-    pub invalid_reason: Option<String>,
-    pub keyring: Backend,
-    /// Whether a client secret was stored beside the tokens (confidential client).
+    invalid_reason: Option<String>,
+    #[serde(rename = "keyring")]
+    secrets_in: Backend,
     #[serde(default)]
-    pub has_client_secret: bool,
+    has_client_secret: bool,
+}
+
+/// An opt-in read in [`Row`]'s format.
+pub struct RowIn(pub OptIn);
+
+impl<'de> Deserialize<'de> for RowIn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<RowIn, D::Error> {
+        Row::deserialize(d).map(RowIn)
+    }
+}
+
+/// An opt-in to write in [`Row`]'s format.
+pub struct RowOut<'a>(pub &'a OptIn);
+
+impl Serialize for RowOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        Row::serialize(self.0, s)
+    }
 }
 
 /// An operation that was started and has not finished: written before its first keyring
@@ -108,7 +128,7 @@ impl Contents {
 #[derive(Deserialize)]
 struct IndexFile {
     version: u32,
-    opt_ins: Vec<OptIn>,
+    opt_ins: Vec<RowIn>,
     #[serde(default)]
     pending: Vec<Pending>,
 }
@@ -141,8 +161,8 @@ pub fn parse(bytes: &[u8]) -> Result<Contents, ParseError> {
     if file.version != FORMAT_VERSION {
         return Err(ParseError::Version(file.version));
     }
-    let ids = file
-        .opt_ins
+    let mut rows: Vec<OptIn> = file.opt_ins.into_iter().map(|r| r.0).collect();
+    let ids = rows
         .iter()
         .map(|r| &r.id)
         .chain(file.pending.iter().map(|p| &p.id));
@@ -152,10 +172,9 @@ pub fn parse(bytes: &[u8]) -> Result<Contents, ParseError> {
         }
     }
     let mut seen = std::collections::HashSet::new();
-    if !file.opt_ins.iter().all(|r| seen.insert(r.id.as_str())) {
+    if !rows.iter().all(|r| seen.insert(r.id.as_str())) {
         return Err(ParseError::Damaged("an opt-in id appears twice".into()));
     }
-    let mut rows = file.opt_ins;
     rows.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     Ok(Contents {
         rows,
@@ -172,7 +191,7 @@ pub fn encode(contents: &Contents) -> serde_json::Result<Vec<u8>> {
     bytes.extend_from_slice(format!("{{\"version\":{FORMAT_VERSION},\"opt_ins\":[").as_bytes());
     for (i, row) in contents.rows.iter().enumerate() {
         bytes.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        serde_json::to_writer(&mut bytes, row)?;
+        serde_json::to_writer(&mut bytes, &RowOut(row))?;
     }
     bytes.extend_from_slice(if contents.rows.is_empty() {
         b"]"
@@ -497,7 +516,7 @@ impl OptIn {
             refresh_expires_at: Some(at),
             refresh_count: 0,
             invalid_reason: None,
-            keyring: Backend::SecretService,
+            secrets_in: Backend::SecretService,
             has_client_secret: false,
         }
     }

@@ -8,8 +8,9 @@
 //! doubt (an invalid or repeated id, a row that does not parse) answers None, and the caller
 //! reads the whole index as before, which repairs, reports damage and explains.
 
-use super::index::{is_valid_id, OptIn, FORMAT_VERSION};
+use super::index::{is_valid_id, RowIn, FORMAT_VERSION};
 use super::timestamp::exact;
+use crate::opt_in::OptIn;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -54,7 +55,7 @@ pub fn pick(
         }
         heads.push((head, row));
     }
-    let full = |row: &str| serde_json::from_str::<OptIn>(row).ok();
+    let full = |row: &str| serde_json::from_str::<RowIn>(row).ok().map(|r| r.0);
     if let Some(id) = id {
         let (_, row) = heads.iter().find(|(head, _)| head.id == id)?;
         return full(row);

@@ -11,15 +11,16 @@
 //! knows its owner died, deletes the secrets (idempotent) and says so; a refresh record is
 //! settled by the next `rotate`, which can then say exactly why UPS refuses the stored token.
 
-use super::file::FileSecrets;
-use super::file_key::{self, KeySource};
+use super::secrets::file::FileSecrets;
+use super::secrets::file_key::{self, KeySource};
 use super::secrets::{self, delete_all, Backend, SecretKind, Secrets};
 use super::{
     cache, fresh_id, Action, Contents, Credentials, Index, NewSecrets, OptIn, Pending, Refresh,
     Store, Token, MIN_VALIDITY,
 };
+use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::flow::Grant;
+use crate::opt_in::{Draft, Grant};
 use crate::refresh::reasons::CutShort;
 use crate::refresh::run::{self, Port, Wrote};
 use crate::refresh::transitions::{ClaimSeen, Rules, Seen};
@@ -38,6 +39,8 @@ pub struct LocalStore {
     fresh: OnceLock<(Backend, Arc<dyn Secrets>)>,
     /// The file store's key, as the store choice located it (None: not located).
     key: Option<KeySource>,
+    /// What dates the journal's entries and judges expiries in a refresh (the context's).
+    clock: Clock,
 }
 
 /// Where the secrets of a row are reached.
@@ -58,7 +61,13 @@ impl LocalStore {
             file_store: false,
             fresh: OnceLock::new(),
             key: None,
+            clock: crate::clock::system(),
         }
+    }
+
+    /// Time as `clock` tells it (the context's), not this machine's.
+    pub fn with_clock(self, clock: Clock) -> LocalStore {
+        LocalStore { clock, ..self }
     }
 
     /// The file store's key is at `key` (else there is none to use).
@@ -82,6 +91,7 @@ impl LocalStore {
             file_store: false,
             fresh: OnceLock::new(),
             key: None,
+            clock: crate::clock::system(),
         }
     }
 
@@ -236,7 +246,7 @@ impl LocalStore {
         // Cached under the row the refresh wrote (we still hold the lock, so that row is
         // ours); a failure to cache only costs the next call a keyring read.
         if self.cached() {
-            cache::put(&fresh, &grant.access_token);
+            cache::put(&fresh, &grant.access_token, (self.clock)());
         }
         Ok((Wrote::Stored, Some(fresh)))
     }
@@ -288,7 +298,7 @@ impl Store for LocalStore {
         Ok(notes)
     }
 
-    fn create(&self, mut row: OptIn, new: NewSecrets) -> Result<OptIn> {
+    fn create(&self, draft: Draft, new: NewSecrets) -> Result<OptIn> {
         let (backend, secrets) = match self.fresh.get() {
             Some(chosen) => chosen.clone(),
             None => {
@@ -298,8 +308,7 @@ impl Store for LocalStore {
                 })?
             }
         };
-        row.id = fresh_id(&self.index.load_all()?)?;
-        row.keyring = backend;
+        let row = draft.stored_as(fresh_id(&self.index.load_all()?)?, backend);
         let id = row.id.clone();
         let owner = self.index.lock(&operation_lock(&id))?;
         let journalled = self.index.update_all(|c| {
@@ -310,7 +319,7 @@ impl Store for LocalStore {
                 id: id.clone(),
                 keyring: backend,
                 action: Action::Authorize,
-                since: Utc::now(),
+                since: (self.clock)(),
             });
             Ok(())
         });
@@ -352,11 +361,11 @@ impl Store for LocalStore {
             }
         }
         let token = self
-            .secrets(row.keyring)?
+            .secrets(row.secrets_in)?
             .get(&row.id, SecretKind::AccessToken)?
             .ok_or_else(|| missing(row))?;
         if self.cached() {
-            cache::put(row, &token);
+            cache::put(row, &token, (self.clock)());
         }
         Ok(token)
     }
@@ -378,13 +387,13 @@ impl Store for LocalStore {
             min_validity_ms: MIN_VALIDITY.num_milliseconds(),
             flaw: None,
         };
-        run::run(&mut port, rules, 0, refresh, refused)
+        run::run(&mut port, rules, 0, refresh, refused, &*self.clock)
     }
 
     /// Check the keyring answers for the row, turn the row into a journal entry, delete its
     /// secrets, drop the entry.
     fn remove(&self, row: &OptIn) -> Result<()> {
-        let secrets = self.secrets(row.keyring)?;
+        let secrets = self.secrets(row.secrets_in)?;
         // A locked or wedged keyring fails here, before the index changes.
         secrets.get(&row.id, SecretKind::AccessToken)?;
         let _owner = self.index.lock(&operation_lock(&row.id))?;
@@ -393,9 +402,9 @@ impl Store for LocalStore {
             if c.pending_for(&row.id, Action::Clear).is_none() {
                 c.pending.push(Pending {
                     id: row.id.clone(),
-                    keyring: row.keyring,
+                    keyring: row.secrets_in,
                     action: Action::Clear,
-                    since: Utc::now(),
+                    since: (self.clock)(),
                 });
             }
             Ok(())
@@ -406,7 +415,7 @@ impl Store for LocalStore {
                 "opt-in {} is off the index, but its secrets are still in the {}: {e}. \
 The next `idm-auth authorize`, `token` or `clear` deletes them",
                 row.id,
-                row.keyring.describe()
+                row.secrets_in.describe()
             ))
         })?;
         crate::abort_point::reached("clear-secrets-deleted");
@@ -467,7 +476,7 @@ fn missing(row: &OptIn) -> Error {
         id: row.id.clone(),
         reason: format!(
             "its tokens are missing from the {}; `idm-auth clear {}` removes the row",
-            row.keyring.describe(),
+            row.secrets_in.describe(),
             row.id
         ),
     }
@@ -487,7 +496,7 @@ struct LocalRefresh<'a> {
 
 impl LocalRefresh<'_> {
     fn secrets(&self) -> Result<Arc<dyn Secrets>> {
-        self.store.secrets(self.row.keyring)
+        self.store.secrets(self.row.secrets_in)
     }
 
     /// Write the index: the refresh record ends unless `keep_record`, after `change`.
@@ -558,9 +567,9 @@ impl Port for LocalRefresh<'_> {
             self.store.index.update_all(|c| {
                 c.pending.push(Pending {
                     id: self.row.id.clone(),
-                    keyring: self.row.keyring,
+                    keyring: self.row.secrets_in,
                     action: Action::Refresh,
-                    since: Utc::now(),
+                    since: (self.store.clock)(),
                 });
                 Ok(())
             })?;

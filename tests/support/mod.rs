@@ -4,9 +4,9 @@
 //! that the support code starts for each test binary (private_keyring.rs), so plain
 //! `cargo test` needs no wrapper; nothing here is mocked.
 //!
-//! The suite is Linux's (gnome-keyring, /proc, setpriv): every test file starts with
-//! `#![cfg(target_os = "linux")]`, so the Windows and macOS checks of scripts/platforms
-//! compile it out; Windows gets tests/windows_wine.rs, run from Linux.
+//! The suite is Linux's (gnome-keyring, /proc, setpriv): every test crate (tests/it/main.rs and
+//! the few apart from it) starts with `#![cfg(target_os = "linux")]`, so the Windows and macOS
+//! checks of scripts/platforms compile it out; Windows gets tests/windows_wine.rs, run from Linux.
 #![allow(dead_code)]
 
 pub mod attacker;
@@ -16,7 +16,9 @@ pub mod fixture;
 pub mod private_keyring;
 pub mod siege;
 pub mod stores;
+pub mod tls;
 pub mod ups_link;
+pub mod world;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;

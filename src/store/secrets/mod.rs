@@ -1,6 +1,7 @@
 //! Where an opt-in's secrets live: one small trait, [`Secrets`], and one file per backend
 //! (the Secret Service, the Linux kernel keyring, the macOS Keychain, the Windows Credential
-//! Manager). A backend only stores, reads and deletes named secrets; the journal, the locks
+//! Manager, and sealed files: file.rs, with its key in file_key.rs and its sealing in
+//! sealed.rs). A backend only stores, reads and deletes named secrets; the journal, the locks
 //! and the access-token cache in front of it are the store's (store/local.rs).
 //!
 //! Secrets are one entry each (Windows' Credential Manager holds at most 2,560 bytes per
@@ -11,11 +12,15 @@
 
 #[cfg(target_os = "windows")]
 mod credential_manager;
+pub mod file;
+pub(crate) mod file_key;
 #[cfg(target_os = "linux")]
 pub mod kernel_keyring;
 #[cfg(target_os = "macos")]
 mod keychain;
+pub mod memory;
 mod os_keyring;
+mod sealed;
 #[cfg(target_os = "linux")]
 mod secret_service;
 // On every OS: the splitting of long secrets is plain logic, unit-tested everywhere.
@@ -23,7 +28,6 @@ mod split_entries;
 
 use crate::error::{Error, Result};
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,55 +58,7 @@ pub fn delete_all(secrets: &dyn Secrets, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Which store holds an opt-in's secrets; recorded in the index so later commands go
-/// straight to the same place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Backend {
-    SecretService,
-    KernelKeyring,
-    Keychain,
-    CredentialManager,
-    /// Sealed files under the data dir (store/file.rs).
-    File,
-    /// OpenBao / Vault: rows and secrets both (store/vault.rs).
-    Vault,
-}
-
-impl Backend {
-    /// For people: "the Secret Service", ...
-    pub fn describe(self) -> &'static str {
-        match self {
-            Backend::SecretService => "Secret Service",
-            Backend::KernelKeyring => "Linux kernel keyring",
-            Backend::Keychain => "macOS Keychain",
-            Backend::CredentialManager => "Windows Credential Manager",
-            Backend::File => "file store",
-            Backend::Vault => "vault store",
-        }
-    }
-
-    /// For the index and `list --json`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::SecretService => "secret-service",
-            Backend::KernelKeyring => "kernel-keyring",
-            Backend::Keychain => "keychain",
-            Backend::CredentialManager => "credential-manager",
-            Backend::File => "file",
-            Backend::Vault => "vault",
-        }
-    }
-
-    /// The `--store` that holds it, for `list --json`: the OS keyrings are all `keyring`.
-    pub fn store(self) -> &'static str {
-        match self {
-            Backend::File => "file",
-            Backend::Vault => "vault",
-            _ => "keyring",
-        }
-    }
-}
+pub use crate::opt_in::Backend;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
