@@ -223,3 +223,136 @@ fn story<'a>(
         claim_lifetime_secs,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::refresh::transitions::ClaimSeen;
+    use crate::store::{ExposeSecret, SecretString};
+    use chrono::{DateTime, TimeZone};
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    /// A store that keeps the claim in the record, as Vault does: `cut_short` reports the
+    /// claim the record holds as last read or written, which is our own once we claim. The
+    /// claim found is marked as its holder's gone (as the local journal's is), so it is
+    /// taken over at once.
+    struct ClaimInRecord {
+        row: OptIn,
+        version: u64,
+        claim: Option<CutShort>,
+    }
+
+    impl Port for ClaimInRecord {
+        fn read(&mut self) -> Result<Option<Seen>> {
+            Ok(Some(Seen {
+                version: self.version,
+                expires_at: self.row.expires_at.timestamp_millis(),
+                refresh_expires_at: Some(i64::MAX),
+                invalid: false,
+                claim: self.claim.as_ref().map(|c| ClaimSeen {
+                    nonce: c.since.to_rfc3339(),
+                    lifetime_ms: 45_000,
+                    since: c.since.timestamp_millis(),
+                    holder_gone: true,
+                }),
+            }))
+        }
+        fn row(&self) -> &OptIn {
+            &self.row
+        }
+        fn cut_short(&self) -> Option<CutShort> {
+            self.claim.clone()
+        }
+        fn claim(&mut self, _cas: Option<u64>, _taken_over: bool) -> Result<Option<u64>> {
+            self.version += 1;
+            self.claim = Some(CutShort {
+                holder: Some("this host (process 1)".into()),
+                since: crate::clock::now(),
+            });
+            Ok(Some(self.version))
+        }
+        fn credentials(&self) -> Result<Credentials> {
+            Ok(Credentials {
+                refresh_token: SecretString::from("refresh-1"),
+                client_secret: None,
+            })
+        }
+        fn serve(&mut self) -> Result<Token> {
+            Err(Error::Other("no valid token was stored".into()))
+        }
+        fn save_rotated(&mut self, _cas: Option<u64>, _: &Grant) -> Result<(Wrote, Option<OptIn>)> {
+            self.claim = None;
+            Ok((Wrote::Stored, Some(self.row.clone())))
+        }
+        fn release(&mut self, _cas: Option<u64>, _cut_short: bool) -> Wrote {
+            Wrote::Stored
+        }
+        fn condemn(&mut self, _cas: Option<u64>, _reason: &str) -> Wrote {
+            Wrote::Stored
+        }
+    }
+
+    /// A moment of a day long past, so the row's access token has expired.
+    fn at(hour: u32, minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 15, hour, minute, 0).unwrap()
+    }
+
+    /// Refresh through `port` while UPS loses its first answer and rotates on the second
+    /// call; the note the token comes with.
+    fn refresh_after_a_lost_answer(port: &mut ClaimInRecord) -> Option<String> {
+        let answers = RefCell::new(VecDeque::from([
+            Err(UpsFailure {
+                answer_lost: true,
+                ..UpsFailure::new(None, "the connection was reset".into())
+            }),
+            Ok(Grant {
+                access_token: SecretString::from("access-2"),
+                refresh_token: Some(SecretString::from("refresh-2")),
+                issued_at: at(10, 0),
+                expires_at: at(14, 0),
+                refresh_expires_at: None,
+                refresh_count: 1,
+            }),
+        ]));
+        let ups = |_: &OptIn, _: &Credentials| answers.borrow_mut().pop_front().unwrap();
+        let rules = Rules {
+            claim_lifetime_ms: 45_000,
+            poll_ms: 10,
+            give_up_ms: 10_000,
+            save_retry_ms: 0,
+            min_validity_ms: 60_000,
+            flaw: None,
+        };
+        let token =
+            run(port, rules, 45, &ups, None, &crate::clock::now).expect("the second call rotated");
+        assert_eq!(token.token.expose_secret(), "access-2");
+        assert!(answers.borrow().is_empty(), "UPS was called twice");
+        token.note
+    }
+
+    /// Renewing our claim after a lost answer puts our own claim in the record: the
+    /// refresh named as cut short stays the one taken over (or none), never our own.
+    #[test]
+    fn a_renewed_claim_is_never_reported_as_a_refresh_cut_short() {
+        let row = OptIn::sample("ab12", at(8, 0));
+        let mut taken_over = ClaimInRecord {
+            row: row.clone(),
+            version: 4,
+            claim: Some(CutShort {
+                holder: Some("host-a (process 7)".into()),
+                since: at(9, 30),
+            }),
+        };
+        assert_eq!(
+            refresh_after_a_lost_answer(&mut taken_over).as_deref(),
+            Some("a refresh of ab12 by host-a (process 7) at 2026-01-15T09:30:00Z had been cut short; this one went through, so nothing was lost.")
+        );
+        let mut unclaimed = ClaimInRecord {
+            row,
+            version: 4,
+            claim: None,
+        };
+        assert_eq!(refresh_after_a_lost_answer(&mut unclaimed), None);
+    }
+}

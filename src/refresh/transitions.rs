@@ -629,6 +629,82 @@ mod tests {
         assert_eq!(a, Action::Wait { ms: 250 });
     }
 
+    /// The claim watched is the same only while neither the record's version nor the
+    /// claim's nonce moves: either one moving (another write to the record, a renewed claim)
+    /// starts the lifetime again.
+    #[test]
+    fn a_moved_version_or_a_new_nonce_alone_restarts_the_watch() {
+        for (version, nonce) in [(5, "n"), (4, "m")] {
+            let (r, _) = Refresher::start(rules(), 0);
+            let (r, _) = r.step(
+                at(0, 0),
+                Observed::Read(seen(4, Some(claim("n", 2_000, 0)))),
+            );
+            let (r, _) = r.step(at(0, 1_900), Observed::Waited);
+            let moved = seen(version, Some(claim(nonce, 2_000, 0)));
+            let (r, a) = r.step(at(0, 1_900), Observed::Read(moved.clone()));
+            assert_eq!(a, Action::Wait { ms: 250 }, "{version} {nonce}");
+            let (r, _) = r.step(at(0, 2_100), Observed::Waited);
+            let (_, a) = r.step(at(0, 2_100), Observed::Read(moved));
+            assert_eq!(
+                a,
+                Action::Wait { ms: 250 },
+                "version {version}, nonce {nonce}: lapsed 2 s after the first sight, not after the move"
+            );
+        }
+    }
+
+    /// The model checker's broken variant (tests/refresh_model.rs shows it is caught) is the
+    /// old rule itself: a claim lapses once our wall clock is past the holder's `since` +
+    /// lifetime + 2 minutes, and not at that very millisecond.
+    #[test]
+    fn the_wall_clock_flaw_lapses_a_claim_just_past_its_wall_clock_end() {
+        let flawed = Rules {
+            flaw: Some(Flaw::WallClockLapse),
+            ..rules()
+        };
+        let held = seen(4, Some(claim("n", 45_000, 1_000)));
+        let end = 1_000 + 45_000 + 120_000;
+        let (r, _) = Refresher::start(flawed, 0);
+        assert_eq!(
+            r.step(at(end, 0), Observed::Read(held.clone())).1,
+            Action::Wait { ms: 250 }
+        );
+        assert_eq!(
+            r.step(at(end + 1, 0), Observed::Read(held)).1,
+            Action::Claim {
+                cas: Some(4),
+                taken_over: true
+            }
+        );
+    }
+
+    /// UPS not acting leaves unknown whether an earlier refresh spent the stored token: one
+    /// we took over, or our own whose answer was lost. Either alone keeps the record of the
+    /// cut-short refresh for the next run; with neither there is none to keep.
+    #[test]
+    fn an_unanswered_refresh_keeps_the_cut_short_record_after_a_takeover_or_a_lost_answer() {
+        for (taken_over, lost_once, kept) in [
+            (true, false, true),
+            (false, true, true),
+            (false, false, false),
+        ] {
+            let (mut r, _) = Refresher::start(rules(), 0);
+            r.phase = Phase::Calling;
+            r.cas = 7;
+            r.taken_over = taken_over;
+            r.lost_once = lost_once;
+            assert_eq!(
+                r.step(at(0, 0), Observed::Ups(UpsAnswer::NotActed)).1,
+                Action::Release {
+                    cas: Some(7),
+                    cut_short: kept
+                },
+                "taken over {taken_over}, lost once {lost_once}"
+            );
+        }
+    }
+
     #[test]
     fn a_lost_answer_is_tried_once_more_after_renewing_the_claim() {
         let (r, _) = Refresher::start(rules(), 0);

@@ -427,6 +427,87 @@ mod tests {
         }
     }
 
+    /// A connected pair: the client's end and the server's.
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        (client, listener.accept().unwrap().0)
+    }
+
+    /// The bytes waiting to be read on `stream`.
+    #[cfg(unix)]
+    fn queued(stream: &TcpStream) -> usize {
+        use std::os::unix::io::AsRawFd;
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int through a pointer to a live one.
+        assert_eq!(
+            unsafe { libc::ioctl(stream.as_raw_fd(), libc::FIONREAD, &mut n) },
+            0
+        );
+        usize::try_from(n).unwrap()
+    }
+
+    fn poll_until(what: &str, done: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// A head whose reads never add up to exactly 8 KiB (1,000 bytes first, then whole
+    /// reads of 1 KiB) is refused once past the bound, not read on until the deadline.
+    #[test]
+    #[cfg(unix)]
+    fn a_head_that_grows_past_the_bound_between_reads_is_refused_at_once() {
+        let (mut client, server) = pair();
+        client.write_all(&[b'A'; 1000]).unwrap();
+        poll_until("the first 1000 bytes never arrived", || {
+            queued(&server) == 1000
+        });
+        let reader = server.try_clone().unwrap();
+        let started = Instant::now();
+        let head = std::thread::spawn(move || read_head(&reader, || true));
+        // Signalled by the socket: the reader has taken the 1000 bytes (one short read).
+        poll_until("the reader never took the first 1000 bytes", || {
+            queued(&server) == 0
+        });
+        client.write_all(&[b'A'; 8192]).unwrap();
+        assert!(matches!(head.join().unwrap(), Head::TooLarge));
+        assert!(started.elapsed() < HEAD_DEADLINE, "read until the deadline");
+    }
+
+    /// With every reading place taken, a newcomer waits (up to 200 ms) for the thread of
+    /// the reader closed to make room to end, as on a machine too busy to run it at once,
+    /// rather than being turned away.
+    #[test]
+    fn a_newcomer_waits_for_the_evicted_readers_thread_to_end() {
+        let reading = Arc::new(Reading::default());
+        let mut clients = Vec::new();
+        let mut servers = Vec::new();
+        for _ in 0..MAX_READING {
+            let (client, server) = pair();
+            reading.admit(&server).expect("a free place");
+            clients.push(client);
+            servers.push(server);
+        }
+        let mut oldest = clients.remove(0);
+        let evicted = reading.clone();
+        let slow_thread = std::thread::spawn(move || {
+            // The server shutting the oldest connection is its reader's cue to end; this
+            // one takes 50 ms to get there.
+            assert!(closed_within(&mut oldest, Duration::from_secs(10)));
+            std::thread::sleep(Duration::from_millis(50));
+            evicted.thread_done();
+        });
+        let (_newcomer_client, newcomer) = pair();
+        assert!(
+            reading.admit(&newcomer).is_some(),
+            "the newcomer was turned away"
+        );
+        slow_thread.join().unwrap();
+    }
+
     /// Whether the server has closed `stream`: EOF (or a reset) within `within`, where an
     /// open idle connection would time out instead.
     fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {

@@ -551,6 +551,25 @@ pub(super) mod tests {
         assert_eq!(ids, ["new", "old"]);
     }
 
+    /// `token`'s quick read (what keeps it as fast as a `cat`) is handed the index file's
+    /// bytes as written; with no file it sends the caller to the full read.
+    #[test]
+    fn the_quick_read_gets_the_index_files_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::at(dir.path().join("idm-auth"));
+        assert_eq!(index.bytes_for_quick_read(), None);
+        index
+            .update(|rows| {
+                rows.push(row("a", 0));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            index.bytes_for_quick_read(),
+            Some(fs::read(index.path()).unwrap())
+        );
+    }
+
     #[cfg(unix)]
     #[test]
     fn the_index_is_0600_and_a_lax_data_dir_is_made_private_again() {
@@ -705,7 +724,10 @@ pub(super) mod tests {
         bytes.extend_from_slice(json);
         fs::write(index.path(), &bytes).unwrap();
         assert!(index.load_all().unwrap().rows.is_empty());
+        // `token`'s quick read gets the same bytes whole, and none past the bound.
+        assert!(index.bytes_for_quick_read() == Some(bytes));
         fs::write(index.path(), vec![b' '; largest + 1]).unwrap();
+        assert!(index.bytes_for_quick_read().is_none());
         let error = index.load_all().unwrap_err().to_string();
         assert!(error.contains("it holds 16777217 bytes"), "{error}");
         let copy = dir.path().join("index.json.damaged-oversized-16777217");

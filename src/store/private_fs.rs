@@ -143,17 +143,20 @@ fn is_link_error(e: &std::io::Error) -> bool {
     }
 }
 
-#[cfg(all(test, unix))]
-mod tests {
+// Two attributes, not cfg(all(test, unix)): cargo-mutants knows a test module by a plain
+// cfg(test), and would otherwise mutate its helpers.
+#[cfg(test)]
+#[cfg(unix)]
+pub(crate) mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
     /// Another local user, as the integration tests' attacker (uid and gid 12345).
-    const OTHER: u32 = 12345;
+    pub(crate) const OTHER: u32 = 12345;
 
     /// Handing a file to another user takes root; without it these tests fail loudly
     /// rather than pass without having tried (as tests/support/attacker.rs does).
-    fn require_root() {
+    pub(crate) fn require_root() {
         // SAFETY: geteuid cannot fail and touches no memory.
         let euid = unsafe { libc::geteuid() };
         assert_eq!(

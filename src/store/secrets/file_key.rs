@@ -122,7 +122,7 @@ fn check_unix(
     }
     // SAFETY: geteuid and getegid cannot fail and touch no memory.
     let (me, my_group) = unsafe { (libc::geteuid(), libc::getegid()) };
-    if meta.uid() != me && meta.uid() != 0 {
+    if !owner_trusted(meta.uid(), me) {
         return Err(format!(
             "it belongs to user {}, not to you (user {me}) or root: whoever owns it chooses the key",
             meta.uid()
@@ -137,7 +137,7 @@ fn check_unix(
     let dir_mode = dir_meta.mode();
     let others_write =
         dir_mode & 0o002 != 0 || (dir_mode & 0o020 != 0 && dir_meta.gid() != my_group);
-    if others_write || (dir_meta.uid() != me && dir_meta.uid() != 0) {
+    if others_write || !owner_trusted(dir_meta.uid(), me) {
         return Err(format!(
             "its directory {} can be changed by other users (owner {}, mode {:o}), who could swap the key for theirs; \
 keep it in a directory of your own",
@@ -149,9 +149,20 @@ keep it in a directory of your own",
     Ok(())
 }
 
-#[cfg(all(test, unix))]
+/// Whether a key, or its directory, owned by `uid` can be trusted by user `me`: their own,
+/// or root's (systemd's credentials are root's); whoever owns it chooses the key.
+#[cfg(unix)]
+fn owner_trusted(uid: u32, me: u32) -> bool {
+    uid == me || uid == 0
+}
+
+// Two attributes, not cfg(all(test, unix)): cargo-mutants knows a test module by a plain
+// cfg(test), and would otherwise mutate its helpers.
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
+    use crate::store::private_fs::tests::{require_root, OTHER};
     use std::os::unix::fs::PermissionsExt;
 
     fn key_file(dir: &std::path::Path, bytes: &[u8], mode: u32) -> KeySource {
@@ -233,6 +244,55 @@ mod tests {
         assert!(error.contains("can be changed by other users"), "{error}");
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         assert_eq!(load(&source).unwrap().len(), 32);
+    }
+
+    /// Run as another user (uid 1000 here), a key of their own or root's is trusted, and
+    /// one of a third user is not: as root, who runs the tests, the two owners are one.
+    #[test]
+    fn a_key_of_ones_own_or_roots_is_trusted_and_no_one_elses() {
+        assert!(owner_trusted(1000, 1000));
+        assert!(owner_trusted(0, 1000));
+        assert!(!owner_trusted(OTHER, 1000));
+    }
+
+    /// Whoever owns the key, or can change its directory, chooses it: another user's key
+    /// file or directory is refused, and so is a directory another group can write; a
+    /// directory only its own group can write, or another group only read, is fine.
+    #[test]
+    fn a_key_file_or_directory_another_user_controls_is_refused() {
+        require_root();
+        let tmp = tempfile::tempdir().unwrap();
+        let in_dir = |name: &str, mode: u32, owner: Option<u32>, group: Option<u32>| {
+            let dir = tmp.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+            std::os::unix::fs::chown(&dir, owner, group).unwrap();
+            key_file(&dir, &[7u8; 32], 0o600)
+        };
+        let theirs = in_dir("key-theirs", 0o700, None, None);
+        std::os::unix::fs::chown(&theirs.path, Some(OTHER), None).unwrap();
+        let error = load(&theirs).unwrap_err().to_string();
+        assert!(error.contains("it belongs to user 12345"), "{error}");
+        for (name, mode, owner, group) in [
+            ("dir-theirs", 0o755, Some(OTHER), None),
+            ("dir-group-writable", 0o770, None, Some(OTHER)),
+        ] {
+            let error = load(&in_dir(name, mode, owner, group))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("can be changed by other users"),
+                "{name}: {error}"
+            );
+        }
+        for (name, mode, group) in [("own-group", 0o770, None), ("readable", 0o750, Some(OTHER))] {
+            let source = in_dir(name, mode, None, group);
+            assert_eq!(
+                load(&source).map(|k| k.len()).map_err(|e| e.to_string()),
+                Ok(32),
+                "{name}"
+            );
+        }
     }
 
     #[test]
