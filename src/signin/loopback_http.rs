@@ -447,6 +447,7 @@ mod tests {
         usize::try_from(n).unwrap()
     }
 
+    #[cfg(unix)]
     fn poll_until(what: &str, done: impl Fn() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !done() {
