@@ -228,8 +228,8 @@ fn story<'a>(
 mod tests {
     use super::*;
     use crate::refresh::transitions::ClaimSeen;
-    use crate::store::{ExposeSecret, SecretString};
     use chrono::{DateTime, TimeZone};
+    use secrecy::{ExposeSecret, SecretString};
     use std::cell::RefCell;
     use std::collections::VecDeque;
 
